@@ -1,0 +1,112 @@
+"""ruffus-luigi: Ruffus pipelines, unchanged, run on Luigi.
+
+``import ruffus_luigi as ruffus`` gives Ruffus 3.0.0's public API; the
+``ruffus`` import alias (see ``ruffus-luigi shim-path``) gives it to scripts
+that ``import ruffus``.
+"""
+
+from __future__ import annotations
+
+from .decorators import (
+    active_if,
+    check_if_uptodate,
+    collate,
+    combinations,
+    combinations_with_replacement,
+    files,
+    files_re,
+    follows,
+    graphviz,
+    jobs_limit,
+    merge,
+    mkdir,
+    originate,
+    parallel,
+    permutations,
+    posttask,
+    product,
+    run_in_main_process,
+    split,
+    subdivide,
+    task_decorator,
+    transform,
+)
+from .exceptions import JobSignalledBreak
+from .graph import graph_colour_demo_printout, pipeline_printout_graph
+from .history import needs_update_check_modify_time
+from .indicators import (
+    add_inputs,
+    combine,
+    formatter,
+    inputs,
+    output_from,
+    regex,
+    runtime_parameter,
+    suffix,
+    touch_file,
+)
+from .loggers import black_hole_logger, stderr_logger
+from .pipeline import (
+    Pipeline,
+    Task,
+    lookup_pipeline,
+    main_pipeline,
+    pipeline_get_task_names,
+)
+from .printout import pipeline_printout
+from .run import pipeline_run
+
+__version__ = "0.1.0"
+
+
+def register_cleanup(file_name: str, operation: str) -> None:
+    """Kept for compatibility: Ruffus 3.0.0's version does nothing either."""
+
+
+__all__ = [
+    "JobSignalledBreak",
+    "Pipeline",
+    "Task",
+    "active_if",
+    "add_inputs",
+    "black_hole_logger",
+    "check_if_uptodate",
+    "collate",
+    "combinations",
+    "combinations_with_replacement",
+    "combine",
+    "files",
+    "files_re",
+    "follows",
+    "formatter",
+    "graph_colour_demo_printout",
+    "graphviz",
+    "inputs",
+    "jobs_limit",
+    "lookup_pipeline",
+    "main_pipeline",
+    "merge",
+    "mkdir",
+    "needs_update_check_modify_time",
+    "originate",
+    "output_from",
+    "parallel",
+    "permutations",
+    "pipeline_get_task_names",
+    "pipeline_printout",
+    "pipeline_printout_graph",
+    "pipeline_run",
+    "posttask",
+    "product",
+    "regex",
+    "register_cleanup",
+    "run_in_main_process",
+    "runtime_parameter",
+    "split",
+    "stderr_logger",
+    "subdivide",
+    "suffix",
+    "task_decorator",
+    "touch_file",
+    "transform",
+]

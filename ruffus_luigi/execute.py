@@ -1,0 +1,104 @@
+"""Run one job: call the task function the way Ruffus does and record the outcome.
+
+This is the code that runs inside a Luigi worker (forked or in-process). It
+never plans: the job's parameters come ready from the planner.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import exceptions as rx
+from .filenames import flatten_strings
+
+FILE_CHECK_RETRY = 5
+FILE_CHECK_SLEEP = 10
+
+
+@dataclass
+class JobOutcome:
+    """How one job ended; ``error`` is Ruffus' 5-tuple for ``RethrownJobError``."""
+
+    index: int
+    name: str
+    ran: bool
+    error: tuple | None = None
+    signalled_break: bool = False
+    recorded: list[str] = field(default_factory=list)
+
+
+def check_input_files_exist(params: Any, retries: int = FILE_CHECK_RETRY) -> None:
+    """Fail clearly when an input is missing (retrying for slow shared file systems)."""
+    if not len(params):
+        return
+    for f in flatten_strings(params[0]):
+        tries = retries
+        while not os.path.exists(f):
+            if os.path.lexists(f):
+                raise rx.MissingInputFileError(
+                    "No way to run job: Input file '%s' is a broken symbolic link." % f
+                )
+            tries -= 1
+            if tries <= 0:
+                raise rx.MissingInputFileError(
+                    "No way to run job: Input file '%s' does not exist" % f
+                )
+            time.sleep(FILE_CHECK_SLEEP)
+
+
+def touch_outputs(params: Any) -> None:
+    """``touch_files_only``: make outputs look new without running the job."""
+    if len(params) < 2:
+        return
+    inputs = {os.path.realpath(f) for f in flatten_strings(params[0])}
+    for f in flatten_strings(params[1]):
+        if os.path.realpath(f) in inputs:
+            continue
+        with open(f, "a"):
+            os.utime(f, None)
+
+
+def call_job(style: str, func: Any, params: Any, named_extras: dict | None = None) -> None:
+    """Call the task function with Ruffus' calling convention for its kind."""
+    if named_extras:
+        func(*params[:2], **named_extras)
+    elif style == "output_only":
+        func(*params[1:])
+    else:
+        func(*params)
+
+
+def output_files_written(display_params: Any) -> list[str]:
+    """The absolute output paths a finished job produced, input pass-throughs excluded."""
+    if len(display_params) <= 1:
+        return []
+    outputs = display_params[1]
+    if not isinstance(outputs, list):
+        outputs = [outputs]
+    inputs = {os.path.abspath(f) for f in flatten_strings([display_params[0]])}
+    found = []
+    for pattern in flatten_strings(outputs):
+        for f in glob.glob(pattern):
+            path = os.path.abspath(f)
+            if path not in inputs:
+                found.append(path)
+    return found
+
+
+def exception_tuple(task_name: str, job_name: str) -> tuple:
+    """The current exception as Ruffus reports it in ``RethrownJobError``."""
+    exc_type, exc_value, _ = sys.exc_info()
+    value = str(exc_value)
+    return (
+        task_name,
+        job_name,
+        exc_type.__module__ + "." + exc_type.__name__,
+        "(%s)" % value if value else value,
+        traceback.format_exc(),
+    )

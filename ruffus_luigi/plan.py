@@ -1,0 +1,386 @@
+"""Which tasks and jobs run: Ruffus' task order and up-to-date decision. No Luigi here.
+
+The task order is Ruffus' depth-first post-order over parent edges; a task is
+out of date when any of its jobs is, and in GNU make "maximal" mode everything
+downstream of an out-of-date task runs too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from . import exceptions as rx
+from . import history as hist
+from .filenames import flatten_strings, non_str_sequence
+from .pipeline import (
+    Pipeline,
+    Task,
+    lookup_pipeline,
+    lookup_tasks_from_user_specified_names,
+)
+
+
+def complete_setup(pipelines: list[Pipeline]) -> None:
+    """Wire every task's parents and job source, following links into other pipelines."""
+    done: set[Task] = set()
+    done_pipelines: set[str] = set()
+    todo = list(pipelines)
+    while todo:
+        pipeline = todo.pop(0)
+        if pipeline.name in done_pipelines:
+            continue
+        done_pipelines.add(pipeline.name)
+        queue = list(pipeline.task_order)
+        while queue:
+            task = queue.pop(0)
+            if task in done:
+                continue
+            done.add(task)
+            for parent in task._complete_setup():
+                if parent not in done:
+                    queue.append(parent)
+                    if parent.pipeline.name not in done_pipelines:
+                        todo.append(parent.pipeline)
+
+
+def is_single_job_single_output(task: Task) -> bool:
+    """Whether the task stands for one output (merge, single-file transform ...)."""
+    seen = set()
+    flag: Any = task.single_job_single_output
+    while isinstance(flag, Task) and flag not in seen:
+        seen.add(flag)
+        flag = flag.single_job_single_output
+    return bool(flag) and not isinstance(flag, Task)
+
+
+class Planner:
+    """One planning session: runtime data, the job history and the tasks' cached outputs."""
+
+    def __init__(
+        self,
+        runtime_data: dict,
+        history: hist.JobHistory,
+        checksum_level: int,
+        verbose_abbreviated_path: int = 2,
+    ) -> None:
+        self.runtime_data = runtime_data
+        self.history = history
+        self.checksum_level = checksum_level
+        self.verbose_abbreviated_path = verbose_abbreviated_path
+        self.match_failures: dict[Task, dict[str, None]] = {}
+        self.warnings: dict[Task, dict[str, None]] = {}
+
+    # -- the Context a job source sees ----------------------------------------
+    def match_failure(self, task: Task, message: str) -> None:
+        self.match_failures.setdefault(task, {})[message] = None
+
+    def warning(self, task: Task, message: str) -> None:
+        self.warnings.setdefault(task, {})[message] = None
+
+    def outputs(self, task: Task, keep_single: bool) -> Any:
+        """A task's outputs as its dependants see them (Ruffus' ``_get_output_files``)."""
+        if not task.is_active:
+            return []
+        if task.output_filenames is None:
+            outputs: list = []
+            count = 0
+            for params, _ in self.jobs(task):
+                count += 1
+                if len(params) >= 2:
+                    if task.indeterminate_output and not non_str_sequence(params[1]):
+                        outputs.append([params[1]])
+                    else:
+                        outputs.append(params[1])
+            if is_single_job_single_output(task) and count > 1:
+                raise rx.error_task_get_output(
+                    task,
+                    "Task which is supposed to produce a single output somehow has more than one job.",
+                )
+            if outputs and task.indeterminate_output:
+                merged: list = []
+                for o in outputs:
+                    merged = merged + list(o) if isinstance(merged, list) else merged + o
+                outputs = merged
+            task.output_filenames = outputs
+        if keep_single and is_single_job_single_output(task) and len(task.output_filenames):
+            return task.output_filenames[0]
+        return sorted(task.output_filenames, key=str)
+
+    # -- jobs ----------------------------------------------------------------
+    def jobs(self, task: Task):
+        """The task's jobs as ``(params, display_params)`` pairs."""
+        self.match_failures[task] = {}
+        if task.job_source is None:
+            return iter(())
+        return task.job_source(self)
+
+    def job_needs_update(
+        self, task: Task, params: Any, dates: bool = False
+    ) -> tuple[bool, str]:
+        """Ruffus' per-job check: timestamps and history, directories, or the user's function."""
+        if task.uses_modify_time:
+            return hist.needs_update_check_modify_time(
+                params,
+                task.user_defined_work_func,
+                self.checksum_level,
+                self.history,
+                self.verbose_abbreviated_path,
+                dates,
+            )
+        if task.kind == "mkdir":
+            return directories_missing(params)
+        if task.needs_update_func is None:
+            return True, ""
+        return task.needs_update_func(*params)
+
+    def task_is_up_to_date(self, task: Task) -> bool:
+        """True when the task is inactive or every job is up to date."""
+        try:
+            if not task.is_active:
+                return True
+            if task.needs_update_func is None and not task.uses_modify_time and task.kind != "mkdir":
+                return False
+            if task.job_source is None:
+                if task.uses_modify_time:
+                    return not self.job_needs_update(task, ())[0]
+                return not task.needs_update_func()[0]
+            for params, _ in self.jobs(task):
+                if self.job_needs_update(task, params)[0]:
+                    return False
+            return True
+        except rx.error_task as e:
+            if type(e) is rx.error_task:
+                raise
+            raise _rethrow(task) from e
+        except Exception as e:
+            raise _rethrow(task) from e
+
+
+def _rethrow(task: Task) -> rx.RethrownJobError:
+    """An exception raised while generating parameters, in Ruffus' wrapping."""
+    import sys
+    import traceback
+
+    exc_type, exc_value, _ = sys.exc_info()
+    value = str(exc_value)
+    err = rx.RethrownJobError(
+        [
+            (
+                task._name,
+                "",
+                exc_type.__module__ + "." + exc_type.__name__,
+                "(%s)" % value if value else value,
+                traceback.format_exc(),
+            )
+        ]
+    )
+    err.specify_task(task, "Exceptions generating parameters")
+    return err
+
+
+def directories_missing(params: Any) -> tuple[bool, str]:
+    """A mkdir job is out of date while any of its directories is missing."""
+    if len(params) == 1:
+        dirs = params[0]
+    elif len(params) == 2:
+        dirs = params[1]
+    else:
+        raise Exception("Wrong number of arguments in mkdir check %s" % (params,))
+    missing = []
+    for d in flatten_strings(dirs):
+        if not os.path.exists(d):
+            missing.append(d)
+        elif not os.path.isdir(d):
+            raise rx.error_not_a_directory("%s already exists but as a file, not a directory" % d)
+    if len(missing) > 1:
+        return True, ": Directories %r are missing" % ", ".join(missing)
+    if missing:
+        return True, ": Directories %r is missing" % missing[0]
+    return False, "All directories exist"
+
+
+# -- task order --------------------------------------------------------------
+def _children(tasks: list[Task]) -> list[Task]:
+    """The tasks and everything downstream of them (Ruffus' include_any_children)."""
+    order, _ = _dfs(tasks, lambda t: t._outward, None)
+    return order
+
+
+def _dfs(
+    starts: list[Task],
+    edges: Callable[[Task], list[Task]],
+    stop_before: Callable[[Task], bool] | None,
+) -> tuple[list[Task], bool]:
+    """Post-order depth-first search; returns (finished order, found a cycle)."""
+    colour: dict[Task, int] = {}
+    finished: list[Task] = []
+    cycle = False
+
+    def visit(root: Task) -> None:
+        nonlocal cycle
+        colour[root] = 1
+        if stop_before and stop_before(root):
+            colour[root] = 2
+            return
+        stack = [(root, iter(edges(root)))]
+        while stack:
+            node, it = stack[-1]
+            for v in it:
+                if stop_before and stop_before(v):
+                    colour[v] = 2
+                    continue
+                c = colour.get(v, 0)
+                if c == 0:
+                    colour[v] = 1
+                    stack.append((v, iter(edges(v))))
+                    break
+                if c == 1:
+                    cycle = True
+            else:
+                stack.pop()
+                colour[node] = 2
+                finished.append(node)
+
+    for s in starts:
+        if colour.get(s, 0) == 0:
+            visit(s)
+    return finished, cycle
+
+
+def _cycle_members(tasks: list[Task]) -> list[Task]:
+    """Tasks on a dependency cycle (strongly connected components bigger than one)."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    seen: set[Task] = set()
+    todo = list(tasks)
+    while todo:
+        t = todo.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        for p in t._inward:
+            graph.add_edge(p, t)
+            todo.append(p)
+    members: list[Task] = []
+    for comp in nx.strongly_connected_components(graph):
+        if len(comp) > 1:
+            members.extend(comp)
+    return sorted(members, key=lambda t: t._name)
+
+
+def tasks_to_run(
+    planner: Planner,
+    targets: list[Task],
+    forced: list[Task] | bool,
+    maximal: bool,
+) -> tuple[list[Task], list[Task]]:
+    """(tasks to run in order, up-to-date tasks met on the way), as Ruffus decides them."""
+    if maximal:
+        order, cycle = _dfs(targets, lambda t: t._inward, None)
+        if cycle:
+            raise circular_dependencies(targets)
+        if forced is True:
+            return order, []
+        include = set(_children(list(forced))) if forced else set()
+        uptodate = []
+        for t in order:
+            if t in include:
+                continue
+            if not planner.task_is_up_to_date(t):
+                include.update(_children([t]))
+            else:
+                uptodate.append(t)
+        return [t for t in order if t in include], uptodate
+    if forced is True:
+        order, cycle = _dfs(targets, lambda t: t._inward, None)
+    else:
+        must = set(_children(list(forced))) if forced else set()
+        uptodate: list[Task] = []
+
+        def stop(t: Task) -> bool:
+            if t in must:
+                return False
+            if planner.task_is_up_to_date(t):
+                uptodate.append(t)
+                return True
+            return False
+
+        order, cycle = _dfs(targets, lambda t: t._inward, stop)
+    if cycle:
+        raise circular_dependencies(targets)
+    return order, [] if forced is True else uptodate
+
+
+def circular_dependencies(targets: list[Task]) -> rx.error_circular_dependencies:
+    names = ", ".join(t._name for t in _cycle_members(targets))
+    return rx.error_circular_dependencies(
+        "Circular dependencies found in the pipeline involving one or more of (%s)" % (names,)
+    )
+
+
+# -- preparing a run or a printout ---------------------------------------------
+class Session:
+    """Everything ``pipeline_run``/``pipeline_printout`` share before they differ."""
+
+    def __init__(
+        self,
+        planner: Planner,
+        pipeline: Pipeline,
+        targets: list[Task],
+        forced: list[Task],
+    ) -> None:
+        self.planner = planner
+        self.pipeline = pipeline
+        self.targets = targets
+        self.forced = forced
+
+
+def prepare(
+    checksum_level: int | None,
+    history_file: str | None,
+    pipeline: Any,
+    runtime_data: dict | None,
+    target_tasks: Any,
+    forcedtorun_tasks: Any,
+    verbose_abbreviated_path: int = 2,
+) -> Session:
+    """Check the arguments, wire the tasks and open the history (Ruffus' prepare-to-run)."""
+    if checksum_level is None:
+        checksum_level = hist.get_default_checksum_level()
+    for p in Pipeline.pipelines.values():
+        for t in p.task_order:
+            t.checksum_level = checksum_level
+    if checksum_level == hist.CHECKSUM_FILE_TIMESTAMPS and history_file is None:
+        history_file = ":memory:"
+    history = hist.open_job_history(history_file)
+    for p in Pipeline.pipelines.values():
+        for t in p.task_order:
+            t._update_active_state()
+    if runtime_data is None:
+        runtime_data = {}
+    if not isinstance(runtime_data, dict):
+        raise Exception(
+            "Parameter runtime_data should be a dictionary of values passes to jobs at run time."
+        )
+    default_name = lookup_pipeline(pipeline).name if pipeline is not None else "main"
+    targets = lookup_tasks_from_user_specified_names(
+        "Target", target_tasks or [], default_name, "__main__", True
+    )
+    forced = lookup_tasks_from_user_specified_names(
+        "Forced to run", forcedtorun_tasks or [], default_name, "__main__", True
+    )
+    if not targets:
+        if pipeline is not None:
+            targets.extend(lookup_pipeline(pipeline).task_order)
+        if not targets:
+            for p in Pipeline.pipelines.values():
+                targets.extend(p.task_order)
+    pipeline = lookup_pipeline(pipeline)
+    targets = list(dict.fromkeys(targets))
+    wanted = {t.pipeline.name: t.pipeline for t in forced + targets}
+    complete_setup(list(wanted.values()))
+    planner = Planner(runtime_data, history, checksum_level, verbose_abbreviated_path)
+    return Session(planner, pipeline, targets, forced)

@@ -1,0 +1,509 @@
+"""``pipeline_run``: plan as Ruffus does, execute every job through Luigi.
+
+The calling process keeps the plan (``RunState``). Luigi's worker runs in it:
+stages (whole Ruffus tasks) run in-process, plan their jobs once their parents
+are done, and yield chunks; chunks run in forked Luigi worker processes
+(``multiprocess=N`` -> N Luigi workers) or in-process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import shutil
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import luigi
+
+from . import exceptions as rx
+from . import history as hist
+from . import translate
+from .execute import (
+    JobOutcome,
+    call_job,
+    check_input_files_exist,
+    exception_tuple,
+    output_files_written,
+    touch_outputs,
+)
+from .loggers import black_hole_logger, stderr_logger
+from .pipeline import Task
+from .plan import Session, prepare, tasks_to_run
+from .printout import job_descriptor, up_to_date_task_messages
+
+
+def log_at_level(logger: Any, level: int, verbose: int, message: str) -> bool:
+    """Ruffus' rule: a message of level L shows when verbose >= L."""
+    if level <= verbose:
+        logger.info(message)
+        return True
+    return False
+
+
+@dataclass
+class PlannedJob:
+    index: int
+    params: tuple
+    display: tuple
+    name: str
+    needs_run: bool
+
+
+@dataclass
+class Chunk:
+    """A slice of one Ruffus task's jobs: the unit a Luigi worker runs."""
+
+    state: RunState
+    task: Task
+    index: int
+    jobs: list[PlannedJob]
+    forced: bool
+    description: str = ""
+    done: bool = False
+    outcomes: list[JobOutcome] = field(default_factory=list)
+    luigi_task: Any = None
+
+    def complete(self) -> bool:
+        if self.done:
+            return True
+        if self.forced:
+            return False
+        return not any(j.needs_run for j in self.jobs)
+
+    def run(self) -> None:
+        outcomes = self.state.execute(self)
+        forked = os.getpid() != self.state.pid
+        if forked:
+            with open(self.state.outcome_path(self), "wb") as f:
+                pickle.dump(outcomes, f)
+        else:
+            self.outcomes = outcomes
+        self.done = not any(o.error or o.signalled_break for o in outcomes)
+        if not self.done:
+            failed = [o for o in outcomes if o.error]
+            raise RuntimeError(
+                "%d job(s) of Ruffus task %r failed: %s"
+                % (len(failed), self.task._get_display_name(), ", ".join(o.name for o in failed))
+            )
+
+
+class RunState:
+    """One ``pipeline_run``: its plan, options and what has happened so far."""
+
+    def __init__(
+        self,
+        session: Session,
+        incomplete: list[Task],
+        logger: Any,
+        verbose: int,
+        vap: int,
+        touch_files_only: int,
+        workers: int,
+        multithread: int,
+        jobs_per_luigi_task: int | None,
+        exceptions_terminate_immediately: bool,
+        log_exceptions: bool,
+        history_file: str | None,
+    ) -> None:
+        self.run_id = uuid.uuid4().hex[:12]
+        self.pid = os.getpid()
+        self.session = session
+        self.planner = session.planner
+        self.incomplete = incomplete
+        self.incomplete_set = set(incomplete)
+        self.forced = set(session.forced)
+        self.logger = logger
+        self.verbose = verbose
+        self.vap = vap
+        self.touch_files_only = touch_files_only
+        self.workers = workers
+        self.multithread = multithread
+        self.in_process = workers <= 1
+        self.jobs_per_luigi_task = jobs_per_luigi_task
+        self.terminate_immediately = exceptions_terminate_immediately
+        self.log_exceptions = log_exceptions
+        self.history_path = history_file
+        self.run_dir = tempfile.mkdtemp(prefix="ruffus_luigi_")
+        self.planned: dict[Task, list[Chunk]] = {}
+        self.finished: set[Task] = set()
+        self.errors: list[tuple] = []
+        self.signalled_break = False
+        self.stop = False
+        self.one_second_per_job = False
+
+    # -- the graph Luigi sees --------------------------------------------------
+    def parents_to_wait_for(self, task: Task) -> list[Task]:
+        return [p for p in task._inward if p in self.incomplete_set]
+
+    def stage_done(self, task: Task) -> bool:
+        return task not in self.incomplete_set or task in self.finished
+
+    # -- stages -----------------------------------------------------------------
+    def start_stage(self, task: Task) -> list[Chunk]:
+        """Plan a Ruffus task's jobs (its parents are done) and cut them into chunks."""
+        if task in self.planned:
+            return self.planned[task]
+        if self.stop:
+            raise RuntimeError("pipeline stopped after an earlier failure")
+        forced = task in self.forced
+        if not task.is_active:
+            log_at_level(self.logger, 2, self.verbose, "Inactive Task = %r" % task._get_display_name())
+            task.output_filenames = None
+            self.planned[task] = []
+            return []
+        log_at_level(
+            self.logger,
+            1,
+            self.verbose,
+            "Task enters queue = %r %s"
+            % (task._get_display_name(), ": Forced to rerun" if forced else ""),
+        )
+        if task.func_description:
+            log_at_level(self.logger, 2, self.verbose, "    " + task.func_description)
+        task.output_filenames = None
+        jobs = self._plan_jobs(task, forced)
+        if any(j.needs_run for j in jobs) and self.one_second_per_job and task.kind != "originate":
+            time.sleep(1.01)
+        chunks = self._cut(task, jobs, forced)
+        self.planned[task] = chunks
+        return chunks
+
+    def _plan_jobs(self, task: Task, forced: bool) -> list[PlannedJob]:
+        planner = self.planner
+        planned: list[PlannedJob] = []
+        outputs: list = []
+        source = planner.jobs(task) if task.job_source else iter([((), [])])
+        for i, (params, display) in enumerate(source):
+            if len(params) >= 2:
+                outputs.append(params[1])
+            name = job_descriptor(task.job_descriptor, display, self.vap)[0]
+            planned.append(PlannedJob(i, params, display, name, self._needs_run(task, params, forced, name)))
+        if not task.indeterminate_output:
+            task.output_filenames = outputs
+        return planned
+
+    def _needs_run(self, task: Task, params: tuple, forced: bool, name: str) -> bool:
+        log, verbose = self.logger, self.verbose
+        if forced:
+            log_at_level(log, 3, verbose, "    force task %s to rerun " % name)
+            return True
+        checks = task.uses_modify_time or task.kind == "mkdir" or task.needs_update_func
+        if not checks:
+            log_at_level(log, 3, verbose, "    %s no function to check if up-to-date " % name)
+            return True
+        needs, msg = self.planner.job_needs_update(task, params, verbose > 6)
+        if not needs:
+            log_at_level(log, 5, verbose, "    %s unnecessary: already %s" % (name, msg))
+            return False
+        if not log_at_level(log, 4, verbose, "    %s %s " % (name, msg)):
+            log_at_level(log, 3, verbose, "    %s" % name)
+        if task.uses_modify_time:
+            check_input_files_exist(params)
+        return True
+
+    def _cut(self, task: Task, jobs: list[PlannedJob], forced: bool) -> list[Chunk]:
+        if not any(j.needs_run for j in jobs):
+            return []
+        size = len(jobs) if self.multithread > 1 else chunk_size_for(task, len(jobs), self.jobs_per_luigi_task)
+        chunks = []
+        for start in range(0, len(jobs), size):
+            part = jobs[start : start + size]
+            chunk = Chunk(self, task, start // size, part, forced)
+            chunk.description = translate.describe_jobs([j.name for j in part])
+            chunk.luigi_task = translate.register_chunk(chunk)
+            chunks.append(chunk)
+        return chunks
+
+    def finish_stage(self, task: Task) -> None:
+        """Log the jobs' completion, run ``@posttask`` and release the task's dependants."""
+        if task in self.finished:
+            return
+        chunks = self.planned.get(task, [])
+        ran = False
+        for chunk in chunks:
+            for outcome in self.outcomes(chunk):
+                if outcome.ran:
+                    ran = True
+                    log_at_level(self.logger, 3, self.verbose, "    %s completed" % outcome.name)
+        if task.is_active:
+            for f in task.posttask_functions:
+                f()
+            if task.indeterminate_output:
+                task.output_filenames = None
+            name = task._get_display_name()
+            if ran or chunks:
+                log_at_level(self.logger, 1, self.verbose, "Completed Task = %r " % name)
+            else:
+                log_at_level(self.logger, 1, self.verbose, "Uptodate Task = %r" % name)
+                self._log_warnings(task)
+        self.finished.add(task)
+
+    def _log_warnings(self, task: Task) -> None:
+        warnings = self.planner.warnings.get(task)
+        if self.verbose < 1 or not warnings:
+            return
+        pad = " " * 8
+        for msg in warnings:
+            messages = [msg.replace("\n", "\n" + pad)]
+            if self.verbose >= 4:
+                for job_msg in self.planner.match_failures.get(task, {}):
+                    messages.append(pad + "Job Warning: Input substitution failed:")
+                    messages.append(pad + "  " + job_msg.replace("\n", "\n" + pad + "  "))
+            self.logger.warning(
+                "    In Task %r:\n%s%s " % (task._get_display_name(), pad, "\n".join(messages))
+            )
+
+    # -- chunks -------------------------------------------------------------------
+    def outcome_path(self, chunk: Chunk) -> str:
+        return os.path.join(self.run_dir, "%s-%d.pickle" % (id(chunk.task), chunk.index))
+
+    def outcomes(self, chunk: Chunk) -> list[JobOutcome]:
+        if not chunk.outcomes and os.path.exists(self.outcome_path(chunk)):
+            with open(self.outcome_path(chunk), "rb") as f:
+                chunk.outcomes = pickle.load(f)
+        return chunk.outcomes
+
+    def execute(self, chunk: Chunk) -> list[JobOutcome]:
+        """Run a chunk's out-of-date jobs (in a worker) and record them in the history."""
+        task = chunk.task
+        todo = [j for j in chunk.jobs if j.needs_run or chunk.forced]
+        history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path)
+        if self.multithread > 1 and len(todo) > 1:
+            with ThreadPoolExecutor(self.multithread) as pool:
+                outcomes = list(pool.map(lambda j: self._run_job(task, j), todo))
+        else:
+            outcomes = []
+            for job in todo:
+                outcome = self._run_job(task, job)
+                outcomes.append(outcome)
+                if outcome.signalled_break or (outcome.error and self.terminate_immediately):
+                    break
+        for o, job in zip(outcomes, todo, strict=False):
+            if o.ran and not o.error:
+                hist.record_job(history, job.display, task.user_defined_work_func, task.checksum_level)
+            elif o.error or o.signalled_break:
+                hist.forget_job(history, job.display)
+        if history is not self.planner.history:
+            history.close()
+        return outcomes
+
+    def _run_job(self, task: Task, job: PlannedJob) -> JobOutcome:
+        outcome = JobOutcome(job.index, job.name, ran=False)
+        try:
+            if self.touch_files_only == 1:
+                if task.kind != "mkdir":
+                    touch_outputs(job.params)
+            elif self.touch_files_only == 0:
+                func = task.user_defined_work_func
+                named = task.parsed_args.get("named_extras") if task.command_str else None
+                style = "output_only" if task.kind == "originate" else "io"
+                call_job(style, func, job.params, named)
+            outcome.ran = True
+        except rx.JobSignalledBreak:
+            outcome.signalled_break = True
+            outcome.error = exception_tuple(task._name, job.name)
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            outcome.error = exception_tuple(task._name, job.name)
+        return outcome
+
+
+def chunk_size_for(task: Task, n_jobs: int, jobs_per_luigi_task: int | None) -> int:
+    return translate.chunk_size(n_jobs, jobs_per_luigi_task)
+
+
+_default_state: RunState | None = None
+
+
+def default_state() -> RunState:
+    """The plan used when Luigi itself runs a generated class (no ``pipeline_run``)."""
+    global _default_state
+    if _default_state is None:
+        session = prepare(None, None, None, None, [], [])
+        incomplete, _ = tasks_to_run(session.planner, session.targets, [], True)
+        _default_state = RunState(
+            session, incomplete, black_hole_logger, 0, 2, 0, 1, 0, None, False, False, None
+        )
+        translate.register_run(_default_state)
+    return _default_state
+
+
+def _touch_files_only_level(value: Any) -> int:
+    if value is False or value is None:
+        return 0
+    if value is True:
+        return 1
+    return 2
+
+
+def pipeline_run(
+    target_tasks: Any = [],  # noqa: B006 - Ruffus' signature
+    forcedtorun_tasks: Any = [],  # noqa: B006
+    multiprocess: int = 1,
+    logger: Any = stderr_logger,
+    gnu_make_maximal_rebuild_mode: bool = True,
+    verbose: int | None = None,
+    runtime_data: dict | None = None,
+    one_second_per_job: bool | None = None,
+    touch_files_only: Any = False,
+    exceptions_terminate_immediately: bool = False,
+    log_exceptions: bool = False,
+    checksum_level: int | None = None,
+    multithread: int = 0,
+    history_file: str | None = None,
+    verbose_abbreviated_path: int | None = None,
+    pipeline: Any = None,
+    pool_manager: str = "multiprocessing",
+    jobs_per_luigi_task: int | None = None,
+    scheduler_host: str | None = None,
+    scheduler_port: int | None = None,
+) -> None:
+    """Run the out-of-date jobs of a pipeline through Luigi, as ``ruffus.pipeline_run`` would."""
+    touch_level = _touch_files_only_level(touch_files_only)
+    verbose = 1 if verbose is None else verbose
+    vap = 2 if verbose_abbreviated_path is None else verbose_abbreviated_path
+    if verbose == 0:
+        logger = black_hole_logger
+    if pool_manager not in ("multiprocessing", "gevent"):
+        raise ValueError("unknown pool manager '{}'".format(pool_manager))
+    multiprocess = multiprocess or 0
+    multithread = multithread or 0
+    session = prepare(
+        checksum_level, history_file, pipeline, runtime_data, target_tasks, forcedtorun_tasks, vap
+    )
+    planner = session.planner
+    if history_file is None and planner.checksum_level != hist.CHECKSUM_FILE_TIMESTAMPS:
+        history_file = hist.get_default_history_file_name()
+    try:
+        if touch_level and verbose >= 1:
+            logger.info("Touch output files instead of remaking them.")
+        forced: Any = session.forced
+        if touch_level == 2:
+            forced = tasks_to_run(planner, session.targets + session.forced, True, True)[0]
+            session.forced = forced
+        incomplete, _ = tasks_to_run(planner, session.targets, forced, gnu_make_maximal_rebuild_mode)
+        if verbose in (1, 2) or verbose >= 5:
+            all_tasks, _ = tasks_to_run(planner, session.targets, True, gnu_make_maximal_rebuild_mode)
+            for m in up_to_date_task_messages(
+                incomplete, all_tasks, session.forced, planner, verbose, vap, 4
+            ):
+                logger.info(m)
+        for m in ("", "_" * 40, "Tasks which will be run:", "", ""):
+            logger.info(m)
+        state = RunState(
+            session,
+            incomplete,
+            logger,
+            verbose,
+            vap,
+            touch_level,
+            1 if multithread else max(1, multiprocess),
+            multithread,
+            jobs_per_luigi_task,
+            exceptions_terminate_immediately,
+            log_exceptions,
+            history_file,
+        )
+        if one_second_per_job is None:
+            state.one_second_per_job = planner.checksum_level == hist.CHECKSUM_FILE_TIMESTAMPS
+        else:
+            state.one_second_per_job = bool(one_second_per_job)
+        _execute(state, scheduler_host, scheduler_port)
+    finally:
+        planner.history.close()
+
+
+def _execute(state: RunState, host: str | None, port: int | None) -> None:
+    translate.register_run(state)
+    try:
+        roots = [translate.stage_of(t, state.run_id) for t in state.incomplete]
+        if roots:
+            result = _luigi_build(roots, state.workers, host, port, _resources(state))
+        errors = _collect_errors(state)
+        if errors:
+            err = rx.RethrownJobError(errors)
+            if state.signalled_break:
+                err.specify_task(state.signalled_break, "Exceptions running jobs")
+            if roots and result is not None:
+                state.logger.info(result.summary_text)
+            raise err
+        unfinished = [t for t in state.incomplete if t not in state.finished]
+        if roots and unfinished:
+            raise rx.RethrownJobError(
+                [
+                    (
+                        t._name,
+                        "",
+                        "ruffus_luigi.LuigiError",
+                        "(Luigi did not run this task)",
+                        result.summary_text if result is not None else "",
+                    )
+                    for t in unfinished[:1]
+                ]
+            )
+    finally:
+        translate.forget_run(state)
+        shutil.rmtree(state.run_dir, ignore_errors=True)
+
+
+def _collect_errors(state: RunState) -> list[tuple]:
+    errors = []
+    for chunks in state.planned.values():
+        for chunk in chunks:
+            for outcome in state.outcomes(chunk):
+                if outcome.signalled_break:
+                    state.signalled_break = chunk.task
+                if outcome.error:
+                    errors.append(outcome.error)
+                    if state.log_exceptions:
+                        state.logger.error(rx.RethrownJobError([outcome.error]).get_nth_exception_str())
+    return errors
+
+
+def _resources(state: RunState) -> dict[str, int]:
+    """``@jobs_limit`` values as Luigi resources, so limits hold across workers."""
+    return {
+        translate.resource_name(t): t.jobs_limit_value
+        for t in state.incomplete
+        if t.jobs_limit_value is not None
+    }
+
+
+def _luigi_build(
+    roots: list, workers: int, host: str | None, port: int | None, resources: dict[str, int]
+) -> Any:
+    """Run Luigi on the stages; the local scheduler unless a luigid is configured."""
+    host = host or os.environ.get("RUFFUS_LUIGI_SCHEDULER_HOST")
+    url = os.environ.get("RUFFUS_LUIGI_SCHEDULER_URL")
+    kwargs: dict[str, Any] = {}
+    if url:
+        kwargs["scheduler_url"] = url
+    elif host:
+        kwargs["scheduler_host"] = host
+        kwargs["scheduler_port"] = int(port or 8082)
+    else:
+        kwargs["local_scheduler"] = _configured_local()
+    return luigi.build(
+        roots,
+        worker_scheduler_factory=translate.WorkerSchedulerFactory(resources),
+        workers=workers,
+        detailed_summary=True,
+        log_level="WARNING",
+        **kwargs,
+    )
+
+
+def _configured_local() -> bool:
+    """Local scheduler unless ``luigi.cfg`` names a default scheduler host."""
+    config = luigi.configuration.get_config()
+    return not config.has_option("core", "default_scheduler_host") and not config.has_option(
+        "core", "default_scheduler_url"
+    )
+

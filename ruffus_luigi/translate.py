@@ -1,0 +1,187 @@
+"""Generated Luigi task classes: one per Ruffus task, family name = the task name.
+
+An instance with ``chunk=-1`` stands for the whole Ruffus task (a *stage*):
+it requires its parents' stages, plans its jobs when they are done and yields
+its chunks as dynamic dependencies. An instance with ``chunk >= 0`` is a chunk:
+a slice of the task's jobs, run by a Luigi worker. Chunks keep the number of
+Luigi tasks small (Luigi's scheduler slows quadratically with pending tasks).
+
+The parameters of a chunk's jobs live in the planning process (see ``run``);
+forked Luigi workers inherit them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+import luigi
+import luigi.interface
+import luigi.scheduler
+import luigi.worker
+
+if TYPE_CHECKING:
+    from .pipeline import Task
+    from .run import RunState
+
+MAX_CHUNKS_PER_TASK = 50
+"""A Ruffus task with more jobs than this is split into this many Luigi tasks."""
+
+_classes: dict[str, type] = {}
+_tasks: dict[str, Task] = {}
+_runs: dict[str, RunState] = {}
+
+
+def chunk_size(n_jobs: int, jobs_per_luigi_task: int | None) -> int:
+    """Jobs per Luigi task: 1 for tasks of up to 50 jobs, else enough for 50 chunks."""
+    if jobs_per_luigi_task:
+        return max(1, int(jobs_per_luigi_task))
+    return max(1, -(-n_jobs // MAX_CHUNKS_PER_TASK))
+
+
+def describe_jobs(names: list[str]) -> str:
+    """A readable, bounded, unique parameter for a chunk's jobs."""
+    text = names[0] if len(names) == 1 else "%d jobs: %s ... %s" % (len(names), names[0], names[-1])
+    if len(text) > 300:
+        digest = hashlib.md5("\n".join(names).encode()).hexdigest()[:12]
+        text = text[:200] + " ... #" + digest
+    return text
+
+
+class RuffusTask(luigi.Task):
+    """Base of the generated classes; see the module docstring."""
+
+    chunk = luigi.IntParameter(default=-1, description="-1: the whole task; >= 0: a chunk")
+    jobs = luigi.Parameter(default="", description="the chunk's jobs")
+    run_id = luigi.Parameter(default="", description="the pipeline_run this stage belongs to")
+
+    ruffus_name: str = ""
+
+    @property
+    def ruffus_task(self) -> Task:
+        return _tasks[self.ruffus_name]
+
+    def _state(self) -> RunState:
+        from .run import default_state
+
+        if self.run_id:
+            return _runs[self.run_id]
+        return default_state()
+
+    def _chunk(self) -> Any:
+        return _runs_chunks()[(self.ruffus_name, self.chunk, self.jobs)]
+
+    @property
+    def resources(self) -> dict[str, int]:  # type: ignore[override]
+        limit = self.ruffus_task.jobs_limit_value
+        if self.chunk >= 0 and limit is not None:
+            return {resource_name(self.ruffus_task): 1}
+        return {}
+
+    def requires(self) -> list[RuffusTask]:
+        if self.chunk >= 0:
+            return []
+        state = self._state()
+        return [stage_of(p, state.run_id) for p in state.parents_to_wait_for(self.ruffus_task)]
+
+    def complete(self) -> bool:
+        if self.chunk >= 0:
+            return self._chunk().complete()
+        return self._state().stage_done(self.ruffus_task)
+
+    def run(self):  # noqa: ANN201 - a generator of dynamic dependencies
+        if self.chunk >= 0:
+            self._chunk().run()
+            return
+        state = self._state()
+        chunks = state.start_stage(self.ruffus_task)
+        pending = [c.luigi_task for c in chunks if not c.complete()]
+        if pending:
+            yield pending
+        state.finish_stage(self.ruffus_task)
+
+
+_chunk_registry: dict[tuple, Any] = {}
+
+
+def _runs_chunks() -> dict[tuple, Any]:
+    return _chunk_registry
+
+
+def register_chunk(chunk: Any) -> RuffusTask:
+    """Make the Luigi instance for a chunk and remember which chunk it stands for."""
+    cls = class_for(chunk.task)
+    instance = cls(chunk=chunk.index, jobs=chunk.description)
+    _chunk_registry[(cls.ruffus_name, chunk.index, chunk.description)] = chunk
+    return instance
+
+
+def resource_name(task: Task) -> str:
+    """The Luigi resource a ``@jobs_limit`` becomes."""
+    return "ruffus_jobs_limit:" + task.semaphore_name
+
+
+def class_for(task: Task) -> type[RuffusTask]:
+    """The Luigi class of a Ruffus task, made once per task name and rebound to the newest task."""
+    family = task._get_display_name()
+    _tasks[family] = task
+    cls = _classes.get(family)
+    if cls is None:
+        cls = type(
+            family,
+            (RuffusTask,),
+            {
+                "ruffus_name": family,
+                "__module__": __name__,
+                "__doc__": task.func_description or f"Ruffus task {family}",
+                "task_namespace": "",
+            },
+        )
+        _classes[family] = cls
+    return cls
+
+
+def stage_of(task: Task, run_id: str = "") -> RuffusTask:
+    """The Luigi instance standing for a whole Ruffus task."""
+    return class_for(task)(run_id=run_id)
+
+
+def register_run(state: RunState) -> None:
+    _runs[state.run_id] = state
+
+
+def forget_run(state: RunState) -> None:
+    _runs.pop(state.run_id, None)
+    for key in [k for k, c in _chunk_registry.items() if c.state is state]:
+        del _chunk_registry[key]
+
+
+class RuffusWorker(luigi.worker.Worker):
+    """A Luigi worker that plans in the calling process and forks only for chunks."""
+
+    def _create_task_process(self, task: luigi.Task):  # noqa: ANN202
+        process = super()._create_task_process(task)
+        if isinstance(task, RuffusTask) and (
+            task.chunk < 0 or task.ruffus_task._run_in_main_process or task._state().in_process
+        ):
+            process.use_multiprocessing = False
+        return process
+
+
+class WorkerSchedulerFactory(luigi.interface._WorkerSchedulerFactory):
+    """Luigi's factory, with our worker and a local scheduler that does not prune on every request.
+
+    ``resources`` (``@jobs_limit`` values) are sent to whichever scheduler is used,
+    so the limits hold across every worker of that scheduler.
+    """
+
+    def __init__(self, resources: dict[str, int] | None = None) -> None:
+        self.resources = resources or {}
+
+    def create_local_scheduler(self) -> luigi.scheduler.Scheduler:
+        return luigi.scheduler.Scheduler(prune_on_get_work=False, record_task_history=False)
+
+    def create_worker(self, scheduler: Any, worker_processes: int, assistant: bool = False) -> RuffusWorker:
+        for name, amount in self.resources.items():
+            scheduler.update_resource(name, amount)
+        return RuffusWorker(scheduler=scheduler, worker_processes=worker_processes, assistant=assistant)
