@@ -494,6 +494,7 @@ class Task:
         "combinations": "error_task_combinations",
         "combinations_with_replacement": "error_task_combinations_with_replacement",
         "files": "error_task_files",
+        "files_func": "error_task_files",
         "parallel": "error_task_parallel",
         "files_re": "error_task_files_re",
         "mkdir": "error_task_mkdir",

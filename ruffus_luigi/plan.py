@@ -135,8 +135,12 @@ class Planner:
             return True, ""
         return task.needs_update_func(*params)
 
-    def task_is_up_to_date(self, task: Task) -> bool:
-        """True when the task is inactive or every job is up to date."""
+    def task_is_up_to_date(self, task: Task, logger: Any = None, verbose: int = 0) -> bool:
+        """True when the task is inactive or every job is up to date.
+
+        With a logger (``pipeline_run``), the task's warnings are logged when it is
+        found up to date, as Ruffus does.
+        """
         try:
             if not task.is_active:
                 return True
@@ -149,6 +153,11 @@ class Planner:
             for params, _ in self.jobs(task):
                 if self.job_needs_update(task, params)[0]:
                     return False
+            if logger is not None and verbose >= 1:
+                for msg in self.warnings.get(task, {}):
+                    logger.warning(
+                        "    'In Task\n%s\n%s" % (task.description_with_args_placeholder % "...", msg)
+                    )
             return True
         except rx.error_task as e:
             if type(e) is rx.error_task:
@@ -276,8 +285,14 @@ def tasks_to_run(
     targets: list[Task],
     forced: list[Task] | bool,
     maximal: bool,
+    logger: Any = None,
+    verbose: int = 0,
 ) -> tuple[list[Task], list[Task]]:
     """(tasks to run in order, up-to-date tasks met on the way), as Ruffus decides them."""
+
+    def up_to_date(t: Task) -> bool:
+        return planner.task_is_up_to_date(t, logger, verbose)
+
     if maximal:
         order, cycle = _dfs(targets, lambda t: t._inward, None)
         if cycle:
@@ -289,7 +304,7 @@ def tasks_to_run(
         for t in order:
             if t in include:
                 continue
-            if not planner.task_is_up_to_date(t):
+            if not up_to_date(t):
                 include.update(_children([t]))
             else:
                 uptodate.append(t)
@@ -303,7 +318,7 @@ def tasks_to_run(
         def stop(t: Task) -> bool:
             if t in must:
                 return False
-            if planner.task_is_up_to_date(t):
+            if up_to_date(t):
                 uptodate.append(t)
                 return True
             return False

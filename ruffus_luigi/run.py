@@ -133,8 +133,10 @@ class RunState:
         self.planned: dict[Task, list[Chunk]] = {}
         self.finished: set[Task] = set()
         self.errors: list[tuple] = []
-        self.signalled_break = False
+        self.signalled_break: Any = False
         self.stop = False
+        self.generation_error: Exception | None = None
+        self.any_job_ran = False
         self.one_second_per_job = False
 
     # -- the graph Luigi sees --------------------------------------------------
@@ -167,7 +169,12 @@ class RunState:
         if task.func_description:
             log_at_level(self.logger, 2, self.verbose, "    " + task.func_description)
         task.output_filenames = None
-        jobs = self._plan_jobs(task, forced)
+        try:
+            jobs = self._plan_jobs(task, forced)
+        except Exception as e:
+            self.stop = True
+            self.generation_error = e if isinstance(e, rx.RethrownJobError) else _generation_error(task)
+            raise
         if any(j.needs_run for j in jobs) and self.one_second_per_job and task.kind != "originate":
             time.sleep(1.01)
         chunks = self._cut(task, jobs, forced)
@@ -230,6 +237,7 @@ class RunState:
             for outcome in self.outcomes(chunk):
                 if outcome.ran:
                     ran = True
+                    self.any_job_ran = True
                     log_at_level(self.logger, 3, self.verbose, "    %s completed" % outcome.name)
         if task.is_active:
             for f in task.posttask_functions:
@@ -315,6 +323,28 @@ class RunState:
         return outcome
 
 
+def _generation_error(task: Task) -> rx.RethrownJobError:
+    """An exception raised while making a task's jobs, wrapped as Ruffus does."""
+    import sys
+    import traceback
+
+    exc_type, exc_value, _ = sys.exc_info()
+    value = str(exc_value)
+    err = rx.RethrownJobError(
+        [
+            (
+                task._name,
+                "",
+                exc_type.__module__ + "." + exc_type.__name__,
+                "(%s)" % value if value else value,
+                traceback.format_exc(),
+            )
+        ]
+    )
+    err.specify_task(task, "Exceptions generating parameters")
+    return err
+
+
 def chunk_size_for(task: Task, n_jobs: int, jobs_per_luigi_task: int | None) -> int:
     return translate.chunk_size(n_jobs, jobs_per_luigi_task)
 
@@ -388,7 +418,9 @@ def pipeline_run(
         if touch_level == 2:
             forced = tasks_to_run(planner, session.targets + session.forced, True, True)[0]
             session.forced = forced
-        incomplete, _ = tasks_to_run(planner, session.targets, forced, gnu_make_maximal_rebuild_mode)
+        incomplete, _ = tasks_to_run(
+            planner, session.targets, forced, gnu_make_maximal_rebuild_mode, logger, verbose
+        )
         if verbose in (1, 2) or verbose >= 5:
             all_tasks, _ = tasks_to_run(planner, session.targets, True, gnu_make_maximal_rebuild_mode)
             for m in up_to_date_task_messages(
@@ -427,6 +459,12 @@ def _execute(state: RunState, host: str | None, port: int | None) -> None:
         if roots:
             result = _luigi_build(roots, state.workers, host, port, _resources(state))
         errors = _collect_errors(state)
+        if state.generation_error is not None:
+            if not errors and not state.any_job_ran:
+                raise state.generation_error
+            errors.append(
+                (None, None, type(state.generation_error), state.generation_error, "")
+            )
         if errors:
             err = rx.RethrownJobError(errors)
             if state.signalled_break:
@@ -495,7 +533,7 @@ def _luigi_build(
         worker_scheduler_factory=translate.WorkerSchedulerFactory(resources),
         workers=workers,
         detailed_summary=True,
-        log_level="WARNING",
+        log_level="CRITICAL",
         **kwargs,
     )
 
