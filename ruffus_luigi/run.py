@@ -23,7 +23,7 @@ import luigi
 
 from . import exceptions as rx
 from . import history as hist
-from . import translate
+from . import config, translate
 from .execute import (
     JobOutcome,
     call_job,
@@ -151,7 +151,7 @@ class RunState:
         """Plan a Ruffus task's jobs (its parents are done) and cut them into chunks."""
         if task in self.planned:
             return self.planned[task]
-        if self.stop:
+        if self.stop or self.stopping():
             raise RuntimeError("pipeline stopped after an earlier failure")
         forced = task in self.forced
         if not task.is_active:
@@ -268,6 +268,17 @@ class RunState:
             )
 
     # -- chunks -------------------------------------------------------------------
+    @property
+    def stop_path(self) -> str:
+        """A file whose presence tells every worker to start no more jobs."""
+        return os.path.join(self.run_dir, "STOP")
+
+    def request_stop(self) -> None:
+        open(self.stop_path, "w").close()
+
+    def stopping(self) -> bool:
+        return os.path.exists(self.stop_path)
+
     def outcome_path(self, chunk: Chunk) -> str:
         return os.path.join(self.run_dir, "%s-%d.pickle" % (id(chunk.task), chunk.index))
 
@@ -282,21 +293,25 @@ class RunState:
         task = chunk.task
         todo = [j for j in chunk.jobs if j.needs_run or chunk.forced]
         history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path)
+        # an interrupted job must not leave an old record vouching for a half-written output
+        for job in todo:
+            hist.forget_job(history, job.display)
         if self.multithread > 1 and len(todo) > 1:
             with ThreadPoolExecutor(self.multithread) as pool:
                 outcomes = list(pool.map(lambda j: self._run_job(task, j), todo))
         else:
             outcomes = []
             for job in todo:
+                if self.stopping():
+                    break
                 outcome = self._run_job(task, job)
                 outcomes.append(outcome)
                 if outcome.signalled_break or (outcome.error and self.terminate_immediately):
+                    self.request_stop()
                     break
         for o, job in zip(outcomes, todo, strict=False):
             if o.ran and not o.error:
                 hist.record_job(history, job.display, task.user_defined_work_func, task.checksum_level)
-            elif o.error or o.signalled_break:
-                hist.forget_job(history, job.display)
         if history is not self.planner.history:
             history.close()
         return outcomes
@@ -395,7 +410,13 @@ def pipeline_run(
     scheduler_host: str | None = None,
     scheduler_port: int | None = None,
 ) -> None:
-    """Run the out-of-date jobs of a pipeline through Luigi, as ``ruffus.pipeline_run`` would."""
+    """Run the out-of-date jobs of a pipeline through Luigi, as ``ruffus.pipeline_run`` would.
+
+    Beyond Ruffus' keywords: ``jobs_per_luigi_task`` (default: automatic, see
+    ``translate.chunk_size``) and ``scheduler_host``/``scheduler_port`` for a luigid.
+    """
+    if jobs_per_luigi_task is None:
+        jobs_per_luigi_task = config.jobs_per_luigi_task()
     touch_level = _touch_files_only_level(touch_files_only)
     verbose = 1 if verbose is None else verbose
     vap = 2 if verbose_abbreviated_path is None else verbose_abbreviated_path
@@ -519,7 +540,7 @@ def _luigi_build(
 ) -> Any:
     """Run Luigi on the stages; the local scheduler unless a luigid is configured."""
     host = host or os.environ.get("RUFFUS_LUIGI_SCHEDULER_HOST")
-    url = os.environ.get("RUFFUS_LUIGI_SCHEDULER_URL")
+    url = None if host else config.scheduler_url()
     kwargs: dict[str, Any] = {}
     if url:
         kwargs["scheduler_url"] = url
