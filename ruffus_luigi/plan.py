@@ -121,7 +121,7 @@ class Planner:
     ) -> tuple[bool, str]:
         """Ruffus' per-job check: timestamps and history, directories, or the user's function."""
         if task.uses_modify_time:
-            return hist.needs_update_check_modify_time(
+            return hist.params_need_update(
                 params,
                 task.user_defined_work_func,
                 self.checksum_level,

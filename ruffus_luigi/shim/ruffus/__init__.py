@@ -1,0 +1,51 @@
+"""The ``ruffus`` import alias: put ``ruffus-luigi shim-path`` first on PYTHONPATH."""
+
+import importlib
+import sys
+import types
+
+import ruffus_luigi
+from ruffus_luigi import *  # noqa: F401,F403
+from ruffus_luigi import history as _history
+from ruffus_luigi import pipeline as _pipeline
+
+__version__ = "3.0.0"
+
+
+def _alias(name: str, module: types.ModuleType) -> types.ModuleType:
+    sys.modules["ruffus." + name] = module
+    globals()[name] = module
+    return module
+
+
+ruffus_exceptions = _alias("ruffus_exceptions", importlib.import_module("ruffus_luigi.exceptions"))
+
+combinatorics = _alias("combinatorics", types.ModuleType("ruffus.combinatorics"))
+for _n in ("product", "permutations", "combinations", "combinations_with_replacement", "task_decorator"):
+    setattr(combinatorics, _n, getattr(ruffus_luigi, _n))
+
+ruffus_utility = _alias("ruffus_utility", types.ModuleType("ruffus.ruffus_utility"))
+for _n in dir(_history):
+    if _n.startswith(("CHECKSUM_", "RUFFUS_", "get_default", "JobHistoryChecksum", "open_job_history", "get_history_file_path")):
+        setattr(ruffus_utility, _n, getattr(_history, _n))
+for _n in ("output_from", "runtime_parameter", "combine", "formatter", "regex", "suffix", "inputs", "add_inputs"):
+    setattr(ruffus_utility, _n, getattr(ruffus_luigi, _n))
+
+task = _alias("task", types.ModuleType("ruffus.task"))
+for _n in ("Pipeline", "Task", "main_pipeline", "lookup_pipeline", "pipeline_get_task_names"):
+    setattr(task, _n, getattr(_pipeline, _n))
+for _n in ("pipeline_run", "pipeline_printout", "pipeline_printout_graph", "task_decorator", "stderr_logger", "black_hole_logger"):
+    setattr(task, _n, getattr(ruffus_luigi, _n))
+task.t_stream_logger = importlib.import_module("ruffus_luigi.loggers").t_stream_logger
+
+dbdict = _alias("dbdict", types.ModuleType("ruffus.dbdict"))
+dbdict.open = lambda filename, *a, **k: _history.JobHistory(filename)
+
+ruffus_version = _alias("ruffus_version", types.ModuleType("ruffus.ruffus_version"))
+ruffus_version.__version = __version__
+
+for _optional in ("cmdline", "proxy_logger", "drmaa_wrapper"):
+    try:
+        _alias(_optional, importlib.import_module("ruffus_luigi." + _optional))
+    except ImportError:
+        pass
