@@ -103,10 +103,8 @@ class Pipeline(dict):
                         break
                 else:
                     raise rx.error_duplicate_task_name(
-                        "The task string '{}' is ambiguous for Pipeline '{}'. You must "
-                        "disambiguate explicitly with different task names ".format(
-                            command, self.name
-                        )
+                        f"The task string '{command}' is ambiguous for Pipeline '{self.name}'. You must "
+                        "disambiguate explicitly with different task names "
                     )
             return Task(exec_string_as_task_func, task_name, self, command_str=command)
         if not task_name:
@@ -262,8 +260,8 @@ class Pipeline(dict):
         """Change the input of every head task (sub-pipelines)."""
         if not self.head_tasks:
             raise rx.error_no_head_tasks(
-                "Pipeline '{0}' has no head tasks defined.\n"
-                "Which task in '{0}' do you want to set_input() for?".format(self.name)
+                f"Pipeline '{self.name}' has no head tasks defined.\n"
+                f"Which task in '{self.name}' do you want to set_input() for?"
             )
         for t in self.head_tasks:
             t.set_input(**args)
@@ -272,8 +270,8 @@ class Pipeline(dict):
         """Change the output of every (originate) head task."""
         if not self.head_tasks:
             raise rx.error_no_head_tasks(
-                "Pipeline '{0}' has no head tasks defined.\n"
-                "Which task in '{0}' do you want to set_output() for?".format(self.name)
+                f"Pipeline '{self.name}' has no head tasks defined.\n"
+                f"Which task in '{self.name}' do you want to set_output() for?"
             )
         for t in self.head_tasks:
             t.set_output(**args)
@@ -914,8 +912,7 @@ class Task:
                 if arg is self:
                     raise rx.error_decorator_args(
                         "Cannot have a task as its own (circular) dependency:\n"
-                        % description
-                        % (arg,)
+                        + description % (arg,)
                     )
                 if (
                     arg.pipeline.name == pipeline.original_name
@@ -924,7 +921,7 @@ class Task:
                     tasks = lookup_tasks_from_name(arg._name, pipeline.name, self.func_module_name)
                     if not tasks:
                         raise rx.error_node_not_task(
-                            "task '%s' '%s::%s' is somehow absent in the cloned pipeline (%s)!%s"
+                            "task '%s::%s' is somehow absent in the cloned pipeline (%s)!%s"
                             % (
                                 pipeline.original_name,
                                 arg._name,
@@ -943,8 +940,8 @@ class Task:
                     )
                 if not arg.get_tail_tasks():
                     raise rx.error_no_tail_tasks(
-                        "Pipeline '{0}' has no 'tail' tasks defined.\nWhich task in '{0}' are "
-                        "you referring to?".format(arg.name)
+                        f"Pipeline '{arg.name}' has no 'tail' tasks defined.\nWhich task in '{arg.name}' are "
+                        "you referring to?"
                     )
                 new_tasks.extend(arg.get_tail_tasks())
             elif isinstance(arg, str):

@@ -389,10 +389,10 @@ def prepare(
     )
     if not targets:
         if pipeline is not None:
-            targets.extend(lookup_pipeline(pipeline).task_order)
+            targets.extend(lookup_pipeline(pipeline).task_order[::-1])
         if not targets:
             for p in Pipeline.pipelines.values():
-                targets.extend(p.task_order)
+                targets.extend(p.task_order[::-1])
     pipeline = lookup_pipeline(pipeline)
     targets = list(dict.fromkeys(targets))
     wanted = {t.pipeline.name: t.pipeline for t in forced + targets}

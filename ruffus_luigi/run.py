@@ -8,7 +8,6 @@ are done, and yield chunks; chunks run in forked Luigi worker processes
 
 from __future__ import annotations
 
-import logging
 import os
 import pickle
 import shutil
@@ -21,15 +20,14 @@ from typing import Any
 
 import luigi
 
+from . import config, translate
 from . import exceptions as rx
 from . import history as hist
-from . import config, translate
 from .execute import (
     JobOutcome,
     call_job,
     check_input_files_exist,
     exception_tuple,
-    output_files_written,
     touch_outputs,
 )
 from .loggers import black_hole_logger, stderr_logger
@@ -423,7 +421,7 @@ def pipeline_run(
     if verbose == 0:
         logger = black_hole_logger
     if pool_manager not in ("multiprocessing", "gevent"):
-        raise ValueError("unknown pool manager '{}'".format(pool_manager))
+        raise ValueError(f"unknown pool manager '{pool_manager}'")
     multiprocess = multiprocess or 0
     multithread = multithread or 0
     session = prepare(
