@@ -46,7 +46,18 @@ def reference_tests() -> Path:
     return Path(out.stdout.strip()) / "test"
 
 
-def run_module(workdir: Path, module: str, results: Path) -> tuple[str, int, int, int]:
+def run_module(src: Path, module: str, results: Path) -> tuple[str, int, int, int]:
+    """Run one module in its own copy of the folder: the tests share the cwd's history file."""
+    scratch = Path(tempfile.mkdtemp(prefix="ruffus_suite_"))
+    workdir = scratch / "ruffus" / "test"
+    shutil.copytree(src, workdir, ignore=shutil.ignore_patterns("__pycache__"))
+    try:
+        return _run(workdir, module, results)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run(workdir: Path, module: str, results: Path) -> tuple[str, int, int, int]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "ruffus_luigi" / "shim"), str(REPO)])
     for var in ("DEFAULT_RUFFUS_HISTORY_FILE", "DEFAULT_RUFFUS_CHECKSUM_LEVEL"):
@@ -73,15 +84,12 @@ def run_module(workdir: Path, module: str, results: Path) -> tuple[str, int, int
 
 def main() -> int:
     src = reference_tests()
-    scratch = Path(tempfile.mkdtemp(prefix="ruffus_suite_"))
-    workdir = scratch / "ruffus" / "test"
-    shutil.copytree(src, workdir, ignore=shutil.ignore_patterns("__pycache__"))
     results = Path(os.environ.get("RUFFUS_SUITE_RESULTS", REPO / "ruffus_suite_results"))
     results.mkdir(parents=True, exist_ok=True)
-    modules = sorted(p.name for p in workdir.glob("test_*.py")) + sorted(p.name for p in workdir.glob("check_*.py"))
+    modules = sorted(p.name for p in src.glob("test_*.py")) + sorted(p.name for p in src.glob("check_*.py"))
     modules = [m for m in modules if m not in INTERNAL]
     with concurrent.futures.ThreadPoolExecutor(int(os.environ.get("RUFFUS_SUITE_JOBS", "2"))) as pool:
-        outcome = list(pool.map(lambda m: run_module(workdir, m, results), modules))
+        outcome = list(pool.map(lambda m: run_module(src, m, results), modules))
     expected = {
         line.strip() for line in (REPO / "tests" / "ruffus_suite_expected_pass.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
@@ -97,7 +105,6 @@ def main() -> int:
         print(f"# Ruffus suite, {tier}: {sum(o[1] == 0 for o in rows)}/{len(rows)} modules pass, "
               f"{sum(o[2] - o[3] for o in rows)}/{sum(o[2] for o in rows)} test cases")
     print(f"# out of scope (Ruffus internals): {len(INTERNAL)} modules, not run")
-    shutil.rmtree(scratch, ignore_errors=True)
     if regressions:
         print("# modules that passed before and fail now:", " ".join(regressions))
     return 1 if regressions else 0
