@@ -290,10 +290,11 @@ class RunState:
         """Run a chunk's out-of-date jobs (in a worker) and record them in the history."""
         task = chunk.task
         todo = [j for j in chunk.jobs if j.needs_run or chunk.forced]
-        history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path)
+        history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path or ":memory:")
         # an interrupted job must not leave an old record vouching for a half-written output
-        for job in todo:
-            hist.forget_job(history, job.display)
+        with history.batch():
+            for job in todo:
+                hist.forget_job(history, job.display)
         if self.multithread > 1 and len(todo) > 1:
             with ThreadPoolExecutor(self.multithread) as pool:
                 outcomes = list(pool.map(lambda j: self._run_job(task, j), todo))
@@ -307,9 +308,10 @@ class RunState:
                 if outcome.signalled_break or (outcome.error and self.terminate_immediately):
                     self.request_stop()
                     break
-        for o, job in zip(outcomes, todo, strict=False):
-            if o.ran and not o.error:
-                hist.record_job(history, job.display, task.user_defined_work_func, task.checksum_level)
+        with history.batch():  # one commit per chunk, not per job
+            for o, job in zip(outcomes, todo, strict=False):
+                if o.ran and not o.error:
+                    hist.record_job(history, job.display, task.user_defined_work_func, task.checksum_level)
         if history is not self.planner.history:
             history.close()
         return outcomes
