@@ -18,7 +18,6 @@ def setup_std_shared_logger(logger_name: str, args: dict) -> logging.Logger:
     """A logger writing to ``args["file_name"]`` (or configured by ``args["config_file"]``)."""
     logger = logging.getLogger(logger_name)
     if "config_file" in args:
-
         logging.config.fileConfig(args["config_file"])
         return logger
     if "file_name" not in args:
