@@ -6,7 +6,6 @@ never plans: the job's parameters come ready from the planner.
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 import time
@@ -72,23 +71,6 @@ def call_job(style: str, func: Any, params: Any, named_extras: dict | None = Non
         func(*params[1:])
     else:
         func(*params)
-
-
-def output_files_written(display_params: Any) -> list[str]:
-    """The absolute output paths a finished job produced, input pass-throughs excluded."""
-    if len(display_params) <= 1:
-        return []
-    outputs = display_params[1]
-    if not isinstance(outputs, list):
-        outputs = [outputs]
-    inputs = {os.path.abspath(f) for f in flatten_strings([display_params[0]])}
-    found = []
-    for pattern in flatten_strings(outputs):
-        for f in glob.glob(pattern):
-            path = os.path.abspath(f)
-            if path not in inputs:
-                found.append(path)
-    return found
 
 
 def exception_tuple(task_name: str, job_name: str) -> tuple:

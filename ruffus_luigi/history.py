@@ -768,9 +768,6 @@ def needs_update_check_modify_time(*params: Any, **kwargs: Any) -> tuple[bool, s
     Without ``task`` it checks file times only (level 0); without ``job_history``
     it opens the default history file, printing Ruffus' "Oops" to stderr.
     """
-    # the planner's positional form: (params, func, level, history, vap, dates)
-    if not kwargs and len(params) == 6 and isinstance(params[3], JobHistory):
-        return params_need_update(*params)
     task = kwargs.get("task")
     level = CHECKSUM_FILE_TIMESTAMPS if task is None else task.checksum_level
     func = getattr(task, "user_defined_work_func", None)

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import exceptions as rx
 from . import history as hist
+from .execute import exception_tuple
 from .filenames import flatten_strings, non_str_sequence
 from .pipeline import (
     Pipeline,
@@ -162,29 +163,14 @@ class Planner:
         except rx.error_task as e:
             if type(e) is rx.error_task:
                 raise
-            raise _rethrow(task) from e
+            raise generation_error(task) from e
         except Exception as e:
-            raise _rethrow(task) from e
+            raise generation_error(task) from e
 
 
-def _rethrow(task: Task) -> rx.RethrownJobError:
-    """An exception raised while generating parameters, in Ruffus' wrapping."""
-    import sys
-    import traceback
-
-    exc_type, exc_value, _ = sys.exc_info()
-    value = str(exc_value)
-    err = rx.RethrownJobError(
-        [
-            (
-                task._name,
-                "",
-                exc_type.__module__ + "." + exc_type.__name__,
-                "(%s)" % value if value else value,
-                traceback.format_exc(),
-            )
-        ]
-    )
+def generation_error(task: Task) -> rx.RethrownJobError:
+    """The exception being handled, raised while making ``task``'s jobs, wrapped as Ruffus does."""
+    err = rx.RethrownJobError([exception_tuple(task._name, "")])
     err.specify_task(task, "Exceptions generating parameters")
     return err
 

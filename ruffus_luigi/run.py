@@ -32,7 +32,7 @@ from .execute import (
 )
 from .loggers import black_hole_logger, stderr_logger
 from .pipeline import Task
-from .plan import Session, prepare, tasks_to_run
+from .plan import Session, generation_error, prepare, tasks_to_run
 from .printout import job_descriptor, up_to_date_task_messages
 
 
@@ -171,7 +171,7 @@ class RunState:
             jobs = self._plan_jobs(task, forced)
         except Exception as e:
             self.stop = True
-            self.generation_error = e if isinstance(e, rx.RethrownJobError) else _generation_error(task)
+            self.generation_error = e if isinstance(e, rx.RethrownJobError) else generation_error(task)
             raise
         if any(j.needs_run for j in jobs) and self.one_second_per_job and task.kind != "originate":
             time.sleep(1.01)
@@ -336,28 +336,6 @@ class RunState:
         except BaseException:
             outcome.error = exception_tuple(task._name, job.name)
         return outcome
-
-
-def _generation_error(task: Task) -> rx.RethrownJobError:
-    """An exception raised while making a task's jobs, wrapped as Ruffus does."""
-    import sys
-    import traceback
-
-    exc_type, exc_value, _ = sys.exc_info()
-    value = str(exc_value)
-    err = rx.RethrownJobError(
-        [
-            (
-                task._name,
-                "",
-                exc_type.__module__ + "." + exc_type.__name__,
-                "(%s)" % value if value else value,
-                traceback.format_exc(),
-            )
-        ]
-    )
-    err.specify_task(task, "Exceptions generating parameters")
-    return err
 
 
 def chunk_size_for(task: Task, n_jobs: int, jobs_per_luigi_task: int | None) -> int:

@@ -908,9 +908,9 @@ def test_decisions_and_messages_equal_real_ruffus(tmp_path, monkeypatch, tasks, 
                 verbose_abbreviated_path=vap,
                 return_file_dates_when_uptodate=dates,
             )
-            # the planner's positional form gives the same answer
+            # the planner's form (params_need_update) gives the same answer
             assert (
-                h.needs_update_check_modify_time(
+                h.params_need_update(
                     params, task.user_defined_work_func, level, hist, vap, dates
                 )
                 == result
