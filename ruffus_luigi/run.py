@@ -70,6 +70,10 @@ class Chunk:
     def complete(self) -> bool:
         if self.done:
             return True
+        if os.path.exists(self.state.outcome_path(self)):  # run by a forked worker
+            outcomes = self.state.outcomes(self)
+            self.done = not any(o.error or o.signalled_break for o in outcomes)
+            return self.done
         if self.forced:
             return False
         return not any(j.needs_run for j in self.jobs)

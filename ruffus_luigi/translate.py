@@ -64,6 +64,8 @@ class RuffusTask(luigi.Task):
     def _state(self) -> RunState:
         from .run import default_state
 
+        if self.chunk >= 0:
+            return self._chunk().state
         if self.run_id:
             return _runs[self.run_id]
         return default_state()
