@@ -118,15 +118,18 @@ class Planner:
         return task.job_source(self)
 
     def job_needs_update(
-        self, task: Task, params: Any, dates: bool = False
+        self, task: Task, params: Any, dates: bool = False, history: Any = None
     ) -> tuple[bool, str]:
-        """Ruffus' per-job check: timestamps and history, directories, or the user's function."""
+        """Ruffus' per-job check: timestamps and history, directories, or the user's function.
+
+        ``history`` replaces the planner's own connection (a forked worker needs its own).
+        """
         if task.uses_modify_time:
             return hist.params_need_update(
                 params,
                 task.user_defined_work_func,
                 self.checksum_level,
-                self.history,
+                history or self.history,
                 self.verbose_abbreviated_path,
                 dates,
             )

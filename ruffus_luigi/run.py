@@ -64,6 +64,7 @@ class Chunk:
     forced: bool
     description: str = ""
     done: bool = False
+    recheck: bool = False
     outcomes: list[JobOutcome] = field(default_factory=list)
     luigi_task: Any = None
 
@@ -76,6 +77,13 @@ class Chunk:
             return self.done
         if self.forced:
             return False
+        if self.recheck:  # another run sharing our luigid may have done these jobs
+            self.done = not any(
+                self.state.planner.job_needs_update(self.task, j.params)[0]
+                for j in self.jobs
+                if j.needs_run
+            )
+            return self.done
         return not any(j.needs_run for j in self.jobs)
 
     def run(self) -> None:
@@ -115,6 +123,7 @@ class RunState:
     ) -> None:
         self.run_id = uuid.uuid4().hex[:12]
         self.pid = os.getpid()
+        self.workdir = os.getcwd()
         self.session = session
         self.planner = session.planner
         self.incomplete = incomplete
@@ -140,6 +149,7 @@ class RunState:
         self.generation_error: Exception | None = None
         self.any_job_ran = False
         self.one_second_per_job = False
+        self.shared_scheduler = False
 
     # -- the graph Luigi sees --------------------------------------------------
     def parents_to_wait_for(self, task: Task) -> list[Task]:
@@ -293,8 +303,11 @@ class RunState:
     def execute(self, chunk: Chunk) -> list[JobOutcome]:
         """Run a chunk's out-of-date jobs (in a worker) and record them in the history."""
         task = chunk.task
-        todo = [j for j in chunk.jobs if j.needs_run or chunk.forced]
         history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path or ":memory:")
+        todo = [j for j in chunk.jobs if j.needs_run or chunk.forced]
+        if self.shared_scheduler and not chunk.forced:
+            # another run against the same luigid may have run some of them meanwhile
+            todo = [j for j in todo if self.planner.job_needs_update(task, j.params, history=history)[0]]
         # an interrupted job must not leave an old record vouching for a half-written output
         with history.batch():
             for job in todo:
@@ -458,9 +471,9 @@ def pipeline_run(
 def _execute(state: RunState, host: str | None, port: int | None) -> None:
     translate.register_run(state)
     try:
-        roots = [translate.stage_of(t, state.run_id) for t in state.incomplete]
+        roots = [translate.stage_of(t, state) for t in state.incomplete]
         if roots:
-            result = _luigi_build(roots, state.workers, host, port, _resources(state))
+            result = _luigi_build(roots, state, host, port)
         errors = _collect_errors(state)
         if state.generation_error is not None:
             if not errors and not state.any_job_ran:
@@ -517,9 +530,7 @@ def _resources(state: RunState) -> dict[str, int]:
     }
 
 
-def _luigi_build(
-    roots: list, workers: int, host: str | None, port: int | None, resources: dict[str, int]
-) -> Any:
+def _luigi_build(roots: list, state: RunState, host: str | None, port: int | None) -> Any:
     """Run Luigi on the stages; the local scheduler unless a luigid is configured."""
     host = host or os.environ.get("RUFFUS_LUIGI_SCHEDULER_HOST")
     url = None if host else config.scheduler_url()
@@ -531,10 +542,11 @@ def _luigi_build(
         kwargs["scheduler_port"] = int(port or 8082)
     else:
         kwargs["local_scheduler"] = _configured_local()
+    state.shared_scheduler = not kwargs.get("local_scheduler")
     return luigi.build(
         roots,
-        worker_scheduler_factory=translate.WorkerSchedulerFactory(resources),
-        workers=workers,
+        worker_scheduler_factory=translate.WorkerSchedulerFactory(_resources(state)),
+        workers=state.workers,
         detailed_summary=True,
         log_level="CRITICAL",
         **kwargs,

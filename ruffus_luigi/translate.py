@@ -41,6 +41,7 @@ def chunk_size(n_jobs: int, jobs_per_luigi_task: int | None) -> int:
 
 def describe_jobs(names: list[str]) -> str:
     """A readable, bounded, unique parameter for a chunk's jobs."""
+    names = [n.removeprefix("Job  = ") for n in names]
     text = names[0] if len(names) == 1 else "%d jobs: %s ... %s" % (len(names), names[0], names[-1])
     if len(text) > 300:
         digest = hashlib.md5("\n".join(names).encode()).hexdigest()[:12]
@@ -54,6 +55,7 @@ class RuffusTask(luigi.Task):
     chunk = luigi.IntParameter(default=-1, description="-1: the whole task; >= 0: a chunk")
     jobs = luigi.Parameter(default="", description="the chunk's jobs")
     run_id = luigi.Parameter(default="", description="the pipeline_run this stage belongs to")
+    workdir = luigi.Parameter(default="", description="the directory the pipeline runs in")
 
     ruffus_name: str = ""
 
@@ -71,7 +73,7 @@ class RuffusTask(luigi.Task):
         return default_state()
 
     def _chunk(self) -> Any:
-        return _runs_chunks()[(self.ruffus_name, self.chunk, self.jobs)]
+        return _runs_chunks()[(self.ruffus_name, self.chunk, self.jobs, self.workdir)]
 
     @property
     def resources(self) -> dict[str, int]:  # type: ignore[override]
@@ -84,7 +86,7 @@ class RuffusTask(luigi.Task):
         if self.chunk >= 0:
             return []
         state = self._state()
-        return [stage_of(p, state.run_id) for p in state.parents_to_wait_for(self.ruffus_task)]
+        return [stage_of(p, state) for p in state.parents_to_wait_for(self.ruffus_task)]
 
     def complete(self) -> bool:
         if self.chunk >= 0:
@@ -96,7 +98,11 @@ class RuffusTask(luigi.Task):
             self._chunk().run()
             return
         state = self._state()
+        resumed = self.ruffus_task in state.planned
         chunks = state.start_stage(self.ruffus_task)
+        if resumed and state.shared_scheduler:
+            for c in chunks:
+                c.recheck = True
         pending = [c.luigi_task for c in chunks if not c.complete()]
         if pending:
             yield pending
@@ -113,8 +119,8 @@ def _runs_chunks() -> dict[tuple, Any]:
 def register_chunk(chunk: Any) -> RuffusTask:
     """Make the Luigi instance for a chunk and remember which chunk it stands for."""
     cls = class_for(chunk.task)
-    instance = cls(chunk=chunk.index, jobs=chunk.description)
-    _chunk_registry[(cls.ruffus_name, chunk.index, chunk.description)] = chunk
+    instance = cls(chunk=chunk.index, jobs=chunk.description, workdir=chunk.state.workdir)
+    _chunk_registry[(cls.ruffus_name, chunk.index, chunk.description, chunk.state.workdir)] = chunk
     return instance
 
 
@@ -143,9 +149,11 @@ def class_for(task: Task) -> type[RuffusTask]:
     return cls
 
 
-def stage_of(task: Task, run_id: str = "") -> RuffusTask:
-    """The Luigi instance standing for a whole Ruffus task."""
-    return class_for(task)(run_id=run_id)
+def stage_of(task: Task, state: RunState | None = None) -> RuffusTask:
+    """The Luigi instance standing for a whole Ruffus task (in the given run)."""
+    if state is None:
+        return class_for(task)()
+    return class_for(task)(run_id=state.run_id, workdir=state.workdir)
 
 
 def register_run(state: RunState) -> None:
@@ -168,6 +176,10 @@ class RuffusWorker(luigi.worker.Worker):
         ):
             process.use_multiprocessing = False
         return process
+
+    def _keep_alive(self, get_work_response) -> bool:  # noqa: ANN001
+        """Wait while another worker of a shared luigid runs a task ours need."""
+        return bool(get_work_response.running_tasks) or super()._keep_alive(get_work_response)
 
 
 class WorkerSchedulerFactory(luigi.interface._WorkerSchedulerFactory):

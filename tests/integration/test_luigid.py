@@ -1,0 +1,52 @@
+"""Runs against a real luigid on a loopback port (started by tools/luigid.py, stopped by pid)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "tests" / "pipelines" / "scenarios" / "slow_fanout.py"
+EXPECTED_ALL = "".join("s%d.start\nstep\n" % i for i in range(6))
+
+
+def start_run(workdir: Path, url: str, *args: str) -> subprocess.Popen:
+    env = dict(os.environ, RUFFUS_LUIGI_SCHEDULER_URL=url, PYTHONPATH=str(REPO))
+    shutil.copy(SCRIPT, workdir / SCRIPT.name)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ruffus_luigi", "run", SCRIPT.name, *args],
+        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def jobs_run(workdir: Path) -> Counter:
+    lines = (workdir / "jobs.log").read_text().splitlines()
+    return Counter(line.rsplit(" ", 1)[0] for line in lines)
+
+
+def test_pipeline_runs_through_luigid_and_its_api_shows_ruffus_task_names(luigid, tmp_path):
+    run = start_run(tmp_path, luigid.url, "2")
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    assert (tmp_path / "all.txt").read_text() == EXPECTED_ALL
+    assert set(jobs_run(tmp_path).values()) == {1} and len(jobs_run(tmp_path)) == 13
+    done = luigid.api("task_list", {"status": "DONE", "upstream_status": "", "search": ""})
+    families = {t["name"] for t in done.values()}
+    assert {"make", "step", "total"} <= families
+    step_jobs = sorted(t["params"]["jobs"] for t in done.values() if t["name"] == "step" and t["params"]["chunk"] != "-1")
+    assert step_jobs == sorted("[s%d.start -> s%d.mid]" % (i, i) for i in range(6))
+
+
+def test_two_runs_started_together_run_every_job_exactly_once(luigid, tmp_path):
+    runs = [start_run(tmp_path, luigid.url, "2") for _ in range(2)]
+    results = [r.communicate(timeout=180) for r in runs]
+    for r, (_out, err) in zip(runs, results, strict=True):
+        assert r.returncode == 0, err
+    assert (tmp_path / "all.txt").read_text() == EXPECTED_ALL
+    counts = jobs_run(tmp_path)
+    assert len(counts) == 13
+    assert counts == Counter({name: 1 for name in counts}), counts
