@@ -86,6 +86,15 @@ class Chunk:
             return self.done
         return not any(j.needs_run for j in self.jobs)
 
+    def crashed(self, message: str) -> None:
+        """The worker process died (killed, out of memory...): every job it had fails."""
+        why = "(%s; its outputs are not trusted: the next run redoes the job)" % message
+        self.outcomes = [
+            JobOutcome(j.index, j.name, ran=False, error=(self.task._name, j.name, "ruffus_luigi.WorkerDied", why, ""))
+            for j in self.jobs
+            if j.needs_run or self.forced
+        ]
+
     def run(self) -> None:
         outcomes = self.state.execute(self)
         forked = os.getpid() != self.state.pid
@@ -312,25 +321,27 @@ class RunState:
         with history.batch():
             for job in todo:
                 hist.forget_job(history, job.display)
-        if self.multithread > 1 and len(todo) > 1:
-            with ThreadPoolExecutor(self.multithread) as pool:
-                outcomes = list(pool.map(lambda j: self._run_job(task, j), todo))
-        else:
-            outcomes = []
-            for job in todo:
-                if self.stopping():
-                    break
-                outcome = self._run_job(task, job)
-                outcomes.append(outcome)
-                if outcome.signalled_break or (outcome.error and self.terminate_immediately):
-                    self.request_stop()
-                    break
-        with history.batch():  # one commit per chunk, not per job
-            for o, job in zip(outcomes, todo, strict=False):
-                if o.ran and not o.error:
-                    hist.record_job(history, job.display, task.user_defined_work_func, task.checksum_level)
-        if history is not self.planner.history:
-            history.close()
+        outcomes: list[JobOutcome] = []
+        try:
+            if self.multithread > 1 and len(todo) > 1:
+                with ThreadPoolExecutor(self.multithread) as pool:
+                    outcomes.extend(pool.map(lambda j: self._run_job(task, j), todo))
+            else:
+                for job in todo:
+                    if self.stopping():
+                        break
+                    outcome = self._run_job(task, job)
+                    outcomes.append(outcome)
+                    if outcome.signalled_break or (outcome.error and self.terminate_immediately):
+                        self.request_stop()
+                        break
+        finally:  # also on Ctrl-C: the jobs that finished stay done
+            with history.batch():  # one commit per chunk, not per job
+                for o, job in zip(outcomes, todo, strict=False):
+                    if o.ran and not o.error:
+                        hist.record_job(history, job.display, task.user_defined_work_func, task.checksum_level)
+            if history is not self.planner.history:
+                history.close()
         return outcomes
 
     def _run_job(self, task: Task, job: PlannedJob) -> JobOutcome:

@@ -109,6 +109,14 @@ class RuffusTask(luigi.Task):
         state.finish_stage(self.ruffus_task)
 
 
+@RuffusTask.event_handler(luigi.Event.PROCESS_FAILURE)
+@RuffusTask.event_handler(luigi.Event.TIMEOUT)
+def _worker_died(task: RuffusTask, message: str) -> None:
+    """Luigi saw a chunk's process die or time out: its jobs fail with Luigi's explanation."""
+    if task.chunk >= 0:
+        task._chunk().crashed(message)
+
+
 _chunk_registry: dict[tuple, Any] = {}
 
 
