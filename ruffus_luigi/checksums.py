@@ -12,6 +12,7 @@ import hashlib
 import marshal
 import operator
 import pickle
+import weakref
 from collections.abc import Callable, Sequence
 from functools import reduce
 from typing import Any
@@ -53,6 +54,22 @@ def function_checksum(func: Callable[..., Any]) -> str:
     neither pickle nor marshal.
     """
     code = func.__code__
+    seen = _checksums.get(func)
+    if seen is not None and seen[:3] == (code, func.__defaults__, func.__kwdefaults__):
+        return seen[3]
+    checksum = _function_checksum(func, code)
+    try:
+        _checksums[func] = (code, func.__defaults__, func.__kwdefaults__, checksum)
+    except TypeError:  # not weak-referenceable
+        pass
+    return checksum
+
+
+_checksums: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Checksums already computed: every job of a task asks for the same function's."""
+
+
+def _function_checksum(func: Callable[..., Any], code: Any) -> str:
     parts: list[Any] = [
         func.__defaults__,
         code.co_argcount,

@@ -18,6 +18,7 @@ import glob
 import io
 import os
 import pickle
+import re
 import sqlite3
 import sys
 import threading
@@ -132,6 +133,21 @@ def get_default_history_file_name() -> str:
 
 
 # -- the record --------------------------------------------------------------------
+_PLAIN = re.compile(r"(?:[^/.][^/]*|\.[^/.][^/]*)(?:/(?:[^/.][^/]*|\.[^/.][^/]*))*")
+
+
+def _relative_key(path: str, cwd: str, base: str) -> str:
+    """``os.path.relpath(path, base)``, without its cost for the usual plain names."""
+    if path[:1] == "/":
+        if path.startswith(base) and path[len(base) : len(base) + 1] == "/":
+            rest = path[len(base) + 1 :]
+            if _PLAIN.fullmatch(rest):
+                return rest
+    elif cwd == base and _PLAIN.fullmatch(path):
+        return path
+    return os.path.relpath(path, base)
+
+
 class JobHistoryChecksum:
     """How and when one output file was made (Ruffus' ``JobHistoryChecksum``).
 
@@ -244,6 +260,12 @@ class JobHistory:
         # relpath is slow: keys of file names, valid while the cwd is _keys_cwd
         self._keys: dict[str, str] = {}
         self._keys_cwd = ""
+        # planning reads every record: after a few lookups, read the table once instead
+        self._lookups = 0
+        self._writes = 0
+        self._snapshot: dict[str, bytes] | None = None
+        self._snapshot_at: tuple[int, int] = (-1, -1)
+        self._decoded: dict[str, tuple[bytes, Any]] = {}
         try:
             had_history = self._prepare()
         except BaseException:
@@ -310,13 +332,14 @@ class JobHistory:
     # -- user paths
     def key(self, path: str) -> str:
         """The stored key of a file name: relative to the history file's directory."""
+        key = self._keys.get(path)
+        if key is not None and (path[:1] == "/" or self._keys_cwd == os.getcwd()):
+            return key
         cwd = os.getcwd()
-        if cwd != self._keys_cwd or len(self._keys) > 100_000:
+        if cwd != self._keys_cwd or len(self._keys) > 1_000_000:
             self._keys = {}
             self._keys_cwd = cwd
-        key = self._keys.get(path)
-        if key is None:
-            key = self._keys[path] = os.path.relpath(path, self.path_base)
+        key = self._keys[path] = _relative_key(path, cwd, self.path_base)
         return key
 
     def get(self, path: str) -> JobHistoryChecksum | None:
@@ -338,6 +361,15 @@ class JobHistory:
         if rows:
             with self.batch():
                 self.con.executemany("INSERT OR REPLACE INTO data (key, value) VALUES (?,?)", rows)
+            self._writes += 1
+
+    def put_many(self, rows: Iterable[tuple[str, Any]]) -> None:
+        """Store values under many keys in one statement and transaction."""
+        data = [(k, sqlite3.Binary(dumps(v))) for k, v in rows]
+        if data:
+            with self.batch():
+                self.con.executemany("INSERT OR REPLACE INTO data (key, value) VALUES (?,?)", data)
+            self._writes += 1
 
     def delete(self, paths: Iterable[str]) -> None:
         """Forget the records of files (missing ones are ignored); one transaction."""
@@ -345,6 +377,7 @@ class JobHistory:
         if keys:
             with self.batch():
                 self.con.executemany("DELETE FROM data WHERE key=?", keys)
+            self._writes += 1
 
     # -- stored keys (Ruffus' dbdict interface)
     def lookup(self, key: str) -> Any:
@@ -356,6 +389,10 @@ class JobHistory:
     def fetch_raw(self, keys: Iterable[str]) -> dict[str, bytes]:
         """The still pickled values of many keys (those present), in few queries."""
         wanted = list(keys)
+        self._lookups += 1
+        if self._lookups > 50:
+            table = self.snapshot()
+            return {k: table[k] for k in wanted if k in table}
         found: dict[str, bytes] = {}
         with self._lock:
             for start in range(0, len(wanted), 500):
@@ -365,6 +402,26 @@ class JobHistory:
                 found.update(self.con.execute(sql, chunk).fetchall())
         return found
 
+    def snapshot(self) -> dict[str, bytes]:
+        """Every record, still pickled; re-read only when this or another connection wrote."""
+        with self._lock:
+            version = self.con.execute("PRAGMA data_version").fetchone()[0]
+            if self._snapshot is None or self._snapshot_at != (version, self._writes):
+                self._snapshot = dict(self.con.execute("SELECT key, value FROM data").fetchall())
+                self._snapshot_at = (version, self._writes)
+            return self._snapshot
+
+    def decode(self, key: str, raw: bytes) -> Any:
+        """``loads(raw)``, reusing the object when the same record is read again."""
+        seen = self._decoded.get(key)
+        if seen is not None and seen[0] == raw:
+            return seen[1]
+        value = loads(raw)
+        if len(self._decoded) > 1_000_000:
+            self._decoded.clear()
+        self._decoded[key] = (raw, value)
+        return value
+
     def __getitem__(self, key: str) -> Any:
         value = self.lookup(key)
         if value is _MISSING:
@@ -372,6 +429,7 @@ class JobHistory:
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
+        self._writes += 1
         with self._lock:
             self.con.execute(
                 "INSERT OR REPLACE INTO data (key, value) VALUES (?,?)",
@@ -381,6 +439,7 @@ class JobHistory:
     def __delitem__(self, key: str) -> None:
         if key not in self:
             raise KeyError(key)
+        self._writes += 1
         with self._lock:
             self.con.execute("DELETE FROM data WHERE key=?", (key,))
 
@@ -418,12 +477,14 @@ class JobHistory:
             if default:
                 return default[0]
             raise KeyError(key)
+        self._writes += 1
         with self._lock:
             self.con.execute("DELETE FROM data WHERE key=?", (key,))
         return value
 
     def clear(self) -> None:
         """Forget every record."""
+        self._writes += 1
         with self._lock:
             self.con.execute("DELETE FROM data")
 
@@ -460,8 +521,10 @@ class _JobRecords:
         self.history = history
         self.values: dict[str, Any] = {}
         self.raw: dict[str, bytes] = {}
+        self.keys: dict[str, str] = {}
         if isinstance(history, JobHistory):
-            self.raw = history.fetch_raw({history.key(p) for p in paths})
+            self.keys = {p: history.key(p) for p in paths}
+            self.raw = history.fetch_raw(set(self.keys.values()))
 
     def get(self, path: str) -> Any:
         """The record of a file, or _MISSING."""
@@ -469,10 +532,10 @@ class _JobRecords:
         if not isinstance(history, JobHistory):
             key = get_history_file_path(path, history)
             return history[key] if key in history else _MISSING
-        key = history.key(path)
+        key = self.keys.get(path) or history.key(path)
         if key not in self.values:
             raw = self.raw.get(key)
-            self.values[key] = _MISSING if raw is None else loads(raw)
+            self.values[key] = _MISSING if raw is None else history.decode(key, raw)
         return self.values[key]
 
 
@@ -554,9 +617,7 @@ def _job_records(
 
 def _store(history: Any, rows: list[tuple[str, JobHistoryChecksum]]) -> None:
     if isinstance(history, JobHistory):
-        with history.batch():
-            for key, rec in rows:
-                history[key] = rec
+        history.put_many(rows)
     else:
         for key, rec in rows:
             history[key] = rec
@@ -590,7 +651,12 @@ def record_jobs(history: Any, jobs: Iterable[tuple[Sequence[Any], Any]]) -> bool
 
 def forget_job(history: Any, params: Sequence[Any]) -> None:
     """Drop the records of a job's existing outputs (a failed job's outputs are bogus)."""
-    paths = job_output_files(params)
+    forget_jobs(history, [params])
+
+
+def forget_jobs(history: Any, jobs: Iterable[Sequence[Any]]) -> None:
+    """``forget_job`` for many jobs' parameters, in one statement."""
+    paths = [p for params in jobs for p in job_output_files(params)]
     if isinstance(history, JobHistory):
         history.delete(paths)
     else:

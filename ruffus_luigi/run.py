@@ -49,8 +49,14 @@ class PlannedJob:
     index: int
     params: tuple
     display: tuple
-    name: str
     needs_run: bool
+    task: Task
+    vap: int
+
+    @property
+    def name(self) -> str:
+        """``Job  = [...]`` as Ruffus prints it; computed only when shown (it is not cheap)."""
+        return job_descriptor(self.task.job_descriptor, self.display, self.vap)[0]
 
 
 @dataclass
@@ -85,6 +91,9 @@ class Chunk:
             )
             return self.done
         return not any(j.needs_run for j in self.jobs)
+
+    def jobs_by_index(self) -> dict[int, PlannedJob]:
+        return {j.index: j for j in self.jobs}
 
     def crashed(self, message: str) -> None:
         """The worker process died (killed, out of memory...): every job it had fails."""
@@ -210,29 +219,35 @@ class RunState:
         for i, (params, display) in enumerate(source):
             if len(params) >= 2:
                 outputs.append(params[1])
-            name = job_descriptor(task.job_descriptor, display, self.vap)[0]
-            planned.append(PlannedJob(i, params, display, name, self._needs_run(task, params, forced, name)))
+            job = PlannedJob(i, params, display, True, task, self.vap)
+            job.needs_run = self._needs_run(task, job, forced)
+            planned.append(job)
         if not task.indeterminate_output:
             task.output_filenames = outputs
         return planned
 
-    def _needs_run(self, task: Task, params: tuple, forced: bool, name: str) -> bool:
+    def _needs_run(self, task: Task, job: PlannedJob, forced: bool) -> bool:
         log, verbose = self.logger, self.verbose
         if forced:
-            log_at_level(log, 3, verbose, "    force task %s to rerun " % name)
+            if verbose >= 3:
+                log.info("    force task %s to rerun " % job.name)
             return True
         checks = task.uses_modify_time or task.kind == "mkdir" or task.needs_update_func
         if not checks:
-            log_at_level(log, 3, verbose, "    %s no function to check if up-to-date " % name)
+            if verbose >= 3:
+                log.info("    %s no function to check if up-to-date " % job.name)
             return True
-        needs, msg = self.planner.job_needs_update(task, params, verbose > 6)
+        needs, msg = self.planner.job_needs_update(task, job.params, verbose > 6)
         if not needs:
-            log_at_level(log, 5, verbose, "    %s unnecessary: already %s" % (name, msg))
+            if verbose >= 5:
+                log.info("    %s unnecessary: already %s" % (job.name, msg))
             return False
-        if not log_at_level(log, 4, verbose, "    %s %s " % (name, msg)):
-            log_at_level(log, 3, verbose, "    %s" % name)
+        if verbose >= 4:
+            log.info("    %s %s " % (job.name, msg))
+        elif verbose >= 3:
+            log.info("    %s" % job.name)
         if task.uses_modify_time:
-            check_input_files_exist(params)
+            check_input_files_exist(job.params)
         return True
 
     def _cut(self, task: Task, jobs: list[PlannedJob], forced: bool) -> list[Chunk]:
@@ -243,7 +258,7 @@ class RunState:
         for start in range(0, len(jobs), size):
             part = jobs[start : start + size]
             chunk = Chunk(self, task, start // size, part, forced)
-            chunk.description = translate.describe_jobs([j.name for j in part])
+            chunk.description = translate.describe_jobs(part[0].name, part[-1].name, len(part))
             chunk.luigi_task = translate.register_chunk(chunk)
             chunks.append(chunk)
         return chunks
@@ -259,7 +274,8 @@ class RunState:
                 if outcome.ran:
                     ran = True
                     self.any_job_ran = True
-                    log_at_level(self.logger, 3, self.verbose, "    %s completed" % outcome.name)
+                    if self.verbose >= 3:
+                        self.logger.info("    %s completed" % chunk.jobs_by_index()[outcome.index].name)
         if task.is_active:
             for f in task.posttask_functions:
                 f()
@@ -318,9 +334,7 @@ class RunState:
             # another run against the same luigid may have run some of them meanwhile
             todo = [j for j in todo if self.planner.job_needs_update(task, j.params, history=history)[0]]
         # an interrupted job must not leave an old record vouching for a half-written output
-        with history.batch():
-            for job in todo:
-                hist.forget_job(history, job.display)
+        hist.forget_jobs(history, [job.display for job in todo])
         outcomes: list[JobOutcome] = []
         try:
             if self.multithread > 1 and len(todo) > 1:
@@ -336,16 +350,17 @@ class RunState:
                         self.request_stop()
                         break
         finally:  # also on Ctrl-C: the jobs that finished stay done
-            with history.batch():  # one commit per chunk, not per job
-                for o, job in zip(outcomes, todo, strict=False):
-                    if o.ran and not o.error:
-                        hist.record_job(history, job.display, task.user_defined_work_func, task.checksum_level)
+            func = task.user_defined_work_func
+            hist.record_jobs(  # one commit per chunk, not per job
+                history,
+                [(job.display, func) for o, job in zip(outcomes, todo, strict=False) if o.ran and not o.error],
+            )
             if history is not self.planner.history:
                 history.close()
         return outcomes
 
     def _run_job(self, task: Task, job: PlannedJob) -> JobOutcome:
-        outcome = JobOutcome(job.index, job.name, ran=False)
+        outcome = JobOutcome(job.index, "", ran=False)
         try:
             if self.touch_files_only == 1:
                 if task.kind != "mkdir":
@@ -358,10 +373,12 @@ class RunState:
             outcome.ran = True
         except rx.JobSignalledBreak:
             outcome.signalled_break = True
+            outcome.name = job.name
             outcome.error = exception_tuple(task._name, job.name)
         except KeyboardInterrupt:
             raise
         except BaseException:
+            outcome.name = job.name
             outcome.error = exception_tuple(task._name, job.name)
         return outcome
 

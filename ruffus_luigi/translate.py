@@ -39,12 +39,12 @@ def chunk_size(n_jobs: int, jobs_per_luigi_task: int | None) -> int:
     return max(1, -(-n_jobs // MAX_CHUNKS_PER_TASK))
 
 
-def describe_jobs(names: list[str]) -> str:
-    """A readable, bounded, unique parameter for a chunk's jobs."""
-    names = [n.removeprefix("Job  = ") for n in names]
-    text = names[0] if len(names) == 1 else "%d jobs: %s ... %s" % (len(names), names[0], names[-1])
+def describe_jobs(first: str, last: str, count: int) -> str:
+    """A readable, bounded parameter for a chunk: its first and last job (unique per task)."""
+    first, last = first.removeprefix("Job  = "), last.removeprefix("Job  = ")
+    text = first if count == 1 else "%d jobs: %s ... %s" % (count, first, last)
     if len(text) > 300:
-        digest = hashlib.md5("\n".join(names).encode()).hexdigest()[:12]
+        digest = hashlib.md5(text.encode()).hexdigest()[:12]
         text = text[:200] + " ... #" + digest
     return text
 
