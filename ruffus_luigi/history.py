@@ -208,13 +208,22 @@ class _Unpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def loads(data: bytes) -> Any:
-    """Unpickle a history value; Ruffus' record class becomes ours."""
-    return _Unpickler(io.BytesIO(bytes(data))).load()
-
-
 # protocol 2: PROTO 2, GLOBAL "ruffus.ruffus_utility JobHistoryChecksum", EMPTY_TUPLE, NEWOBJ
 _RECORD_HEADER = b"\x80\x02c" + f"{_RUFFUS_MODULE}\n{_RECORD_NAME}\n".encode() + b")\x81"
+
+
+def loads(data: bytes) -> Any:
+    """Unpickle a history value; Ruffus' record class becomes ours."""
+    data = bytes(data)
+    if data.startswith(_RECORD_HEADER) and data.endswith(b"b."):
+        # what ``dumps`` writes: the state dict needs no class lookup (much faster)
+        state = pickle.loads(b"\x80\x02" + data[len(_RECORD_HEADER) : -2] + b".")
+        if type(state) is dict and state.keys() == _RECORD_FIELDS:
+            return JobHistoryChecksum.from_checksums(**state)
+    return _Unpickler(io.BytesIO(data)).load()
+
+
+_RECORD_FIELDS = {"outfile", "mtime", "chksum_params", "chksum_func"}
 
 
 def dumps(value: Any) -> bytes:
@@ -265,6 +274,7 @@ class JobHistory:
         self._writes = 0
         self._snapshot: dict[str, bytes] | None = None
         self._snapshot_at: tuple[int, int] = (-1, -1)
+        self._stale = True
         self._decoded: dict[str, tuple[bytes, Any]] = {}
         try:
             had_history = self._prepare()
@@ -403,13 +413,21 @@ class JobHistory:
         return found
 
     def snapshot(self) -> dict[str, bytes]:
-        """Every record, still pickled; re-read only when this or another connection wrote."""
+        """Every record, still pickled; re-read after our own writes, or after ``refresh()``
+        when another connection (a worker process) wrote."""
         with self._lock:
-            version = self.con.execute("PRAGMA data_version").fetchone()[0]
+            version = self._snapshot_at[0]
+            if self._stale:
+                version = self.con.execute("PRAGMA data_version").fetchone()[0]
+                self._stale = False
             if self._snapshot is None or self._snapshot_at != (version, self._writes):
                 self._snapshot = dict(self.con.execute("SELECT key, value FROM data").fetchall())
                 self._snapshot_at = (version, self._writes)
             return self._snapshot
+
+    def refresh(self) -> None:
+        """Other processes may have written: the next snapshot checks."""
+        self._stale = True
 
     def decode(self, key: str, raw: bytes) -> Any:
         """``loads(raw)``, reusing the object when the same record is read again."""

@@ -85,29 +85,31 @@ class Planner:
         if not task.is_active:
             return []
         if task.output_filenames is None:
-            outputs: list = []
-            count = 0
-            for params, _ in self.jobs(task):
-                count += 1
-                if len(params) >= 2:
-                    if task.indeterminate_output and not non_str_sequence(params[1]):
-                        outputs.append([params[1]])
-                    else:
-                        outputs.append(params[1])
-            if is_single_job_single_output(task) and count > 1:
-                raise rx.error_task_get_output(
-                    task,
-                    "Task which is supposed to produce a single output somehow has more than one job.",
-                )
-            if outputs and task.indeterminate_output:
-                merged: list = []
-                for o in outputs:
-                    merged = merged + list(o) if isinstance(merged, list) else merged + o
-                outputs = merged
-            task.output_filenames = outputs
+            self._set_outputs(task, [params for params, _ in self.jobs(task)])
         if keep_single and is_single_job_single_output(task) and len(task.output_filenames):
             return task.output_filenames[0]
         return sorted(task.output_filenames, key=str)
+
+    def _set_outputs(self, task: Task, all_params: list) -> None:
+        """Remember a task's outputs from the parameters of all its jobs."""
+        outputs: list = []
+        for params in all_params:
+            if len(params) >= 2:
+                if task.indeterminate_output and not non_str_sequence(params[1]):
+                    outputs.append([params[1]])
+                else:
+                    outputs.append(params[1])
+        if is_single_job_single_output(task) and len(all_params) > 1:
+            raise rx.error_task_get_output(
+                task,
+                "Task which is supposed to produce a single output somehow has more than one job.",
+            )
+        if outputs and task.indeterminate_output:
+            merged: list = []
+            for o in outputs:
+                merged = merged + list(o) if isinstance(merged, list) else merged + o
+            outputs = merged
+        task.output_filenames = outputs
 
     # -- jobs ----------------------------------------------------------------
     def jobs(self, task: Task):
@@ -154,9 +156,16 @@ class Planner:
                 if task.uses_modify_time:
                     return not self.job_needs_update(task, ())[0]
                 return not task.needs_update_func()[0]
+            seen = []
             for params, _ in self.jobs(task):
                 if self.job_needs_update(task, params)[0]:
                     return False
+                seen.append(params)
+            if task.output_filenames is None:  # spares dependants generating them again
+                try:
+                    self._set_outputs(task, seen)
+                except rx.error_task_get_output:
+                    pass  # raised when a dependant asks, as Ruffus does
             if logger is not None and verbose >= 1:
                 for msg in self.warnings.get(task, {}):
                     logger.warning(

@@ -84,6 +84,7 @@ class Chunk:
         if self.forced:
             return False
         if self.recheck:  # another run sharing our luigid may have done these jobs
+            self.state.planner.history.refresh()
             self.done = not any(
                 self.state.planner.job_needs_update(self.task, j.params)[0]
                 for j in self.jobs
@@ -199,6 +200,7 @@ class RunState:
         if task.func_description:
             log_at_level(self.logger, 2, self.verbose, "    " + task.func_description)
         task.output_filenames = None
+        self.planner.history.refresh()  # workers recorded their jobs
         try:
             jobs = self._plan_jobs(task, forced)
         except Exception as e:
