@@ -591,14 +591,16 @@ def job_output_files(params: Sequence[Any]) -> list[str]:
     """
     if len(params) <= 1:
         return []
-    inputs = {os.path.abspath(p) for p in flatten_strings([params[0]])}
     outputs = params[1] if isinstance(params[1], list) else [params[1]]
     found = []
     for pattern in flatten_strings(outputs):
-        for name in glob.glob(pattern):
-            full = os.path.abspath(name)
-            if full not in inputs:
-                found.append(full)
+        if glob.has_magic(pattern):
+            found.extend(os.path.abspath(name) for name in glob.glob(pattern))
+        elif os.path.lexists(pattern):  # what glob.glob does for a plain name
+            found.append(os.path.abspath(pattern))
+    if found:
+        inputs = {os.path.abspath(p) for p in flatten_strings([params[0]])}
+        found = [f for f in found if f not in inputs]
     return found
 
 
@@ -621,7 +623,7 @@ def _job_records(
         except OSError:
             continue
         skewed = skewed or ahead
-        key = get_history_file_path(path, history)
+        key = history.key(path) if isinstance(history, JobHistory) else get_history_file_path(path, history)
         rows.append(
             (
                 key,
@@ -722,6 +724,7 @@ def job_needs_update(
     history: Any,
     verbose_abbreviated_path: int = -55,
     return_file_dates_when_uptodate: bool = False,
+    explain: bool = True,
 ) -> tuple[bool, str]:
     """Whether one job must run, and why: Ruffus 3.0.0's ``needs_update_check_modify_time``.
 
@@ -748,6 +751,8 @@ def job_needs_update(
             missing.append(p)
     if missing:
         plural = "s" if len(missing) > 1 else ""
+        if not explain:
+            return True, ""
         return True, f"...\n        Missing file{plural} {shorten_filenames_encoder(missing, vap)}"
 
     use_history = checksum_level >= CHECKSUM_HISTORY_TIMESTAMPS
@@ -817,7 +822,7 @@ def job_needs_update(
         out_times.append((mtime, p))
 
     if in_times and out_times and max(t for t, _ in in_times) >= min(t for t, _ in out_times):
-        return True, _files_with_dates(in_times, out_times, vap)
+        return True, _files_with_dates(in_times, out_times, vap) if explain else ""
     if return_file_dates_when_uptodate:
         return False, "Up to date\n" + _files_with_dates(in_times, out_times, vap)
     return False, "Up to date"
@@ -830,8 +835,12 @@ def params_need_update(
     history: Any,
     verbose_abbreviated_path: int = -55,
     return_file_dates_when_uptodate: bool = False,
+    explain: bool = True,
 ) -> tuple[bool, str]:
-    """``job_needs_update`` for a job's raw parameters ``(input, output, extras...)``."""
+    """``job_needs_update`` for a job's raw parameters ``(input, output, extras...)``.
+
+    ``explain=False`` skips building the reason text (for callers that do not show it).
+    """
     if len(params) < 2:
         return True, ""
     return job_needs_update(
@@ -843,6 +852,7 @@ def params_need_update(
         history,
         verbose_abbreviated_path,
         return_file_dates_when_uptodate,
+        explain,
     )
 
 

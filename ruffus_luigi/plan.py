@@ -120,7 +120,7 @@ class Planner:
         return task.job_source(self)
 
     def job_needs_update(
-        self, task: Task, params: Any, dates: bool = False, history: Any = None
+        self, task: Task, params: Any, dates: bool = False, history: Any = None, explain: bool = True
     ) -> tuple[bool, str]:
         """Ruffus' per-job check: timestamps and history, directories, or the user's function.
 
@@ -134,6 +134,7 @@ class Planner:
                 history or self.history,
                 self.verbose_abbreviated_path,
                 dates,
+                explain,
             )
         if task.kind == "mkdir":
             return directories_missing(params)
@@ -154,11 +155,11 @@ class Planner:
                 return False
             if task.job_source is None:
                 if task.uses_modify_time:
-                    return not self.job_needs_update(task, ())[0]
+                    return not self.job_needs_update(task, (), explain=False)[0]
                 return not task.needs_update_func()[0]
             seen = []
             for params, _ in self.jobs(task):
-                if self.job_needs_update(task, params)[0]:
+                if self.job_needs_update(task, params, explain=False)[0]:
                     return False
                 seen.append(params)
             if task.output_filenames is None:  # spares dependants generating them again

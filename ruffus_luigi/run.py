@@ -86,7 +86,7 @@ class Chunk:
         if self.recheck:  # another run sharing our luigid may have done these jobs
             self.state.planner.history.refresh()
             self.done = not any(
-                self.state.planner.job_needs_update(self.task, j.params)[0]
+                self.state.planner.job_needs_update(self.task, j.params, explain=False)[0]
                 for j in self.jobs
                 if j.needs_run
             )
@@ -239,7 +239,7 @@ class RunState:
             if verbose >= 3:
                 log.info("    %s no function to check if up-to-date " % job.name)
             return True
-        needs, msg = self.planner.job_needs_update(task, job.params, verbose > 6)
+        needs, msg = self.planner.job_needs_update(task, job.params, verbose > 6, explain=verbose >= 4)
         if not needs:
             if verbose >= 5:
                 log.info("    %s unnecessary: already %s" % (job.name, msg))
@@ -334,7 +334,7 @@ class RunState:
         todo = [j for j in chunk.jobs if j.needs_run or chunk.forced]
         if self.shared_scheduler and not chunk.forced:
             # another run against the same luigid may have run some of them meanwhile
-            todo = [j for j in todo if self.planner.job_needs_update(task, j.params, history=history)[0]]
+            todo = [j for j in todo if self.planner.job_needs_update(task, j.params, history=history, explain=False)[0]]
         # an interrupted job must not leave an old record vouching for a half-written output
         hist.forget_jobs(history, [job.display for job in todo])
         outcomes: list[JobOutcome] = []
