@@ -54,7 +54,9 @@ from .pipeline import (
     pipeline_get_task_names,
 )
 from .printout import pipeline_printout
+from .run import luigi_task as luigi_task  # ruffus-luigi only: not in Ruffus' export list
 from .run import pipeline_run
+from .run import worker_scheduler_factory as worker_scheduler_factory
 
 __version__ = "0.1.0"
 

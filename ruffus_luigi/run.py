@@ -31,7 +31,7 @@ from .execute import (
     touch_outputs,
 )
 from .loggers import black_hole_logger, stderr_logger
-from .pipeline import Task
+from .pipeline import Task, lookup_pipeline, lookup_tasks_from_user_specified_names
 from .plan import Session, generation_error, prepare, tasks_to_run
 from .printout import job_descriptor, up_to_date_task_messages
 
@@ -403,6 +403,25 @@ def default_state() -> RunState:
         )
         translate.register_run(_default_state)
     return _default_state
+
+
+def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
+    """The Luigi task standing for a whole Ruffus task, for a hand-written task to ``require()``.
+
+    ``target`` is what ``pipeline_run(target_tasks=...)`` accepts: a decorated function,
+    a task name (``"pipeline::task"``) or a Task. The plan is made when Luigi first
+    asks whether the task is complete. Run it with ``workers=1``, or pass
+    ``worker_scheduler_factory=ruffus_luigi.worker_scheduler_factory()`` to
+    ``luigi.build`` so Ruffus jobs may run in several worker processes.
+    """
+    default_name = lookup_pipeline(pipeline).name if pipeline is not None else "main"
+    task = lookup_tasks_from_user_specified_names("Target", [target], default_name)[0]
+    return translate.stage_of(task, default_state())
+
+
+def worker_scheduler_factory() -> translate.WorkerSchedulerFactory:
+    """Luigi's worker/scheduler factory with ruffus-luigi's worker (plans in-process)."""
+    return translate.WorkerSchedulerFactory()
 
 
 def _touch_files_only_level(value: Any) -> int:

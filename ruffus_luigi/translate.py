@@ -13,6 +13,7 @@ forked Luigi workers inherit them.
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import TYPE_CHECKING, Any
 
 import luigi
@@ -98,6 +99,12 @@ class RuffusTask(luigi.Task):
             self._chunk().run()
             return
         state = self._state()
+        if os.getpid() != state.pid:
+            raise RuntimeError(
+                "Ruffus task %r must be planned in the process that holds its pipeline: run "
+                "Luigi with workers=1, or pass worker_scheduler_factory="
+                "ruffus_luigi.worker_scheduler_factory() to luigi.build" % self.ruffus_name
+            )
         resumed = self.ruffus_task in state.planned
         chunks = state.start_stage(self.ruffus_task)
         if resumed and state.shared_scheduler:
