@@ -381,6 +381,9 @@ def _transform_like(task: Task, collate: bool = False) -> tuple[JobSource, set]:
     extra = _modify_inputs(task, parents)
     mode = args["modify_inputs_mode"]
     output, extras = args["output"], args["extras"]
+    # one job per output of exactly one parent task: jobs can follow that parent's jobs
+    streams = not collate and _is_task(spec.params) and extra is None
+    task.streams_from = spec.params if streams else None
 
     def transform_jobs(ctx: Context) -> Jobs:
         inputs = expand(spec, ctx)

@@ -30,6 +30,7 @@ from .execute import (
     exception_tuple,
     touch_outputs,
 )
+from .filenames import flatten_strings
 from .loggers import black_hole_logger, stderr_logger
 from .pipeline import Task, lookup_pipeline, lookup_tasks_from_user_specified_names
 from .plan import Session, generation_error, prepare, tasks_to_run
@@ -73,6 +74,7 @@ class Chunk:
     recheck: bool = False
     outcomes: list[JobOutcome] = field(default_factory=list)
     luigi_task: Any = None
+    upstream: list[Chunk] = field(default_factory=list)  # chunks making this one's inputs
 
     def complete(self) -> bool:
         if self.done:
@@ -169,40 +171,95 @@ class RunState:
         self.any_job_ran = False
         self.one_second_per_job = False
         self.shared_scheduler = False
+        self.deferred_logs: dict[Task, list[str]] = {}
+        self.waits_for_parent: set[Task] = set()
 
     # -- the graph Luigi sees --------------------------------------------------
     def parents_to_wait_for(self, task: Task) -> list[Task]:
         return [p for p in task._inward if p in self.incomplete_set]
 
+    def early_parent(self, task: Task) -> Task | None:
+        """The parent a task may start before, job by job, or None.
+
+        A ``@transform`` of exactly one determinate task's outputs has one job per
+        parent output, known once the parent is planned: each job can run as soon
+        as the parent's job making its input is done. Anything that needs the whole
+        parent (globs, posttask, active_if, custom up-to-date checks, other pending
+        parents) or that prints per-job verdicts (verbose >= 3) waits for it.
+        """
+        parent = getattr(task, "streams_from", None)
+        if (
+            parent is None
+            or task in self.waits_for_parent
+            or parent not in self.incomplete_set
+            or task.kind != "transform"
+            or self.verbose >= 3
+            or self.one_second_per_job
+            or self.multithread > 1
+            or parent.indeterminate_output
+            or parent.posttask_functions
+            or task.needs_update_func
+            or task.active_if_checks
+            or parent.active_if_checks
+            or not task.uses_modify_time
+        ):
+            return None
+        if any(q is not parent for q in self.parents_to_wait_for(task)):
+            return None
+        return parent
+
+    def stage_requirements(self, task: Task) -> list[Task]:
+        """Stages that must finish before this task's stage plans its jobs."""
+        parent = self.early_parent(task)
+        if parent is not None:
+            return self.stage_requirements(parent)
+        return self.parents_to_wait_for(task)
+
+    def plan_with_early_parents(self, task: Task) -> list[Chunk] | None:
+        """Plan the task, after planning (not finishing) the parents it may start before.
+
+        None: some job can only be judged once its parent finished (see ``_plan_jobs``).
+        """
+        parent = self.early_parent(task)
+        if parent is not None and self.plan_with_early_parents(parent) is None:
+            return None
+        return self.start_stage(task)
+
     def stage_done(self, task: Task) -> bool:
         return task not in self.incomplete_set or task in self.finished
 
     # -- stages -----------------------------------------------------------------
-    def start_stage(self, task: Task) -> list[Chunk]:
-        """Plan a Ruffus task's jobs (its parents are done) and cut them into chunks."""
+    def start_stage(self, task: Task) -> list[Chunk] | None:
+        """Plan a Ruffus task's jobs and cut them into chunks (None: wait for the parent)."""
         if task in self.planned:
             return self.planned[task]
         if self.stop or self.stopping():
             raise RuntimeError("pipeline stopped after an earlier failure")
         forced = task in self.forced
+        parent = self.early_parent(task)
+        early = parent is not None and parent not in self.finished
         if not task.is_active:
-            log_at_level(self.logger, 2, self.verbose, "Inactive Task = %r" % task._get_display_name())
+            self._log(task, early, 2, "Inactive Task = %r" % task._get_display_name())
             task.output_filenames = None
             self.planned[task] = []
             return []
-        log_at_level(
-            self.logger,
+        self._log(
+            task,
+            early,
             1,
-            self.verbose,
             "Task enters queue = %r %s"
             % (task._get_display_name(), ": Forced to rerun" if forced else ""),
         )
         if task.func_description:
-            log_at_level(self.logger, 2, self.verbose, "    " + task.func_description)
+            self._log(task, early, 2, "    " + task.func_description)
         task.output_filenames = None
         self.planner.history.refresh()  # workers recorded their jobs
         try:
-            jobs = self._plan_jobs(task, forced)
+            jobs = self._plan_jobs(task, forced, self._producers(parent) if early else {})
+        except _WaitForParent:
+            self.waits_for_parent.add(task)
+            self.deferred_logs.pop(task, None)
+            return None
         except Exception as e:
             self.stop = True
             self.generation_error = e if isinstance(e, rx.RethrownJobError) else generation_error(task)
@@ -210,10 +267,35 @@ class RunState:
         if any(j.needs_run for j in jobs) and self.one_second_per_job and task.kind != "originate":
             time.sleep(1.01)
         chunks = self._cut(task, jobs, forced)
+        if early:
+            producers = self._producers(parent)
+            for chunk in chunks:
+                ups = {id(c): c for j in chunk.jobs for f in _strings(j.params[:1]) if (c := producers.get(f)) is not None}
+                chunk.upstream = list(ups.values())
         self.planned[task] = chunks
         return chunks
 
-    def _plan_jobs(self, task: Task, forced: bool) -> list[PlannedJob]:
+    def _log(self, task: Task, defer: bool, level: int, message: str) -> None:
+        """Log now, or (a task planned before its parent finished) when Ruffus would."""
+        if level > self.verbose:
+            return
+        if defer:
+            self.deferred_logs.setdefault(task, []).append(message)
+        else:
+            self.logger.info(message)
+
+    def _producers(self, parent: Task) -> dict[str, Chunk]:
+        """Output file -> the parent's chunk that will (re)make it."""
+        return {
+            f: chunk
+            for chunk in self.planned.get(parent, [])
+            if not chunk.complete()
+            for job in chunk.jobs
+            if job.needs_run or chunk.forced
+            for f in _strings(job.params[1:2])
+        }
+
+    def _plan_jobs(self, task: Task, forced: bool, producers: dict[str, Chunk]) -> list[PlannedJob]:
         planner = self.planner
         planned: list[PlannedJob] = []
         outputs: list = []
@@ -222,7 +304,14 @@ class RunState:
             if len(params) >= 2:
                 outputs.append(params[1])
             job = PlannedJob(i, params, display, True, task, self.vap)
-            job.needs_run = self._needs_run(task, job, forced)
+            if producers and any(f in producers for f in _strings(params[:1])):
+                # its input is about to be remade, so it will be newer than the output ...
+                inputs = set(_strings(params[:1]))
+                if any(o in inputs or os.path.islink(o) for o in _strings(params[1:2])):
+                    raise _WaitForParent  # ... unless the output is (a link to) an input
+                job.needs_run = True
+            else:
+                job.needs_run = self._needs_run(task, job, forced)
             planned.append(job)
         if not task.indeterminate_output:
             task.output_filenames = outputs
@@ -290,6 +379,9 @@ class RunState:
                 log_at_level(self.logger, 1, self.verbose, "Uptodate Task = %r" % name)
                 self._log_warnings(task)
         self.finished.add(task)
+        for child in [c for c in self.deferred_logs if self.early_parent(c) is task]:
+            for message in self.deferred_logs.pop(child):
+                self.logger.info(message)
 
     def _log_warnings(self, task: Task) -> None:
         warnings = self.planner.warnings.get(task)
@@ -383,6 +475,15 @@ class RunState:
             outcome.name = job.name
             outcome.error = exception_tuple(task._name, job.name)
         return outcome
+
+
+class _WaitForParent(Exception):
+    """A job planned early cannot be judged before its parent task has finished."""
+
+
+def _strings(params: Any) -> list[str]:
+    """The file names in (part of) a job's parameters."""
+    return [f for f in flatten_strings(params) if isinstance(f, str)]
 
 
 def chunk_size_for(task: Task, n_jobs: int, jobs_per_luigi_task: int | None) -> int:

@@ -85,9 +85,9 @@ class RuffusTask(luigi.Task):
 
     def requires(self) -> list[RuffusTask]:
         if self.chunk >= 0:
-            return []
+            return [c.luigi_task for c in self._chunk().upstream]
         state = self._state()
-        return [stage_of(p, state) for p in state.parents_to_wait_for(self.ruffus_task)]
+        return [stage_of(p, state) for p in state.stage_requirements(self.ruffus_task)]
 
     def complete(self) -> bool:
         if self.chunk >= 0:
@@ -105,15 +105,24 @@ class RuffusTask(luigi.Task):
                 "Luigi with workers=1, or pass worker_scheduler_factory="
                 "ruffus_luigi.worker_scheduler_factory() to luigi.build" % self.ruffus_name
             )
-        resumed = self.ruffus_task in state.planned
-        chunks = state.start_stage(self.ruffus_task)
+        task = self.ruffus_task
+        resumed = task in state.planned
+        chunks = state.plan_with_early_parents(task)
+        while chunks is None:  # must wait for a parent after all
+            waiting = [p for p in task._inward if not state.stage_done(p)]
+            if waiting:
+                yield [stage_of(p, state) for p in waiting]
+            chunks = state.plan_with_early_parents(task)
         if resumed and state.shared_scheduler:
             for c in chunks:
                 c.recheck = True
         pending = [c.luigi_task for c in chunks if not c.complete()]
         if pending:
             yield pending
-        state.finish_stage(self.ruffus_task)
+        parent = state.early_parent(task)
+        if parent is not None and parent not in state.finished:
+            yield stage_of(parent, state)  # Ruffus finishes a task after its parents
+        state.finish_stage(task)
 
 
 @RuffusTask.event_handler(luigi.Event.PROCESS_FAILURE)
