@@ -8,6 +8,7 @@ are done, and yield chunks; chunks run in forked Luigi worker processes
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import shutil
@@ -75,6 +76,7 @@ class Chunk:
     outcomes: list[JobOutcome] = field(default_factory=list)
     luigi_task: Any = None
     upstream: list[Chunk] = field(default_factory=list)  # chunks making this one's inputs
+    version: str = ""  # under a shared luigid: changes when the chunk's inputs change
 
     def complete(self) -> bool:
         if self.done:
@@ -86,6 +88,8 @@ class Chunk:
         if self.forced:
             return False
         if self.recheck:  # another run sharing our luigid may have done these jobs
+            if not all(u.complete() for u in self.upstream):
+                return False  # (inputs not remade yet: the outputs only look up to date)
             self.state.planner.history.refresh()
             self.done = not any(
                 self.state.planner.job_needs_update(self.task, j.params, explain=False)[0]
@@ -266,12 +270,7 @@ class RunState:
             raise
         if any(j.needs_run for j in jobs) and self.one_second_per_job and task.kind != "originate":
             time.sleep(1.01)
-        chunks = self._cut(task, jobs, forced)
-        if early:
-            producers = self._producers(parent)
-            for chunk in chunks:
-                ups = {id(c): c for j in chunk.jobs for f in _strings(j.params[:1]) if (c := producers.get(f)) is not None}
-                chunk.upstream = list(ups.values())
+        chunks = self._cut(task, jobs, forced, self._producers(parent) if early else {})
         self.planned[task] = chunks
         return chunks
 
@@ -341,7 +340,8 @@ class RunState:
             check_input_files_exist(job.params)
         return True
 
-    def _cut(self, task: Task, jobs: list[PlannedJob], forced: bool) -> list[Chunk]:
+    def _cut(self, task: Task, jobs: list[PlannedJob], forced: bool, producers: dict[str, Chunk]) -> list[Chunk]:
+        """Chunks of a task's jobs, each knowing the parent chunks making its inputs."""
         if not any(j.needs_run for j in jobs):
             return []
         size = len(jobs) if self.multithread > 1 else chunk_size_for(task, len(jobs), self.jobs_per_luigi_task)
@@ -350,6 +350,11 @@ class RunState:
             part = jobs[start : start + size]
             chunk = Chunk(self, task, start // size, part, forced)
             chunk.description = translate.describe_jobs(part[0].name, part[-1].name, len(part))
+            if producers:
+                ups = {id(c): c for j in part for f in _strings(j.params[:1]) if (c := producers.get(f)) is not None}
+                chunk.upstream = list(ups.values())
+            if self.shared_scheduler:
+                chunk.version = _version(chunk)
             chunk.luigi_task = translate.register_chunk(chunk)
             chunks.append(chunk)
         return chunks
@@ -475,6 +480,24 @@ class RunState:
             outcome.name = job.name
             outcome.error = exception_tuple(task._name, job.name)
         return outcome
+
+
+def _version(chunk: Chunk) -> str:
+    """What makes a rerun's chunk a new Luigi task while concurrent runs share one.
+
+    luigid refuses to make a task it saw done in the last few seconds pending
+    again; a chunk whose inputs (or upstream chunks) changed is new work. Outputs are
+    left out: another run writing them must not change the chunk's identity.
+    """
+    parts = [u.luigi_task.task_id for u in chunk.upstream]
+    for job in chunk.jobs:
+        if job.needs_run or chunk.forced:
+            for f in _strings(job.params[:1]):
+                try:
+                    parts.append("%s:%d" % (f, os.stat(f).st_mtime_ns))
+                except OSError:
+                    parts.append(f + ":-")
+    return hashlib.md5("\n".join(parts).encode()).hexdigest()[:10]
 
 
 class _WaitForParent(Exception):

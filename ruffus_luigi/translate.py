@@ -57,6 +57,7 @@ class RuffusTask(luigi.Task):
     jobs = luigi.Parameter(default="", description="the chunk's jobs")
     run_id = luigi.Parameter(default="", description="the pipeline_run this stage belongs to")
     workdir = luigi.Parameter(default="", description="the directory the pipeline runs in")
+    version = luigi.Parameter(default="", description="a chunk's inputs, hashed (shared luigid)")
 
     ruffus_name: str = ""
 
@@ -74,7 +75,7 @@ class RuffusTask(luigi.Task):
         return default_state()
 
     def _chunk(self) -> Any:
-        return _runs_chunks()[(self.ruffus_name, self.chunk, self.jobs, self.workdir)]
+        return _runs_chunks()[(self.ruffus_name, self.chunk, self.jobs, self.workdir, self.version)]
 
     @property
     def resources(self) -> dict[str, int]:  # type: ignore[override]
@@ -143,8 +144,8 @@ def _runs_chunks() -> dict[tuple, Any]:
 def register_chunk(chunk: Any) -> RuffusTask:
     """Make the Luigi instance for a chunk and remember which chunk it stands for."""
     cls = class_for(chunk.task)
-    instance = cls(chunk=chunk.index, jobs=chunk.description, workdir=chunk.state.workdir)
-    _chunk_registry[(cls.ruffus_name, chunk.index, chunk.description, chunk.state.workdir)] = chunk
+    instance = cls(chunk=chunk.index, jobs=chunk.description, workdir=chunk.state.workdir, version=chunk.version)
+    _chunk_registry[(cls.ruffus_name, chunk.index, chunk.description, chunk.state.workdir, chunk.version)] = chunk
     return instance
 
 
@@ -222,4 +223,20 @@ class WorkerSchedulerFactory(luigi.interface._WorkerSchedulerFactory):
     def create_worker(self, scheduler: Any, worker_processes: int, assistant: bool = False) -> RuffusWorker:
         for name, amount in self.resources.items():
             scheduler.update_resource(name, amount)
-        return RuffusWorker(scheduler=scheduler, worker_processes=worker_processes, assistant=assistant)
+        return RuffusWorker(
+            scheduler=scheduler, worker_processes=worker_processes, assistant=assistant, **_polling()
+        )
+
+
+def _polling() -> dict[str, float]:
+    """Poll an idle scheduler every 0.1-0.2 s, not Luigi's 1-6 s, unless luigi.cfg says otherwise.
+
+    A stage waiting for its chunks asks again for work: with Luigi's defaults each
+    wait between small Ruffus tasks would cost seconds.
+    """
+    config = luigi.configuration.get_config()
+    return {
+        name: value
+        for name, value in (("wait_interval", 0.1), ("wait_jitter", 0.1))
+        if not config.has_option("worker", name)
+    }

@@ -1,0 +1,108 @@
+"""The same workloads written by hand for Luigi: one luigi.Task per job (the baseline)."""
+
+import sys
+
+import luigi
+from common import MP, N, write
+
+WORKLOAD = sys.argv[1]
+
+
+class Job(luigi.Task):
+    """A job writing one file; subclasses say what they need."""
+
+    def output(self):
+        return luigi.LocalTarget(self.path())
+
+    def run(self):
+        write(self.path())
+
+
+class W1Start(Job):
+    i = luigi.IntParameter()
+
+    def path(self):
+        return "in_%06d.a" % self.i
+
+
+class W1B(Job):
+    i = luigi.IntParameter()
+
+    def requires(self):
+        return W1Start(self.i)
+
+    def path(self):
+        return "in_%06d.b" % self.i
+
+
+class W1C(Job):
+    i = luigi.IntParameter()
+
+    def requires(self):
+        return W1B(self.i)
+
+    def path(self):
+        return "out_%06d.c" % self.i
+
+
+class W1Group(Job):
+    g = luigi.IntParameter()
+
+    def requires(self):
+        return [W1C(i) for i in range(N) if i % 10 == self.g]
+
+    def path(self):
+        return "group_%d.d" % self.g
+
+
+class W1Final(Job):
+    def requires(self):
+        return [W1Group(g) for g in range(10)]
+
+    def path(self):
+        return "final.e"
+
+
+class W2Part(Job):
+    i = luigi.IntParameter()
+
+    def path(self):
+        return "part_%06d.s" % self.i
+
+
+class W2Each(Job):
+    i = luigi.IntParameter()
+
+    def requires(self):
+        return W2Part(self.i)
+
+    def path(self):
+        return "part_%06d.t" % self.i
+
+
+class W2Merged(Job):
+    def requires(self):
+        return [W2Each(i) for i in range(N)]
+
+    def path(self):
+        return "merged.m"
+
+
+class W3Pair(Job):
+    a = luigi.IntParameter()
+    b = luigi.IntParameter()
+
+    def path(self):
+        return "a_%04d_b_%04d.p" % (self.a, self.b)
+
+
+class W3All(luigi.WrapperTask):
+    def requires(self):
+        return [W3Pair(a, b) for a in range(N) for b in range(N)]
+
+
+ROOTS = {"w1": W1Final, "w2": W2Merged, "w3": W3All}
+
+if __name__ == "__main__":
+    ok = luigi.build([ROOTS[WORKLOAD]()], local_scheduler=True, workers=MP, log_level="ERROR")
+    sys.exit(0 if ok else 1)
