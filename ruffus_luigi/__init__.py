@@ -54,9 +54,7 @@ from .pipeline import (
     pipeline_get_task_names,
 )
 from .printout import pipeline_printout
-from .run import luigi_task as luigi_task  # ruffus-luigi only: not in Ruffus' export list
 from .run import pipeline_run
-from .run import worker_scheduler_factory as worker_scheduler_factory
 
 __version__ = "0.1.0"
 
@@ -112,3 +110,12 @@ __all__ = [
     "touch_file",
     "transform",
 ]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - PEP 562: Luigi is imported only when used
+    """ruffus-luigi's own Luigi helpers (not in Ruffus' export list)."""
+    if name in ("luigi_task", "worker_scheduler_factory"):
+        from . import launch
+
+        return getattr(launch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import shutil
 import tempfile
 import time
 import uuid
@@ -19,9 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import luigi
-
-from . import config, translate
 from . import exceptions as rx
 from . import history as hist
 from .execute import (
@@ -33,7 +29,7 @@ from .execute import (
 )
 from .filenames import flatten_strings
 from .loggers import black_hole_logger, stderr_logger
-from .pipeline import Task, lookup_pipeline, lookup_tasks_from_user_specified_names
+from .pipeline import Task
 from .plan import Session, generation_error, prepare, tasks_to_run
 from .printout import job_descriptor, up_to_date_task_messages
 
@@ -342,6 +338,8 @@ class RunState:
 
     def _cut(self, task: Task, jobs: list[PlannedJob], forced: bool, producers: dict[str, Chunk]) -> list[Chunk]:
         """Chunks of a task's jobs, each knowing the parent chunks making its inputs."""
+        from .translate import describe_jobs, register_chunk
+
         if not any(j.needs_run for j in jobs):
             return []
         size = len(jobs) if self.multithread > 1 else chunk_size_for(task, len(jobs), self.jobs_per_luigi_task)
@@ -349,13 +347,13 @@ class RunState:
         for start in range(0, len(jobs), size):
             part = jobs[start : start + size]
             chunk = Chunk(self, task, start // size, part, forced)
-            chunk.description = translate.describe_jobs(part[0].name, part[-1].name, len(part))
+            chunk.description = describe_jobs(part[0].name, part[-1].name, len(part))
             if producers:
                 ups = {id(c): c for j in part for f in _strings(j.params[:1]) if (c := producers.get(f)) is not None}
                 chunk.upstream = list(ups.values())
             if self.shared_scheduler:
                 chunk.version = _version(chunk)
-            chunk.luigi_task = translate.register_chunk(chunk)
+            chunk.luigi_task = register_chunk(chunk)
             chunks.append(chunk)
         return chunks
 
@@ -510,7 +508,9 @@ def _strings(params: Any) -> list[str]:
 
 
 def chunk_size_for(task: Task, n_jobs: int, jobs_per_luigi_task: int | None) -> int:
-    return translate.chunk_size(n_jobs, jobs_per_luigi_task)
+    from .translate import chunk_size
+
+    return chunk_size(n_jobs, jobs_per_luigi_task)
 
 
 _default_state: RunState | None = None
@@ -525,27 +525,10 @@ def default_state() -> RunState:
         _default_state = RunState(
             session, incomplete, black_hole_logger, 0, 2, 0, 1, 0, None, False, False, None
         )
-        translate.register_run(_default_state)
+        from .translate import register_run
+
+        register_run(_default_state)
     return _default_state
-
-
-def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
-    """The Luigi task standing for a whole Ruffus task, for a hand-written task to ``require()``.
-
-    ``target`` is what ``pipeline_run(target_tasks=...)`` accepts: a decorated function,
-    a task name (``"pipeline::task"``) or a Task. The plan is made when Luigi first
-    asks whether the task is complete. Run it with ``workers=1``, or pass
-    ``worker_scheduler_factory=ruffus_luigi.worker_scheduler_factory()`` to
-    ``luigi.build`` so Ruffus jobs may run in several worker processes.
-    """
-    default_name = lookup_pipeline(pipeline).name if pipeline is not None else "main"
-    task = lookup_tasks_from_user_specified_names("Target", [target], default_name)[0]
-    return translate.stage_of(task, default_state())
-
-
-def worker_scheduler_factory() -> translate.WorkerSchedulerFactory:
-    """Luigi's worker/scheduler factory with ruffus-luigi's worker (plans in-process)."""
-    return translate.WorkerSchedulerFactory()
 
 
 def _touch_files_only_level(value: Any) -> int:
@@ -583,8 +566,6 @@ def pipeline_run(
     Beyond Ruffus' keywords: ``jobs_per_luigi_task`` (default: automatic, see
     ``translate.chunk_size``) and ``scheduler_host``/``scheduler_port`` for a luigid.
     """
-    if jobs_per_luigi_task is None:
-        jobs_per_luigi_task = config.jobs_per_luigi_task()
     touch_level = _touch_files_only_level(touch_files_only)
     verbose = 1 if verbose is None else verbose
     vap = 2 if verbose_abbreviated_path is None else verbose_abbreviated_path
@@ -636,100 +617,10 @@ def pipeline_run(
             state.one_second_per_job = planner.checksum_level == hist.CHECKSUM_FILE_TIMESTAMPS
         else:
             state.one_second_per_job = bool(one_second_per_job)
-        _execute(state, scheduler_host, scheduler_port)
+        from .launch import execute  # imports Luigi (0.3 s): only when there is work
+
+        execute(state, scheduler_host, scheduler_port)
     finally:
         planner.history.close()
 
-
-def _execute(state: RunState, host: str | None, port: int | None) -> None:
-    translate.register_run(state)
-    try:
-        roots = [translate.stage_of(t, state) for t in state.incomplete]
-        if roots:
-            result = _luigi_build(roots, state, host, port)
-        errors = _collect_errors(state)
-        if state.generation_error is not None:
-            if not errors and not state.any_job_ran:
-                raise state.generation_error
-            errors.append(
-                (None, None, type(state.generation_error), state.generation_error, "")
-            )
-        if errors:
-            err = rx.RethrownJobError(errors)
-            if state.signalled_break:
-                err.specify_task(state.signalled_break, "Exceptions running jobs")
-            if roots and result is not None:
-                state.logger.info(result.summary_text)
-            raise err
-        unfinished = [t for t in state.incomplete if t not in state.finished]
-        if roots and unfinished:
-            raise rx.RethrownJobError(
-                [
-                    (
-                        t._name,
-                        "",
-                        "ruffus_luigi.LuigiError",
-                        "(Luigi did not run this task)",
-                        result.summary_text if result is not None else "",
-                    )
-                    for t in unfinished[:1]
-                ]
-            )
-    finally:
-        translate.forget_run(state)
-        shutil.rmtree(state.run_dir, ignore_errors=True)
-
-
-def _collect_errors(state: RunState) -> list[tuple]:
-    errors = []
-    for chunks in state.planned.values():
-        for chunk in chunks:
-            for outcome in state.outcomes(chunk):
-                if outcome.signalled_break:
-                    state.signalled_break = chunk.task
-                if outcome.error:
-                    errors.append(outcome.error)
-                    if state.log_exceptions:
-                        state.logger.error(rx.RethrownJobError([outcome.error]).get_nth_exception_str())
-    return errors
-
-
-def _resources(state: RunState) -> dict[str, int]:
-    """``@jobs_limit`` values as Luigi resources, so limits hold across workers."""
-    return {
-        translate.resource_name(t): t.jobs_limit_value
-        for t in state.incomplete
-        if t.jobs_limit_value is not None
-    }
-
-
-def _luigi_build(roots: list, state: RunState, host: str | None, port: int | None) -> Any:
-    """Run Luigi on the stages; the local scheduler unless a luigid is configured."""
-    host = host or os.environ.get("RUFFUS_LUIGI_SCHEDULER_HOST")
-    url = None if host else config.scheduler_url()
-    kwargs: dict[str, Any] = {}
-    if url:
-        kwargs["scheduler_url"] = url
-    elif host:
-        kwargs["scheduler_host"] = host
-        kwargs["scheduler_port"] = int(port or 8082)
-    else:
-        kwargs["local_scheduler"] = _configured_local()
-    state.shared_scheduler = not kwargs.get("local_scheduler")
-    return luigi.build(
-        roots,
-        worker_scheduler_factory=translate.WorkerSchedulerFactory(_resources(state)),
-        workers=state.workers,
-        detailed_summary=True,
-        log_level="CRITICAL",
-        **kwargs,
-    )
-
-
-def _configured_local() -> bool:
-    """Local scheduler unless ``luigi.cfg`` names a default scheduler host."""
-    config = luigi.configuration.get_config()
-    return not config.has_option("core", "default_scheduler_host") and not config.has_option(
-        "core", "default_scheduler_url"
-    )
 

@@ -1,0 +1,134 @@
+"""Run a planned ``pipeline_run`` through Luigi: scheduler choice, build, errors.
+
+Kept apart from ``run`` so that importing ruffus-luigi, printing a pipeline or a
+run with nothing to do never imports Luigi (which takes about 0.3 s).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+import luigi
+
+from . import config, translate
+from . import exceptions as rx
+from .pipeline import lookup_pipeline, lookup_tasks_from_user_specified_names
+from .run import RunState, default_state
+
+
+def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
+    """The Luigi task standing for a whole Ruffus task, for a hand-written task to ``require()``.
+
+    ``target`` is what ``pipeline_run(target_tasks=...)`` accepts: a decorated function,
+    a task name (``"pipeline::task"``) or a Task. The plan is made when Luigi first
+    asks whether the task is complete. Run it with ``workers=1``, or pass
+    ``worker_scheduler_factory=ruffus_luigi.worker_scheduler_factory()`` to
+    ``luigi.build`` so Ruffus jobs may run in several worker processes.
+    """
+    default_name = lookup_pipeline(pipeline).name if pipeline is not None else "main"
+    task = lookup_tasks_from_user_specified_names("Target", [target], default_name)[0]
+    return translate.stage_of(task, default_state())
+
+
+def worker_scheduler_factory() -> translate.WorkerSchedulerFactory:
+    """Luigi's worker/scheduler factory with ruffus-luigi's worker (plans in-process)."""
+    return translate.WorkerSchedulerFactory()
+
+
+def execute(state: RunState, host: str | None, port: int | None) -> None:
+    """Build the stages of the tasks to run with Luigi; raise Ruffus' errors."""
+    if state.jobs_per_luigi_task is None:
+        state.jobs_per_luigi_task = config.jobs_per_luigi_task()
+    translate.register_run(state)
+    try:
+        roots = [translate.stage_of(t, state) for t in state.incomplete]
+        if roots:
+            result = _luigi_build(roots, state, host, port)
+        errors = _collect_errors(state)
+        if state.generation_error is not None:
+            if not errors and not state.any_job_ran:
+                raise state.generation_error
+            errors.append(
+                (None, None, type(state.generation_error), state.generation_error, "")
+            )
+        if errors:
+            err = rx.RethrownJobError(errors)
+            if state.signalled_break:
+                err.specify_task(state.signalled_break, "Exceptions running jobs")
+            if roots and result is not None:
+                state.logger.info(result.summary_text)
+            raise err
+        unfinished = [t for t in state.incomplete if t not in state.finished]
+        if roots and unfinished:
+            raise rx.RethrownJobError(
+                [
+                    (
+                        t._name,
+                        "",
+                        "ruffus_luigi.LuigiError",
+                        "(Luigi did not run this task)",
+                        result.summary_text if result is not None else "",
+                    )
+                    for t in unfinished[:1]
+                ]
+            )
+    finally:
+        translate.forget_run(state)
+        shutil.rmtree(state.run_dir, ignore_errors=True)
+
+
+def _collect_errors(state: RunState) -> list[tuple]:
+    errors = []
+    for chunks in state.planned.values():
+        for chunk in chunks:
+            for outcome in state.outcomes(chunk):
+                if outcome.signalled_break:
+                    state.signalled_break = chunk.task
+                if outcome.error:
+                    errors.append(outcome.error)
+                    if state.log_exceptions:
+                        state.logger.error(rx.RethrownJobError([outcome.error]).get_nth_exception_str())
+    return errors
+
+
+def _resources(state: RunState) -> dict[str, int]:
+    """``@jobs_limit`` values as Luigi resources, so limits hold across workers."""
+    return {
+        translate.resource_name(t): t.jobs_limit_value
+        for t in state.incomplete
+        if t.jobs_limit_value is not None
+    }
+
+
+def _luigi_build(roots: list, state: RunState, host: str | None, port: int | None) -> Any:
+    """Run Luigi on the stages; the local scheduler unless a luigid is configured."""
+    host = host or os.environ.get("RUFFUS_LUIGI_SCHEDULER_HOST")
+    url = None if host else config.scheduler_url()
+    kwargs: dict[str, Any] = {}
+    if url:
+        kwargs["scheduler_url"] = url
+    elif host:
+        kwargs["scheduler_host"] = host
+        kwargs["scheduler_port"] = int(port or 8082)
+    else:
+        kwargs["local_scheduler"] = _configured_local()
+    state.shared_scheduler = not kwargs.get("local_scheduler")
+    return luigi.build(
+        roots,
+        worker_scheduler_factory=translate.WorkerSchedulerFactory(_resources(state)),
+        workers=state.workers,
+        detailed_summary=True,
+        log_level="CRITICAL",
+        **kwargs,
+    )
+
+
+def _configured_local() -> bool:
+    """Local scheduler unless ``luigi.cfg`` names a default scheduler host."""
+    config = luigi.configuration.get_config()
+    return not config.has_option("core", "default_scheduler_host") and not config.has_option(
+        "core", "default_scheduler_url"
+    )
+
