@@ -40,8 +40,9 @@ def exec_string_as_task_func(input_args: Any, output_args: Any, **named: Any) ->
     callback(**named)
 
 
+# (its docstring is what Ruffus prints for a mkdir task at verbose 2: interface text)
 def job_wrapper_mkdir(*params: Any) -> None:
-    """The task function of a mkdir task (the planner calls it with the directories)."""
+    """Make missing directories including any intermediate directories on the specified path(s)"""
     import os
 
     from .filenames import flatten_strings

@@ -59,8 +59,17 @@ def normalise(doc: dict) -> dict:
         if field in doc:
             doc[field] = task_blocks(doc[field])
     if "error" in doc:
-        lines = doc["error"].splitlines()
-        kept = [ln for ln in lines if not re.match(r'\s+(File "|\^|~)', ln)]
+        kept, skipping = [], None
+        for line in doc["error"].splitlines():
+            indent = len(line) - len(line.lstrip())
+            if line.strip() == "Traceback (most recent call last):":
+                skipping = indent
+            elif skipping is not None and (indent > skipping or not line.strip()):
+                continue
+            elif skipping is not None:
+                skipping = None  # the exception line closing the traceback: the header has it
+            else:
+                kept.append(line)
         doc["error"] = "\n".join(kept)
     return doc
 

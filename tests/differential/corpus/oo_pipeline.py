@@ -1,0 +1,19 @@
+from ruffus import *
+from ruffus.combinatorics import *
+from _record import job
+
+def mk(o):
+    job("mk", None, o)
+
+def t(i, o, e):
+    job("t", i, o, e)
+
+def m(i, o):
+    job("m", i, o)
+
+p = Pipeline("oo")
+p.originate(mk, ["a.o", "b.o"])
+p.transform(t, mk, suffix(".o"), ".p", "E")
+p.merge(task_func=m, input=t, output="all.m").follows(mk)
+RUN_KWARGS = {"pipeline": "oo"}
+PRINTOUT_KWARGS = {"pipeline": "oo"}

@@ -1,0 +1,13 @@
+from ruffus import *
+from ruffus.combinatorics import *
+from _record import job
+
+@posttask(touch_file("flag.done"))
+@originate(["a.o"])
+def mk(o):
+    job("mk", None, o)
+
+@transform(mk, suffix(".o"), ".p")
+@posttask(touch_file("flag2.done"))
+def t(i, o):
+    job("t", i, o)
