@@ -120,7 +120,7 @@ def _luigi_build(roots: list, state: RunState, host: str | None, port: int | Non
         worker_scheduler_factory=translate.WorkerSchedulerFactory(_resources(state)),
         workers=state.workers,
         detailed_summary=True,
-        log_level="CRITICAL",
+        log_level=os.environ.get("RUFFUS_LUIGI_LOG_LEVEL", "CRITICAL"),  # Luigi's own log, for debugging
         **kwargs,
     )
 

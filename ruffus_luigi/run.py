@@ -83,15 +83,27 @@ class Chunk:
             return self.done
         if self.forced:
             return False
-        if self.recheck:  # another run sharing our luigid may have done these jobs
+        state = self.state
+        forked = os.getpid() != state.pid
+        if self.recheck or (state.shared_scheduler and forked):
+            # another run sharing our luigid may have done these jobs (a forked worker
+            # checks the chunks it depends on this way before running its own)
             if not all(u.complete() for u in self.upstream):
                 return False  # (inputs not remade yet: the outputs only look up to date)
-            self.state.planner.history.refresh()
-            self.done = not any(
-                self.state.planner.job_needs_update(self.task, j.params, explain=False)[0]
-                for j in self.jobs
-                if j.needs_run
-            )
+            if forked:
+                history = hist.open_job_history(state.history_path or ":memory:")
+            else:
+                history = state.planner.history
+                history.refresh()
+            try:
+                self.done = not any(
+                    state.planner.job_needs_update(self.task, j.params, history=history, explain=False)[0]
+                    for j in self.jobs
+                    if j.needs_run
+                )
+            finally:
+                if forked:
+                    history.close()
             return self.done
         return not any(j.needs_run for j in self.jobs)
 
