@@ -32,11 +32,8 @@ def setup_std_shared_logger(logger_name: str, args: dict) -> logging.Logger:
         )
     else:
         handler = logging.FileHandler(args["file_name"], delay=args.get("delay", False))
-    handler.setFormatter(
-        logging.Formatter(
-            args.get("formatter", "%(asctime)s - %(name)s - %(levelname)6s - %(message)s")
-        )
-    )
+    if "formatter" in args:  # otherwise logging's plain "%(message)s", as in Ruffus
+        handler.setFormatter(logging.Formatter(args["formatter"]))
     logger.addHandler(handler)
     return logger
 

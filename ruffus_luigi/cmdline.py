@@ -1,0 +1,265 @@
+"""``ruffus.cmdline``: the command-line options Ruffus scripts build on, and ``run(options)``.
+
+Option names, destinations, defaults and help texts are Ruffus 3.0.0's (scripts and
+their users depend on them). ruffus-luigi adds its own options in a separate group,
+so an unchanged script gains them: ``--scheduler-host``, ``--scheduler-port``,
+``--jobs-per-luigi-task``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from typing import Any
+
+from . import proxy_logger
+from .graph import pipeline_printout_graph
+from .history import CHECKSUM_REGENERATE
+from .loggers import black_hole_logger, stderr_logger
+from .printout import pipeline_printout
+from .run import pipeline_run
+
+MESSAGE = 15
+logging.addLevelName(MESSAGE, "MESSAGE")
+
+flowchart_formats = ["svg", "svgz", "png", "jpg", "psd", "tif", "eps", "pdf", "dot"]
+_quoted = ["%r" % f for f in flowchart_formats]
+flowchart_formats_str = ", ".join(_quoted[:-1]) + ", or " + _quoted[-1]
+
+extra_pipeline_printout_graph_options = [
+    "ignore_upstream_of_target",
+    "skip_uptodate_tasks",
+    "gnu_make_maximal_rebuild_mode",
+    "test_all_task_for_update",
+    "minimal_key_legend",
+    "user_colour_scheme",
+    "pipeline_name",
+    "size",
+    "dpi",
+    "history_file",
+    "checksum_level",
+    "runtime_data",
+]
+extra_pipeline_printout_options = [
+    "indent",
+    "gnu_make_maximal_rebuild_mode",
+    "checksum_level",
+    "history_file",
+    "wrap_width",
+    "runtime_data",
+]
+extra_pipeline_run_options = [
+    "gnu_make_maximal_rebuild_mode",
+    "runtime_data",
+    "one_second_per_job",
+    "history_file",
+    "logger",
+    "exceptions_terminate_immediately",
+    "log_exceptions",
+    "checksum_level",
+    "multithread",
+]
+
+
+def get_argparse(*args: Any, **kwargs: Any) -> argparse.ArgumentParser:
+    """An ``ArgumentParser`` with Ruffus' options (``version=``, ``ignored_args=`` as in Ruffus)."""
+    parser_kwargs = {k: v for k, v in kwargs.items() if k not in ("version", "ignored_args")}
+    return append_to_argparse(argparse.ArgumentParser(*args, **parser_kwargs), **kwargs)
+
+
+def _ignored(kwargs: dict) -> set[str]:
+    ignored = kwargs.get("ignored_args", ())
+    if isinstance(ignored, str):
+        return {ignored}
+    try:
+        return set(ignored)
+    except TypeError:
+        raise Exception("Error: expected ignored_args = ['list_of', 'option_names']") from None
+
+
+def append_to_argparse(parser: argparse.ArgumentParser, **kwargs: Any) -> argparse.ArgumentParser:
+    """Add Ruffus' options (and ruffus-luigi's) to an existing parser."""
+    ignored = _ignored(kwargs)
+    common = parser.add_argument_group("Common options")
+    if "verbose" not in ignored:
+        common.add_argument(
+            "--verbose", "-v", const="+", default=[], nargs="?", action="append",
+            help="Print more verbose messages for each additional verbose level.",
+        )
+    if "version" not in ignored:
+        common.add_argument("--version", action="version", version=kwargs.get("version", "%(prog)s 1.0"))
+    if "log_file" not in ignored:
+        common.add_argument("-L", "--log_file", metavar="FILE", type=str, help="Name and path of log file")
+
+    group = parser.add_argument_group("pipeline arguments")
+    options = [
+        ("target_tasks", ("-T", "--target_tasks"), dict(action="append", metavar="JOBNAME", type=str, default=[], help="Target task(s) of pipeline.")),
+        ("jobs", ("-j", "--jobs"), dict(default=1, metavar="N", type=int, help="Allow N jobs (commands) to run simultaneously.")),
+        ("use_threads", ("--use_threads",), dict(action="store_true", help="Use multiple threads rather than processes. Needs --jobs N with N > 1")),
+        ("just_print", ("-n", "--just_print"), dict(action="store_true", help="Don't actually run any commands; just print the pipeline.")),
+        ("touch_files_only", ("--touch_files_only",), dict(action="store_true", help="Don't actually run any commands; just 'touch' the output for each task to make them appear up to date.")),
+        ("recreate_database", ("--recreate_database",), dict(action="store_true", help="Don't actually run any commands; just recreate the checksum database.")),
+        ("checksum_file_name", ("--checksum_file_name",), dict(dest="history_file", metavar="FILE", type=str, help="Path of the checksum file.")),
+        ("flowchart", ("--flowchart",), dict(metavar="FILE", type=str, help="Don't run any commands; just print pipeline as a flowchart.")),
+        ("key_legend_in_graph", ("--key_legend_in_graph",), dict(action="store_true", help="Print out legend and key for dependency graph.")),
+        ("draw_graph_horizontally", ("--draw_graph_horizontally",), dict(action="store_true", dest="draw_horizontally", help="Draw horizontal dependency graph.")),
+        ("flowchart_format", ("--flowchart_format",), dict(metavar="FORMAT", type=str, choices=flowchart_formats, default=None, help="format of dependency graph file. Can be %s. Defaults to the file name extension of --flowchart FILE." % flowchart_formats_str)),
+        ("forced_tasks", ("--forced_tasks",), dict(action="append", metavar="JOBNAME", type=str, default=[], help="Task(s) which will be included even if they are up to date.")),
+    ]
+    for name, flags, spec in options:
+        if name not in ignored:
+            group.add_argument(*flags, **spec)
+
+    ours = parser.add_argument_group("ruffus-luigi arguments")
+    ours.add_argument("--scheduler-host", dest="scheduler_host", metavar="HOST", help="run through the luigid on HOST (default: Luigi's local scheduler)")
+    ours.add_argument("--scheduler-port", dest="scheduler_port", metavar="PORT", type=int, default=8082, help="luigid's port (8082)")
+    ours.add_argument("--jobs-per-luigi-task", dest="jobs_per_luigi_task", metavar="N", type=int, default=None, help="jobs per Luigi task (default: automatic)")
+    return parser
+
+
+def setup_logging(module_name: str, log_file_name: str | None, verbose: Any) -> tuple[Any, Any]:
+    """A logger and mutex shared by every worker process (``proxy_logger``)."""
+    return proxy_logger.make_shared_logger_and_proxy(setup_logging_factory, module_name, [log_file_name, verbose])
+
+
+class _FileFormatter(logging.Formatter):
+    """Ruffus' log file layout: a dated header once, then time-stamped messages."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = ""
+        if not getattr(self, "first_used", False):
+            self.first_used = True
+            prefix = "\n" + self.formatTime(record, "%Y-%m-%d") + " %s\n" % record.name
+        if record.levelname in ("INFO", "MESSAGE", "DEBUG"):
+            self._style._fmt = " %(asctime)s - %(message)s"
+        else:
+            self._style._fmt = " %(asctime)s - %(levelname)-7s - %(message)s"
+        return prefix + super().format(record)
+
+
+class _NotInfo(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno != logging.INFO
+
+
+def setup_logging_factory(logger_name: str, args: Any) -> logging.Logger:
+    """The logger ``setup_logging`` shares: a log file and/or stderr, as Ruffus sets them up."""
+    log_file_name, verbose = args
+    logger = logging.getLogger(logger_name)
+    logger.setLevel(logging.DEBUG)
+    if log_file_name:
+        handler = logging.FileHandler(log_file_name, delay=False)
+        handler.setFormatter(_FileFormatter("%(asctime)s - %(name)s - %(levelname)6s - %(message)s", "%H:%M:%S"))
+        handler.setLevel(MESSAGE)
+        logger.addHandler(handler)
+    if verbose:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(logging.Formatter("    %(message)s"))
+        stream.setLevel(logging.DEBUG)
+        if log_file_name:
+            stream.addFilter(_NotInfo())
+        logger.addHandler(stream)
+    if not log_file_name and not verbose:
+        logger.addHandler(logging.NullHandler())
+    return logger
+
+
+_VERBOSITY = re.compile(r"(\+)|(\d+)(?::(\-?\d+))?")
+
+
+def handle_verbose(options: Any) -> Any:
+    """Turn ``--verbose`` specifiers (``+``, ``N``, ``N:M``) into ``verbose`` and ``verbose_abbreviated_path``."""
+    if options.verbose is None or isinstance(options.verbose, int):
+        if not hasattr(options, "verbose_abbreviated_path"):
+            options.verbose_abbreviated_path = None
+        return options
+    specifiers = [options.verbose] if isinstance(options.verbose, str) else options.verbose
+    verbosity, abbreviated = 0, None
+    for spec in specifiers:
+        match = _VERBOSITY.match(spec)
+        if not match:
+            raise Exception(
+                "error: verbosity argument is specified as --verbose INT or --verbose INT:INT. invalid value '%s'" % spec
+            )
+        if match.group(1):
+            verbosity += 1
+        else:
+            verbosity = int(match.group(2))
+            if match.group(3):
+                abbreviated = int(match.group(3))
+    if not hasattr(options, "verbose_abbreviated_path"):
+        options.verbose_abbreviated_path = abbreviated
+    options.verbose = verbosity
+    return options
+
+
+def get_extra_options_appropriate_for_command(names: list[str], extra_options: dict) -> dict:
+    """The subset of ``extra_options`` a given pipeline function accepts."""
+    return {name: extra_options[name] for name in names if name in extra_options}
+
+
+_OPTION_NAMES = [
+    "just_print", "verbose", "flowchart", "flowchart_format", "target_tasks", "forced_tasks",
+    "draw_horizontally", "key_legend_in_graph", "use_threads", "jobs", "recreate_database",
+    "touch_files_only", "history_file",
+]
+
+
+def run(options: Any, **extra_options: Any) -> bool:
+    """Print, draw or run the pipeline as the options say; True when it ran."""
+    for name in _OPTION_NAMES:
+        if not hasattr(options, name):
+            setattr(options, name, None)
+    options = handle_verbose(options)
+    if options.recreate_database:
+        touch_files_only: Any = CHECKSUM_REGENERATE
+    else:
+        touch_files_only = bool(options.touch_files_only)
+
+    if options.just_print:
+        pipeline_printout(
+            sys.stdout, options.target_tasks, options.forced_tasks,
+            history_file=options.history_file,
+            verbose_abbreviated_path=options.verbose_abbreviated_path,
+            verbose=options.verbose,
+            **get_extra_options_appropriate_for_command(extra_pipeline_printout_options, extra_options),
+        )
+        return False
+    if options.flowchart:
+        with open(options.flowchart, "wb") as stream:
+            pipeline_printout_graph(
+                stream, options.flowchart_format, options.target_tasks, options.forced_tasks,
+                history_file=options.history_file,
+                draw_vertically=not options.draw_horizontally,
+                no_key_legend=not options.key_legend_in_graph,
+                **get_extra_options_appropriate_for_command(extra_pipeline_printout_graph_options, extra_options),
+            )
+        return False
+
+    if options.use_threads and "multithread" not in extra_options and options.jobs and options.jobs > 1:
+        multithread = options.jobs
+    else:
+        multithread = extra_options.pop("multithread", None)
+    logger = extra_options.get("logger")
+    extra_options["logger"] = black_hole_logger if logger is False else (stderr_logger if logger is None else logger)
+    ours = {
+        name: getattr(options, name)
+        for name in ("scheduler_host", "scheduler_port", "jobs_per_luigi_task")
+        if getattr(options, name, None) is not None
+    }
+    if "scheduler_host" not in ours:
+        ours.pop("scheduler_port", None)
+    pipeline_run(
+        options.target_tasks, options.forced_tasks,
+        multiprocess=options.jobs,
+        multithread=multithread,
+        verbose=options.verbose,
+        touch_files_only=touch_files_only,
+        history_file=options.history_file,
+        verbose_abbreviated_path=options.verbose_abbreviated_path,
+        **get_extra_options_appropriate_for_command(extra_pipeline_run_options, extra_options),
+        **ours,
+    )
+    return True
