@@ -4,7 +4,7 @@ A pipeline starts from @originate outputs or input files matched by a glob, then
 adds 2-6 steps, each a random decorator over one or two earlier tasks. Every task
 writes files named ``<stem>.t<N>`` (N = the task's number), so the patterns of
 later steps (suffix, regex, formatter, collate groups) can be written knowing
-what the earlier tasks make. Job bodies call ``_record.job``.
+what the earlier tasks make. Job bodies call ``_record.record``.
 """
 
 from __future__ import annotations
@@ -25,18 +25,18 @@ class _Task:
 def generate(seed: int) -> str:
     """The source of one random pipeline script."""
     rnd = random.Random(seed)
-    lines = ["import os", "from ruffus import *", "from ruffus.combinatorics import *", "from _record import job", ""]
+    lines = ["import os", "from ruffus import *", "from ruffus.combinatorics import *", "from _record import record", ""]
     stems = sorted(rnd.sample(STEMS, rnd.randint(2, 5)))
     tasks: list[_Task] = []
 
     first = _Task(0, True, True)
     if rnd.random() < 0.5:
         lines += ["@originate(%r)" % ["%s.t0" % s for s in stems]]
-        lines += _body(first.name, "o", "job(%r, None, o)" % first.name)
+        lines += _body(first.name, "o", "record(%r, None, o)" % first.name)
     else:
         lines += ["for _s in %r:" % stems, "    open(_s + '.t0', 'w').write(_s)", ""]
         lines += ["@transform('*.t0', suffix('.t0'), '.u0')"]
-        lines += _body(first.name, "i, o", "job(%r, i, o)" % first.name)
+        lines += _body(first.name, "i, o", "record(%r, i, o)" % first.name)
         first.ext = ".u0"
     tasks.append(first)
 
@@ -72,7 +72,7 @@ def _step(rnd: random.Random, src: _Task, new: _Task, tasks: list[_Task]) -> tup
     if src.exact:
         kinds += ["subdivide"]
     kind = rnd.choice(kinds)
-    io = "i, o", "job(%r, i, o)" % n
+    io = "i, o", "record(%r, i, o)" % n
     if kind == "suffix":
         return ["@transform(%s, suffix(%r), %r)" % (s, src.ext, ext)], *io
     if kind == "regex":
@@ -81,7 +81,7 @@ def _step(rnd: random.Random, src: _Task, new: _Task, tasks: list[_Task]) -> tup
         return ["@transform(%s, formatter(r'(?P<STEM>[^/]+)\\%s$'), '{path[0]}/{STEM[0]}%s')" % (s, src.ext, ext)], *io
     if kind == "extras":
         extra = rnd.choice(["'x'", "42", "['a', 1]", "{'k': 'v'}"])
-        return ["@transform(%s, suffix(%r), %r, %s)" % (s, src.ext, ext, extra)], "i, o, e", "job(%r, i, o, e)" % n
+        return ["@transform(%s, suffix(%r), %r, %s)" % (s, src.ext, ext, extra)], "i, o, e", "record(%r, i, o, e)" % n
     if kind == "add_inputs":
         other = rnd.choice(tasks)
         return ["@transform(%s, suffix(%r), add_inputs(%s), %r)" % (s, src.ext, other.name, ext)], *io
@@ -105,11 +105,11 @@ def _step(rnd: random.Random, src: _Task, new: _Task, tasks: list[_Task]) -> tup
         return ["@split(%s, ['p%s', 'q%s'])" % (s, ext, ext)], *io
     if kind == "split_glob":
         new.many = True
-        body = "job(%r, i, o); [open('g%%d%s' %% k, 'w').write('g') for k in range(3)]" % (n, ext)
+        body = "record(%r, i, o); [open('g%%d%s' %% k, 'w').write('g') for k in range(3)]" % (n, ext)
         return ["@split(%s, 'g*%s')" % (s, ext)], "i, o", body
     # subdivide: each input into two files found by a glob
     new.many, new.exact = True, False
-    body = "job(%r, i, o, stem); [open('%%s.%%d%s' %% (stem, k), 'w').write('s') for k in range(2)]" % (n, ext)
+    body = "record(%r, i, o, stem); [open('%%s.%%d%s' %% (stem, k), 'w').write('s') for k in range(2)]" % (n, ext)
     return ["@subdivide(%s, regex(r'(.+)\\%s$'), r'\\1.*%s', r'\\1')" % (s, src.ext, ext)], "i, o, stem", body
 
 

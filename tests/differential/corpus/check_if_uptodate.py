@@ -1,6 +1,6 @@
 from ruffus import *
 from ruffus.combinatorics import *
-from _record import job
+from _record import record
 
 def never_up_to_date(*params):
     return True, "always run"
@@ -11,9 +11,9 @@ def always_up_to_date(*params):
 @check_if_uptodate(never_up_to_date)
 @originate(["a.o"])
 def mk(o):
-    job("mk", None, o)
+    record("mk", None, o)
 
 @check_if_uptodate(always_up_to_date)
 @transform(mk, suffix(".o"), ".p")
 def t(i, o):
-    job("t", i, o)
+    record("t", i, o)

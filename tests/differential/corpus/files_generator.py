@@ -1,6 +1,6 @@
 from ruffus import *
 from ruffus.combinatorics import *
-from _record import job
+from _record import record
 
 for _f in ['a.in', 'b.in', 'c.in']:
     open(_f, 'w').write(_f)
@@ -11,4 +11,4 @@ def params():
 
 @files(params)
 def f(i, o, e):
-    job("f", i, o, e)
+    record("f", i, o, e)

@@ -1,17 +1,17 @@
 from ruffus import *
 from ruffus.combinatorics import *
-from _record import job
+from _record import record
 
 @originate("a.first")
 def first(o):
-    job("first", None, o)
+    record("first", None, o)
 
 @follows("first")
 @originate("b.second")
 def second(o):
-    job("second", None, o)
+    record("second", None, o)
 
 @follows(second, first)
 @merge([first, second], "both")
 def both(i, o):
-    job("both", i, o)
+    record("both", i, o)

@@ -1,14 +1,14 @@
 from ruffus import *
 from ruffus.combinatorics import *
-from _record import job
+from _record import record
 
 @originate(["a.o"])
 def mk(o):
-    job("mk", None, o)
+    record("mk", None, o)
 
 @transform(mk, suffix(".o"), ".p")
 def t(i, o):
-    job("t", i, o)
+    record("t", i, o)
 
 RUN_KWARGS = {"forcedtorun_tasks": ["t"]}
 PRINTOUT_KWARGS = {"forcedtorun_tasks": ["t"]}

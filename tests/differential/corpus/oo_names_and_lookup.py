@@ -1,12 +1,12 @@
 from ruffus import *
 from ruffus.combinatorics import *
-from _record import job
+from _record import record
 
 def mk(o):
-    job("mk", None, o)
+    record("mk", None, o)
 
 def t(i, o):
-    job("t", i, o)
+    record("t", i, o)
 
 p = Pipeline("named")
 p.originate(name="make_files", task_func=mk, output=["a.o"])

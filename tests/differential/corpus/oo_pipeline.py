@@ -1,15 +1,15 @@
 from ruffus import *
 from ruffus.combinatorics import *
-from _record import job
+from _record import record
 
 def mk(o):
-    job("mk", None, o)
+    record("mk", None, o)
 
 def t(i, o, e):
-    job("t", i, o, e)
+    record("t", i, o, e)
 
 def m(i, o):
-    job("m", i, o)
+    record("m", i, o)
 
 p = Pipeline("oo")
 p.originate(mk, ["a.o", "b.o"])

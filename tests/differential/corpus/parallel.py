@@ -1,7 +1,7 @@
 from ruffus import *
 from ruffus.combinatorics import *
-from _record import job
+from _record import record
 
 @parallel([["A", 1], ["B", 2]])
 def p(name, n):
-    job("p", name, None, n)
+    record("p", name, None, n)

@@ -1,15 +1,15 @@
 from ruffus import *
 from ruffus.combinatorics import *
-from _record import job
+from _record import record
 
 def mk(o):
-    job("mk", None, o)
+    record("mk", None, o)
 
 def t(i, o):
-    job("t", i, o)
+    record("t", i, o)
 
 def m(i, o):
-    job("m", i, o)
+    record("m", i, o)
 
 def make(name, prefix):
     p = Pipeline(name)

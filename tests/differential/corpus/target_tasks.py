@@ -1,18 +1,18 @@
 from ruffus import *
 from ruffus.combinatorics import *
-from _record import job
+from _record import record
 
 @originate(["a.o"])
 def mk(o):
-    job("mk", None, o)
+    record("mk", None, o)
 
 @transform(mk, suffix(".o"), ".p")
 def t(i, o):
-    job("t", i, o)
+    record("t", i, o)
 
 @transform(t, suffix(".p"), ".q")
 def u(i, o):
-    job("u", i, o)
+    record("u", i, o)
 
 RUN_KWARGS = {"target_tasks": [t]}
 PRINTOUT_KWARGS = {"target_tasks": [t]}

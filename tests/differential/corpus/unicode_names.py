@@ -1,11 +1,11 @@
 from ruffus import *
 from ruffus.combinatorics import *
-from _record import job
+from _record import record
 
 @originate(["données.o", "naïve.o"])
 def mk(o):
-    job("mk", None, o)
+    record("mk", None, o)
 
 @transform(mk, suffix(".o"), ".ü")
 def t(i, o):
-    job("t", i, o)
+    record("t", i, o)

@@ -1,11 +1,11 @@
 from ruffus import *
 from ruffus.combinatorics import *
-from _record import job
+from _record import record
 
 @transform("*.nothing", suffix(".nothing"), ".x")
 def none(i, o):
-    job("none", i, o)
+    record("none", i, o)
 
 @merge(none, "merged.x")
 def m(i, o):
-    job("m", i, o)
+    record("m", i, o)
