@@ -797,7 +797,7 @@ class Task:
             raise TypeError(
                 "Only named arguments expected in :"
                 + self.description_with_args_placeholder % "..."
-                + ".graphviz(%r)\n" % (args,)
+                + ".graphviz(%r)\n" % args  # as Ruffus: one argument shows bare, more raise
             )
         return self
 
@@ -806,7 +806,7 @@ class Task:
         if args:
             raise TypeError(
                 "Only named arguments expected in :"
-                + "@graphviz(%r)\n" % (args,)
+                + "@graphviz(%r)\n" % args  # as Ruffus: one argument shows bare, more raise
                 + self.description_with_args_placeholder % "..."
             )
 
