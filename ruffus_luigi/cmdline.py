@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import optparse
 import re
 import sys
 from typing import Any
@@ -75,7 +76,7 @@ def _ignored(kwargs: dict) -> set[str]:
         return {ignored}
     try:
         return set(ignored)
-    except TypeError:
+    except Exception:
         raise Exception("Error: expected ignored_args = ['list_of', 'option_names']") from None
 
 
@@ -113,10 +114,89 @@ def append_to_argparse(parser: argparse.ArgumentParser, **kwargs: Any) -> argpar
             group.add_argument(*flags, **spec)
 
     ours = parser.add_argument_group("ruffus-luigi arguments")
-    ours.add_argument("--scheduler-host", dest="scheduler_host", metavar="HOST", help="run through the luigid on HOST (default: Luigi's local scheduler)")
-    ours.add_argument("--scheduler-port", dest="scheduler_port", metavar="PORT", type=int, default=8082, help="luigid's port (8082)")
-    ours.add_argument("--jobs-per-luigi-task", dest="jobs_per_luigi_task", metavar="N", type=int, default=None, help="jobs per Luigi task (default: automatic)")
+    for name, flag, spec in _LUIGI_OPTIONS:
+        if name not in ignored:
+            ours.add_argument(flag, dest=name, **spec)
     return parser
+
+
+# ruffus-luigi's own options: (name for ignored_args and dest, flag, argparse keywords)
+_LUIGI_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
+    ("scheduler_host", "--scheduler-host", dict(metavar="HOST", type=str, default=None, help="run through the luigid on HOST (default: Luigi's local scheduler)")),
+    ("scheduler_port", "--scheduler-port", dict(metavar="PORT", type=int, default=8082, help="luigid's port (8082)")),
+    ("jobs_per_luigi_task", "--jobs-per-luigi-task", dict(metavar="N", type=int, default=None, help="jobs per Luigi task (default: automatic)")),
+]
+
+
+def vararg_callback(option: optparse.Option, opt_str: str, value: Any, parser: optparse.OptionParser) -> None:
+    """optparse ``--verbose [SPEC]``: take the next argument as SPEC unless it is an option.
+
+    As in Ruffus, the specifiers go into the option's default list itself, so parsing
+    twice with one parser accumulates them.
+    """
+    specs = getattr(parser.values, option.dest, None)
+    if specs is None:
+        specs = []
+    if parser.rargs and not parser.rargs[0].startswith("-"):
+        specs.append(parser.rargs.pop(0))
+    else:
+        specs.append("+")
+    setattr(parser.values, option.dest, specs)
+
+
+def get_optparse(*args: Any, **kwargs: Any) -> optparse.OptionParser | None:
+    """An ``optparse.OptionParser`` with Ruffus' options, for scripts still on optparse.
+
+    ``version=`` goes to ``OptionParser`` (its ``--version``); ``ignored_args=`` as in Ruffus.
+    """
+    parser_kwargs = {k: v for k, v in kwargs.items() if k != "ignored_args"}
+    return append_to_optparse(optparse.OptionParser(*args, **parser_kwargs), **kwargs)
+
+
+def append_to_optparse(parser: optparse.OptionParser, **kwargs: Any) -> optparse.OptionParser | None:
+    """Add Ruffus' optparse options (``-t`` for target tasks) and ruffus-luigi's.
+
+    Ruffus 3.0.0 quirks kept because scripts see them: ``--draw_graph_horizontally`` is
+    left out when ``flowchart_format`` is ignored, and None is returned when
+    ``forced_tasks`` is ignored.
+    """
+    ignored = _ignored(kwargs)
+    if "verbose" not in ignored:
+        # type/nargs=0 let optparse accept --verbose=N with a callback
+        parser.add_option(
+            "-v", "--verbose", dest="verbose", action="callback", default=[], type=int, nargs=0,
+            callback=vararg_callback,
+            help="Print more verbose messages for each additional verbose level.",
+        )
+    if "log_file" not in ignored:
+        parser.add_option("-L", "--log_file", dest="log_file", metavar="FILE", type="string", help="Name and path of log file")
+    options = [
+        ("target_tasks", ("-t", "--target_tasks"), dict(action="append", default=[], metavar="JOBNAME", type="string", help="Target task(s) of pipeline.")),
+        ("jobs", ("-j", "--jobs"), dict(default=1, metavar="N", type="int", help="Allow N jobs (commands) to run simultaneously.")),
+        ("use_threads", ("--use_threads",), dict(action="store_true", default=False, help="Use multiple threads rather than processes. Needs --jobs N with N > 1")),
+        ("just_print", ("-n", "--just_print"), dict(action="store_true", default=False, help="Don't actually run any commands; just print the pipeline.")),
+        ("touch_files_only", ("--touch_files_only",), dict(action="store_true", default=False, help="Don't actually run any commands; just 'touch' the output for each task to make them appear up to date.")),
+        ("recreate_database", ("--recreate_database",), dict(action="store_true", default=False, help="Don't actually run any commands; just recreate the checksum database.")),
+        ("checksum_file_name", ("--checksum_file_name",), dict(dest="history_file", metavar="FILE", type="string", help="Path of the checksum file.")),
+        ("flowchart", ("--flowchart",), dict(metavar="FILE", type="string", help="Don't actually run any commands; just print the pipeline as a flowchart.")),
+        ("key_legend_in_graph", ("--key_legend_in_graph",), dict(action="store_true", default=False, help="Print out legend and key for dependency graph.")),
+        ("flowchart_format", ("--draw_graph_horizontally",), dict(dest="draw_horizontally", action="store_true", default=False, help="Draw horizontal dependency graph.")),
+        ("flowchart_format", ("--flowchart_format",), dict(metavar="FORMAT", type="string", default=None, help="format of dependency graph file. Can be %s. Defaults to the file name extension of --flowchart FILE." % flowchart_formats_str)),
+        ("forced_tasks", ("--forced_tasks",), dict(action="append", default=[], metavar="JOBNAME", type="string", help="Pipeline task(s) which will be included even if they are up to date.")),
+    ]
+    for name, flags, spec in options:
+        if name not in ignored:
+            spec.setdefault("dest", flags[-1][2:])
+            parser.add_option(*flags, **spec)
+
+    ours = optparse.OptionGroup(parser, "ruffus-luigi arguments")
+    for name, flag, spec in _LUIGI_OPTIONS:
+        if name not in ignored:
+            spec = dict(spec, type={str: "string", int: "int"}[spec["type"]])
+            ours.add_option(flag, dest=name, **spec)
+    if ours.option_list:
+        parser.add_option_group(ours)
+    return None if "forced_tasks" in ignored else parser
 
 
 def setup_logging(module_name: str, log_file_name: str | None, verbose: Any) -> tuple[Any, Any]:
@@ -125,17 +205,20 @@ def setup_logging(module_name: str, log_file_name: str | None, verbose: Any) -> 
 
 
 class _FileFormatter(logging.Formatter):
-    """Ruffus' log file layout: a dated header once, then time-stamped messages."""
+    """Ruffus' log file layout: a dated header line before the first record.
+
+    Ruffus 3.0.0 also assigns per-level layouts to ``Formatter._fmt``, which Python 3's
+    ``logging`` never reads; the file therefore always shows the constructor's format,
+    and so does this one.
+    """
+
+    first_used = False
 
     def format(self, record: logging.LogRecord) -> str:
         prefix = ""
-        if not getattr(self, "first_used", False):
+        if not self.first_used:
             self.first_used = True
-            prefix = "\n" + self.formatTime(record, "%Y-%m-%d") + " %s\n" % record.name
-        if record.levelname in ("INFO", "MESSAGE", "DEBUG"):
-            self._style._fmt = " %(asctime)s - %(message)s"
-        else:
-            self._style._fmt = " %(asctime)s - %(levelname)-7s - %(message)s"
+            prefix = "\n%s %s\n" % (self.formatTime(record, "%Y-%m-%d"), record.name)
         return prefix + super().format(record)
 
 
@@ -243,7 +326,10 @@ def run(options: Any, **extra_options: Any) -> bool:
     else:
         multithread = extra_options.pop("multithread", None)
     logger = extra_options.get("logger")
-    extra_options["logger"] = black_hole_logger if logger is False else (stderr_logger if logger is None else logger)
+    if logger is None:
+        extra_options["logger"] = stderr_logger
+    elif logger == False:  # noqa: E712 - Ruffus compares with ==, so 0 also silences
+        extra_options["logger"] = black_hole_logger
     ours = {
         name: getattr(options, name)
         for name in ("scheduler_host", "scheduler_port", "jobs_per_luigi_task")
