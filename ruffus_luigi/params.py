@@ -554,10 +554,14 @@ def _files(task: Task) -> tuple[JobSource, set]:
     return jobs, set(spec.tasks)
 
 
-def _fixed(params: list) -> JobSource:
+def _fixed(params: Any) -> JobSource:
+    made: list | None = None  # a generator's parameters, kept once read: jobs are listed more than once
+
     def jobs(ctx: Context) -> Jobs:
-        for p in params:
-            yield p, p
+        nonlocal made
+        if made is None:
+            made = list(params)
+        yield from ((p, p) for p in made)
 
     return jobs
 

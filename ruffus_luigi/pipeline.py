@@ -580,7 +580,7 @@ class Task:
         if not args:
             raise rx.error_task_parallel(self, "Too few arguments for @parallel")
         if len(args) == 1 and callable(args[0]):
-            params = list(args[0]())
+            params = args[0]()  # as Ruffus: called now, a generator's body runs when jobs are made
         elif len(args) > 1:
             params = copy.copy([args])
             self.single_job_single_output = True
@@ -939,7 +939,7 @@ class Task:
                         "Cannot have your own pipeline as a (circular) dependency of a Task:\n"
                         + description % (arg,)
                     )
-                if not arg.get_tail_tasks():
+                if not len(arg.get_tail_tasks()):  # len() as Ruffus: a non-list fails alike
                     raise rx.error_no_tail_tasks(
                         f"Pipeline '{arg.name}' has no 'tail' tasks defined.\nWhich task in '{arg.name}' are "
                         "you referring to?"
@@ -1124,7 +1124,7 @@ def lookup_tasks_from_name(
         other = Pipeline.pipelines[name]
         if pipeline_names_as_alias_to_all_tasks:
             return list(other.task_order)
-        if other.get_tail_tasks():
+        if len(other.get_tail_tasks()):
             return other.get_tail_tasks()
         raise rx.error_no_tail_tasks(
             "Pipeline %s has no tail tasks defined. Which task do you mean when you specify "
@@ -1162,7 +1162,7 @@ def lookup_tasks_from_user_specified_names(
         elif isinstance(item, Pipeline):
             if pipeline_names_as_alias_to_all_tasks:
                 result.extend(item.task_order)
-            elif item.get_tail_tasks():
+            elif len(item.get_tail_tasks()):
                 result.extend(item.get_tail_tasks())
             else:
                 raise rx.error_no_tail_tasks(
