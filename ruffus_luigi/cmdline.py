@@ -117,6 +117,8 @@ def append_to_argparse(parser: argparse.ArgumentParser, **kwargs: Any) -> argpar
     for name, flag, spec in _LUIGI_OPTIONS:
         if name not in ignored:
             ours.add_argument(flag, dest=name, **spec)
+    if ours._group_actions:
+        _keep_ruffus_abbreviations_argparse(parser)
     return parser
 
 
@@ -126,6 +128,44 @@ _LUIGI_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("scheduler_port", "--scheduler-port", dict(metavar="PORT", type=int, default=8082, help="luigid's port (8082)")),
     ("jobs_per_luigi_task", "--jobs-per-luigi-task", dict(metavar="N", type=int, default=None, help="jobs per Luigi task (default: automatic)")),
 ]
+
+
+_LUIGI_DESTS = frozenset(name for name, _flag, _spec in _LUIGI_OPTIONS)
+
+
+def _keep_ruffus_abbreviations_argparse(parser: argparse.ArgumentParser) -> None:
+    """Abbreviations mean what they mean under Ruffus (``--job 4`` is ``--jobs 4``).
+
+    Without this, ``--jobs-per-luigi-task`` would make ``--jo``/``--job`` ambiguous.
+    An abbreviation matching only ruffus-luigi's options still selects them.
+    """
+    find = parser._get_option_tuples
+
+    def option_tuples(option_string: str) -> list:
+        found = find(option_string)
+        theirs = [t for t in found if t[0].dest not in _LUIGI_DESTS]
+        return theirs or found
+
+    parser._get_option_tuples = option_tuples  # type: ignore[method-assign]
+
+
+def _keep_ruffus_abbreviations_optparse(parser: optparse.OptionParser) -> None:
+    """The optparse counterpart of ``_keep_ruffus_abbreviations_argparse``."""
+    match = parser._match_long_opt
+
+    def match_long_opt(opt: str) -> str:
+        if opt not in parser._long_opt:
+            theirs = sorted(
+                w for w, option in parser._long_opt.items()
+                if w.startswith(opt) and option.dest not in _LUIGI_DESTS
+            )
+            if len(theirs) == 1:
+                return theirs[0]
+            if theirs:
+                raise optparse.AmbiguousOptionError(opt, theirs)
+        return match(opt)
+
+    parser._match_long_opt = match_long_opt  # type: ignore[method-assign]
 
 
 def vararg_callback(option: optparse.Option, opt_str: str, value: Any, parser: optparse.OptionParser) -> None:
@@ -196,6 +236,7 @@ def append_to_optparse(parser: optparse.OptionParser, **kwargs: Any) -> optparse
             ours.add_option(flag, dest=name, **spec)
     if ours.option_list:
         parser.add_option_group(ours)
+        _keep_ruffus_abbreviations_optparse(parser)
     return None if "forced_tasks" in ignored else parser
 
 
@@ -330,13 +371,8 @@ def run(options: Any, **extra_options: Any) -> bool:
         extra_options["logger"] = stderr_logger
     elif logger == False:  # noqa: E712 - Ruffus compares with ==, so 0 also silences
         extra_options["logger"] = black_hole_logger
-    ours = {
-        name: getattr(options, name)
-        for name in ("scheduler_host", "scheduler_port", "jobs_per_luigi_task")
-        if getattr(options, name, None) is not None
-    }
-    if "scheduler_host" not in ours:
-        ours.pop("scheduler_port", None)
+    # ruffus-luigi's options; the port also serves a host from RUFFUS_LUIGI_SCHEDULER_HOST
+    ours = {name: getattr(options, name) for name in _LUIGI_DESTS if getattr(options, name, None) is not None}
     pipeline_run(
         options.target_tasks, options.forced_tasks,
         multiprocess=options.jobs,
