@@ -1,15 +1,16 @@
-"""The same workloads written by hand for Luigi: one luigi.Task per job (the baseline)."""
+"""The same workloads written by hand for Luigi: one luigi.Task per Ruffus job (the baseline).
+
+    N=1000 python3 luigi_plain.py w1|w2|w3     (local scheduler, MP workers)
+"""
 
 import sys
 
 import luigi
 from common import MP, N, write
 
-WORKLOAD = sys.argv[1]
-
 
 class Job(luigi.Task):
-    """A job writing one file; subclasses say what they need."""
+    """A job writing one file; subclasses say what they need and where they write."""
 
     def output(self):
         return luigi.LocalTarget(self.path())
@@ -57,24 +58,36 @@ class W1Group(Job):
 
 class W1Final(Job):
     def requires(self):
-        return [W1Group(g) for g in range(10)]
+        return [W1Group(g) for g in range(min(N, 10))]
 
     def path(self):
         return "final.e"
 
 
-class W2Part(Job):
-    i = luigi.IntParameter()
-
+class W2Seed(Job):
     def path(self):
-        return "part_%06d.s" % self.i
+        return "seed.txt"
+
+
+class W2Split(luigi.Task):
+    """One job writing N files, like Ruffus' @split."""
+
+    def requires(self):
+        return W2Seed()
+
+    def output(self):
+        return [luigi.LocalTarget("part_%06d.s" % i) for i in range(N)]
+
+    def run(self):
+        for target in self.output():
+            write(target.path)
 
 
 class W2Each(Job):
     i = luigi.IntParameter()
 
     def requires(self):
-        return W2Part(self.i)
+        return W2Split()
 
     def path(self):
         return "part_%06d.t" % self.i
@@ -88,9 +101,26 @@ class W2Merged(Job):
         return "merged.m"
 
 
+class W3A(Job):
+    i = luigi.IntParameter()
+
+    def path(self):
+        return "a_%04d.x" % self.i
+
+
+class W3B(Job):
+    i = luigi.IntParameter()
+
+    def path(self):
+        return "b_%04d.y" % self.i
+
+
 class W3Pair(Job):
     a = luigi.IntParameter()
     b = luigi.IntParameter()
+
+    def requires(self):
+        return [W3A(self.a), W3B(self.b)]
 
     def path(self):
         return "a_%04d_b_%04d.p" % (self.a, self.b)
@@ -104,5 +134,5 @@ class W3All(luigi.WrapperTask):
 ROOTS = {"w1": W1Final, "w2": W2Merged, "w3": W3All}
 
 if __name__ == "__main__":
-    ok = luigi.build([ROOTS[WORKLOAD]()], local_scheduler=True, workers=MP, log_level="ERROR")
+    ok = luigi.build([ROOTS[sys.argv[1]]()], local_scheduler=True, workers=MP, log_level="ERROR")
     sys.exit(0 if ok else 1)

@@ -5,6 +5,19 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+IMPLS = ["ruffus", "luigi", "rl", "rl-luigid"]
+RATIOS = ["rl/ruffus", "luigid/ruffus", "luigid/rl"]
+
+
+def tables(out: str) -> dict[str, list[list[str]]]:
+    """Rows of each '## ' table in the bench's output, by title."""
+    found: dict[str, list[list[str]]] = {}
+    for line in out.splitlines():
+        if line.startswith("## "):
+            rows = found.setdefault(line[3:], [])
+        elif line.strip() and found and not line.startswith("#"):
+            rows.append(line.split())
+    return found
 
 
 def test_bench_smoke_runs_every_workload_and_reruns_what_ruffus_reruns():
@@ -13,15 +26,18 @@ def test_bench_smoke_runs_every_workload_and_reruns_what_ruffus_reruns():
         capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout
-    for workload in ("W1 N=20", "W2 N=20", "W3 N=10"):
-        assert "## " + workload in out
-    rows = [line.split() for line in out.splitlines()]
-    for scenario in ("full", "noop", "touch1", "printout"):
-        measured = [r for r in rows if r and r[0] == scenario and r[1] != "jobs"]
-        assert len(measured) == 3, scenario
-        assert all(float(cell) > 0 for r in measured for cell in r[1:2]), measured  # Ruffus' column
-    assert sum(1 for r in rows if r[:2] == ["peak", "MiB"]) == 3
-    assert out.count("touch1 jobs rerun by rl: OK") == 3
-    assert out.count("touch1 jobs rerun by rl-luigid: OK") == 3
-    assert "MISMATCH" not in out
+    found = tables(done.stdout)
+    assert [t.split(" (")[0] for t in found] == ["W1 N=20", "W2 N=20", "W3 N=10"], list(found)
+    for title, rows in found.items():
+        assert rows[0] == ["scenario"] + IMPLS + RATIOS, title
+        by_name = {r[0]: r[1:] for r in rows[1:]}
+        for scenario in ("full", "noop", "touch1", "printout"):
+            cells = by_name[scenario]
+            assert len(cells) == len(IMPLS) + len(RATIOS), (title, scenario)
+            measured = cells[:4] if scenario in ("full", "noop") else cells[:1] + cells[2:4]
+            assert all(float(c) > 0 for c in measured), (title, scenario, cells)
+            assert all(c.endswith("x") for c in cells[4:]), (title, scenario, cells)
+        assert len(by_name["peak"]) == len(IMPLS) + 1, title  # "peak MiB" and one figure each
+        checks = [" ".join(r[2:4]) for r in rows if r[:2] == ["rerun", "check,"]]
+        assert checks == ["rl: OK", "rl-luigid: OK"], (title, rows)
+    assert "MISMATCH" not in done.stdout
