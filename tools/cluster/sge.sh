@@ -197,6 +197,7 @@ configure() {
 start() {
   need_root
   take_lock
+  [[ $SLOTS =~ ^[1-9][0-9]*$ ]] || die "SGE_SLOTS must be a positive number, not '$SLOTS'"
   prepare_cell
 
   if pid=$(live_pid "$QMASTER_PID" sge_qmaster); then

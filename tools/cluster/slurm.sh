@@ -64,6 +64,7 @@ launch() {
 }
 
 write_conf() {
+  [[ $CPUS =~ ^[1-9][0-9]*$ ]] || die "SLURM_NODE_CPUS must be a positive number, not '$CPUS'"
   # The node's memory as slurmd measures it, less a margin: a node with less memory than
   # configured is drained ("Low RealMemory").
   local mem realmem overrides="" conf
