@@ -87,6 +87,8 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SwitchType=switch/none
 ReturnToService=2
+# Listen on 127.0.0.1 (the node's and controller's address), not on every interface.
+CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 SlurmctldPort=6817
 SlurmdPort=6818
 SlurmctldPidFile=$CTLD_PID
