@@ -26,6 +26,15 @@ class ruffus_luigi(luigi.Config):  # noqa: N801 - the section name users write
         description="URL of a luigid to use (e.g. http://127.0.0.1:8082/); empty means the "
         "local scheduler unless [core] names a default scheduler.",
     )
+    backend = luigi.Parameter(
+        default="",
+        description="Back end that runs jobs: local (the default, jobs run in Luigi's workers), "
+        "drmaa, slurm or any installed plugin's. Options of back end X are in [ruffus_luigi.backend.X].",
+    )
+    lost_job_retries = luigi.IntParameter(
+        default=2,
+        description="How often a job the cluster lost (no state, no exit code) is resubmitted.",
+    )
 
 
 def jobs_per_luigi_task() -> int | None:
@@ -37,3 +46,41 @@ def jobs_per_luigi_task() -> int | None:
 def scheduler_url() -> str:
     """A luigid URL from the environment or ``luigi.cfg``, or ``""``."""
     return os.environ.get("RUFFUS_LUIGI_SCHEDULER_URL") or ruffus_luigi().scheduler_url
+
+
+def backend(explicit: str | None = None) -> str:
+    """The back end: ``explicit`` (a keyword), else RUFFUS_LUIGI_BACKEND, else luigi.cfg, else local."""
+    return explicit or configured_backend() or "local"
+
+
+def configured_backend() -> str:
+    """The back end set by RUFFUS_LUIGI_BACKEND or ``[ruffus_luigi] backend``, or ``""`` if none is."""
+    return (os.environ.get("RUFFUS_LUIGI_BACKEND") or ruffus_luigi().backend).strip()
+
+
+def lost_job_retries() -> int:
+    """Resubmissions of a lost job (RUFFUS_LUIGI_LOST_JOB_RETRIES overrides luigi.cfg)."""
+    return int(os.environ.get("RUFFUS_LUIGI_LOST_JOB_RETRIES") or ruffus_luigi().lost_job_retries)
+
+
+def section(name: str) -> dict[str, str]:
+    """The options of a luigi.cfg section, or ``{}`` (without [DEFAULT]'s values)."""
+    parser = luigi.configuration.get_config()
+    if not parser.has_section(name):
+        return {}
+    defaults = set(parser.defaults())
+    return {k: v for k, v in parser.items(name) if k not in defaults}
+
+
+def backend_options(name: str) -> dict[str, str]:
+    """``[ruffus_luigi.backend.<name>]``: options passed to that back end's factory."""
+    return section("ruffus_luigi.backend." + name)
+
+
+def task_resources(*names: str) -> dict[str, str]:
+    """``[ruffus_luigi.task.<name>]`` for the first of ``names`` that has a section."""
+    for name in names:
+        values = section("ruffus_luigi.task." + name)
+        if values:
+            return values
+    return {}

@@ -436,6 +436,8 @@ class RunState:
 
     def execute(self, chunk: Chunk) -> list[JobOutcome]:
         """Run a chunk's out-of-date jobs (in a worker) and record them in the history."""
+        from .backend_run import chosen_backend
+
         task = chunk.task
         history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path or ":memory:")
         todo = [j for j in chunk.jobs if j.needs_run or chunk.forced]
@@ -446,7 +448,11 @@ class RunState:
         hist.forget_jobs(history, [job.display for job in todo])
         outcomes: list[JobOutcome] = []
         try:
-            if self.multithread > 1 and len(todo) > 1:
+            if self.touch_files_only == 0 and chosen_backend(self, task) != "local":
+                from .backend_run import run_jobs
+
+                run_jobs(self, task, todo, outcomes)  # a cluster: see backend_run
+            elif self.multithread > 1 and len(todo) > 1:
                 with ThreadPoolExecutor(self.multithread) as pool:
                     outcomes.extend(pool.map(lambda j: self._run_job(task, j), todo))
             else:
@@ -572,11 +578,13 @@ def pipeline_run(
     jobs_per_luigi_task: int | None = None,
     scheduler_host: str | None = None,
     scheduler_port: int | None = None,
+    backend: str | None = None,
 ) -> None:
     """Run the out-of-date jobs of a pipeline through Luigi, as ``ruffus.pipeline_run`` would.
 
     Beyond Ruffus' keywords: ``jobs_per_luigi_task`` (default: automatic, see
-    ``translate.chunk_size``) and ``scheduler_host``/``scheduler_port`` for a luigid.
+    ``translate.chunk_size``), ``scheduler_host``/``scheduler_port`` for a luigid and
+    ``backend`` (default: RUFFUS_LUIGI_BACKEND, else ``[ruffus_luigi] backend``, else local).
     """
     touch_level = _touch_files_only_level(touch_files_only)
     verbose = 1 if verbose is None else verbose
@@ -625,6 +633,7 @@ def pipeline_run(
             log_exceptions,
             history_file,
         )
+        state.backend = backend
         if one_second_per_job is None:
             state.one_second_per_job = planner.checksum_level == hist.CHECKSUM_FILE_TIMESTAMPS
         else:

@@ -1,0 +1,5 @@
+"""Back ends: where jobs run. The contract is in ``base``; built-in back ends are plugins."""
+
+from .base import Backend, BackendUnavailable, JobSpec, JobState, Resources, UnknownBackend
+
+__all__ = ["Backend", "BackendUnavailable", "JobSpec", "JobState", "Resources", "UnknownBackend"]

@@ -1,0 +1,266 @@
+"""The back-end contract: batch-first submit, poll and cancel, with normalised states.
+
+A back end runs jobs somewhere and says how they are doing; it never waits for one.
+The dispatcher (``ruffus_luigi.dispatch``) keeps the jobs in flight, polls them all in
+one call per cycle and resubmits lost ones, so every back end gets that for free.
+
+Each job runs through a small wrapper script (``write_job_script``) that records the
+job's exit code in ``JobSpec.exitcode_path`` beside its logs: schedulers forget
+finished jobs (they drop out of ``qstat``/``squeue``), the file does not.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import sys
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+
+class BackendUnavailable(RuntimeError):
+    """A chosen back end cannot run here (missing library or command); never run locally instead."""
+
+
+class UnknownBackend(ValueError):
+    """No installed plugin provides a back end of that name."""
+
+
+class JobState(StrEnum):
+    """Normalised job states every back end reports."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    LOST = "lost"  # the scheduler no longer knows the job and it left no exit code
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.SUCCEEDED, JobState.FAILED)
+
+
+_MEMORY_UNITS = {"": 1, "K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What a job asks of the scheduler; None leaves the scheduler's default.
+
+    ``memory`` is for the whole job ("4G", "500M", or a number of megabytes);
+    ``walltime`` is "[D-]HH:MM:SS", "MM:SS" or seconds; ``native`` is passed verbatim
+    to the back end (a Grid Engine native specification, extra sbatch options...).
+    """
+
+    queue: str | None = None
+    memory: str | None = None
+    threads: int | None = None
+    walltime: str | None = None
+    native: str | None = None
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any], where: str = "resources") -> Resources:
+        """Resources from a config section or a dict; unknown keys are an error naming ``where``."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(
+                "%s: unknown resource(s) %s; known: %s" % (where, ", ".join(unknown), ", ".join(sorted(known)))
+            )
+        clean: dict[str, Any] = {k: v for k, v in values.items() if v not in (None, "")}
+        if "threads" in clean:
+            clean["threads"] = int(clean["threads"])
+        for key in ("queue", "memory", "walltime", "native"):
+            if key in clean:
+                clean[key] = str(clean[key])
+        resources = cls(**clean)
+        resources.memory_mb()  # fail now, naming where, rather than at submission
+        resources.walltime_seconds()
+        return resources
+
+    def merged(self, other: Resources) -> Resources:
+        """These resources with every value ``other`` sets taking precedence."""
+        return Resources(**{f.name: getattr(other, f.name) or getattr(self, f.name) for f in fields(self)})
+
+    def memory_mb(self) -> int | None:
+        """Memory in whole megabytes (rounded up)."""
+        if self.memory is None:
+            return None
+        m = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?)B?\s*", str(self.memory).upper())
+        if not m:
+            raise ValueError("memory %r: expected a size such as 500M or 4G" % self.memory)
+        return max(1, -int(-float(m.group(1)) * _MEMORY_UNITS[m.group(2)] // 1))
+
+    def walltime_seconds(self) -> int | None:
+        """Walltime in seconds."""
+        if self.walltime is None:
+            return None
+        text = str(self.walltime).strip()
+        days = 0
+        if "-" in text:
+            d, text = text.split("-", 1)
+            days = int(d)
+        parts = text.split(":")
+        if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+            raise ValueError("walltime %r: expected [D-]HH:MM:SS, MM:SS or seconds" % self.walltime)
+        seconds = 0
+        for p in parts:
+            seconds = seconds * 60 + int(p)
+        return days * 86400 + seconds
+
+    def walltime_hms(self) -> str | None:
+        """Walltime as H:MM:SS, which Grid Engine and Slurm both accept."""
+        s = self.walltime_seconds()
+        return None if s is None else "%d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60)
+
+
+@dataclass
+class JobSpec:
+    """One job for a back end: a shell command or a pickled Python job, and where it logs.
+
+    ``python_job`` is a directory made by ``ruffus_luigi.pyjob.pack`` and run on the node
+    by ``python -m ruffus_luigi.remote <dir>``. Paths are absolute; logs are always set.
+    """
+
+    name: str
+    workdir: str
+    stdout_path: str
+    stderr_path: str
+    command: str | None = None
+    python_job: str | None = None
+    resources: Resources = field(default_factory=Resources)
+    env: dict[str, str] | None = None
+    task_name: str = ""
+    exitcode_path: str = ""  # default: <log dir>/<name>.exitcode
+    params: Any = field(default=None, repr=False, compare=False)  # the Ruffus job's, for routing
+
+    def __post_init__(self) -> None:
+        if (self.command is None) == (self.python_job is None):
+            raise ValueError("job %r: give exactly one of command and python_job" % self.name)
+        self.workdir = os.path.abspath(self.workdir)
+        self.stdout_path = os.path.abspath(self.stdout_path)
+        self.stderr_path = os.path.abspath(self.stderr_path)
+        if not self.exitcode_path:
+            self.exitcode_path = os.path.join(os.path.dirname(self.stdout_path), self.name + ".exitcode")
+        self.exitcode_path = os.path.abspath(self.exitcode_path)
+
+    @classmethod
+    def in_dir(cls, name: str, log_dir: str, workdir: str, **kwargs: Any) -> JobSpec:
+        """A job logging to ``<log_dir>/<name>.stdout``, ``.stderr`` and ``.exitcode``."""
+        base = os.path.join(os.path.abspath(log_dir), name)
+        return cls(name, workdir, base + ".stdout", base + ".stderr", exitcode_path=base + ".exitcode", **kwargs)
+
+    @property
+    def script_path(self) -> str:
+        """The wrapper script the back end runs (``<log dir>/<name>.job.sh``)."""
+        return self.exitcode_path.removesuffix(".exitcode") + ".job.sh"
+
+    def shell_command(self) -> str:
+        """The command the wrapper runs: the shell command, or the Python job runner."""
+        if self.python_job is not None:
+            return shlex.join([sys.executable, "-m", "ruffus_luigi.remote", self.python_job])
+        return shlex.join(["/bin/sh", "-c", self.command or ""])
+
+
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def job_name(*parts: Any, limit: int = 120) -> str:
+    """A scheduler-safe job name (letters, digits, ``_.-``; not starting with a digit)."""
+    name = _NAME_UNSAFE.sub("_", ".".join(str(p) for p in parts)).strip("._") or "job"
+    if name[0].isdigit():
+        name = "j" + name
+    return name[:limit]
+
+
+class Backend(ABC):
+    """A place jobs run. Implementations must be safe to call from the dispatcher's thread.
+
+    ``poll_interval`` (seconds) is how often the dispatcher polls this back end.
+    """
+
+    name: str = ""
+    poll_interval: float = 1.0
+
+    @abstractmethod
+    def submit(self, specs: list[JobSpec]) -> list[str]:
+        """Start these jobs; one id per spec, in order. Call ``prepare_job`` for each first."""
+
+    @abstractmethod
+    def poll(self, ids: list[str]) -> dict[str, JobState]:
+        """The state of every id, with ONE status query to the scheduler for the whole list."""
+
+    @abstractmethod
+    def cancel(self, ids: list[str]) -> None:
+        """Stop these jobs (they then report failed, or lost)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release sessions or connections; the back end is not used afterwards."""
+
+
+def prepare_job(spec: JobSpec) -> str:
+    """Make the log directory, clear a previous attempt's files, write the wrapper script."""
+    for path in (spec.stdout_path, spec.stderr_path, spec.exitcode_path, spec.script_path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    for path in (spec.exitcode_path, spec.stdout_path, spec.stderr_path):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+    return write_job_script(spec)
+
+
+def write_job_script(spec: JobSpec) -> str:
+    """The wrapper: environment, working directory, the command, then its exit code to a file.
+
+    The command runs as a child so that its own ``exit`` cannot skip the record; the
+    file is written under a temporary name and renamed, so a reader never sees half.
+    """
+    q = shlex.quote
+    lines = ["#!/bin/sh", "# ruffus-luigi job %s%s" % (spec.name, " of task " + spec.task_name if spec.task_name else "")]
+    for key, value in (spec.env or {}).items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise ValueError("job %r: environment variable name %r is not valid" % (spec.name, key))
+        lines.append("%s=%s; export %s" % (key, q(str(value)), key))
+    tmp = q(spec.exitcode_path + ".tmp") + ".$$"
+    lines += [
+        "rc=127",
+        "if cd %s; then %s; rc=$?; fi" % (q(spec.workdir), spec.shell_command()),
+        'printf "%%s\\n" "$rc" > %s && mv -f %s %s' % (tmp, tmp, q(spec.exitcode_path)),
+        'exit "$rc"',
+        "",
+    ]
+    with open(spec.script_path, "w") as f:
+        f.write("\n".join(lines))
+    os.chmod(spec.script_path, 0o700)
+    return spec.script_path
+
+
+def read_exit_code(path: str) -> int | None:
+    """The exit code a job's wrapper recorded, or None if it has not (yet)."""
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except OSError:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def log_tail(spec: JobSpec, lines: int = 20) -> str:
+    """The last lines of a job's stderr and stdout, for error messages."""
+    parts = []
+    for label, path in (("stderr", spec.stderr_path), ("stdout", spec.stdout_path)):
+        try:
+            with open(path, errors="replace") as f:
+                text = f.readlines()[-lines:]
+        except OSError:
+            continue
+        if text:
+            parts.append("--- %s (%s), last %d lines:\n%s" % (label, path, len(text), "".join(text)))
+    return "\n".join(parts)

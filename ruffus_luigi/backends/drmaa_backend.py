@@ -1,0 +1,166 @@
+"""The ``drmaa`` back end: Grid Engine (or any DRMAA 1 library) through the ``drmaa`` package.
+
+Importing this module loads the C library; ``drmaa_plugin`` imports it only when the
+back end is chosen. DRMAA 1 has no bulk status call, so ``poll`` reads finished jobs
+from the library's own finished-job list (``wait(ANY, NO_WAIT)``, no round trip to the
+master), asks the master about ONE job per call (round robin, to notice jobs it lost)
+and takes a job with a stdout file as running (the execution host creates it).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from typing import Any
+
+import drmaa
+
+from .base import Backend, JobSpec, JobState, Resources, prepare_job
+
+_lock = threading.RLock()
+_session: dict[str, Any] = {}  # the process's DRMAA session ("pid", "session")
+_finished: dict[str, JobState] = {}  # reaped from the session by any back end in this process
+
+
+def process_session(session: drmaa.Session | None = None) -> drmaa.Session:
+    """The process's DRMAA session (DRMAA 1 allows one per process): the caller's, or ours."""
+    if session is not None:
+        return session
+    with _lock:
+        if _session.get("pid") != os.getpid():
+            s = drmaa.Session()
+            try:
+                s.initialize()
+                atexit.register(_exit_session, s)
+            except drmaa.errors.AlreadyActiveSessionException:
+                pass  # the script made one: every Session object talks to it
+            _session.update(pid=os.getpid(), session=s)
+        return _session["session"]
+
+
+def _exit_session(session: drmaa.Session) -> None:
+    try:
+        session.exit()
+    except drmaa.errors.DrmaaException:
+        pass
+
+
+def native_specification(
+    resources: Resources, parallel_environment: str = "smp", memory_resource: str = "h_vmem", extra: str = ""
+) -> str:
+    """Grid Engine options for the resources: ``-q``, ``-pe``, ``-l <memory>``, ``-l h_rt``, native.
+
+    Memory is per job; Grid Engine counts it per slot, so it is divided by the threads.
+    """
+    parts = ["-b y"]
+    threads = resources.threads or 1
+    if resources.queue:
+        parts.append("-q %s" % resources.queue)
+    if threads > 1:
+        parts.append("-pe %s %d" % (parallel_environment, threads))
+    mb = resources.memory_mb()
+    if mb and memory_resource:
+        parts.append("-l %s=%dM" % (memory_resource, -(-mb // threads)))
+    if resources.walltime:
+        parts.append("-l h_rt=%s" % resources.walltime_hms())
+    for more in (extra, resources.native):
+        if more:
+            parts.append(more)
+    return " ".join(parts)
+
+
+class DrmaaBackend(Backend):
+    """Jobs through DRMAA 1; see the module docstring for how one poll stays one query."""
+
+    name = "drmaa"
+
+    def __init__(
+        self,
+        session: drmaa.Session | None = None,
+        parallel_environment: str = "smp",
+        memory_resource: str = "h_vmem",
+        native: str = "",
+        poll_interval: float | str = 1.0,
+    ) -> None:
+        self.session = process_session(session)
+        self.parallel_environment = parallel_environment
+        self.memory_resource = memory_resource
+        self.native = native
+        self.poll_interval = float(poll_interval)
+        self._specs: dict[str, JobSpec] = {}
+        self._next_probe = 0
+
+    def submit(self, specs: list[JobSpec]) -> list[str]:
+        ids = []
+        for spec in specs:
+            script = prepare_job(spec)
+            with _lock:
+                jt = self.session.createJobTemplate()
+                try:
+                    jt.remoteCommand = "/bin/sh"
+                    jt.args = [script]
+                    jt.jobName = spec.name
+                    jt.workingDirectory = spec.workdir
+                    jt.outputPath = ":" + spec.stdout_path
+                    jt.errorPath = ":" + spec.stderr_path
+                    jt.joinFiles = False
+                    jt.nativeSpecification = native_specification(
+                        spec.resources, self.parallel_environment, self.memory_resource, self.native
+                    )
+                    job_id = str(self.session.runJob(jt))
+                finally:
+                    self.session.deleteJobTemplate(jt)
+            self._specs[job_id] = spec
+            ids.append(job_id)
+        return ids
+
+    def poll(self, ids: list[str]) -> dict[str, JobState]:
+        with _lock:
+            self._reap()
+            states: dict[str, JobState] = {}
+            unknown = [i for i in ids if i not in _finished and i not in self._specs]
+            live = [i for i in ids if i not in _finished and i in self._specs]
+            # ids submitted elsewhere must be asked about; of ours, one per call
+            probes = unknown if unknown else [live[self._next_probe % len(live)]] if live else []
+            self._next_probe += 1
+            for job_id in probes:
+                states[job_id] = self._probe(job_id)
+            for job_id in ids:
+                if job_id in _finished:
+                    states[job_id] = _finished[job_id]
+                elif job_id not in states:
+                    spec = self._specs[job_id]
+                    states[job_id] = JobState.RUNNING if os.path.exists(spec.stdout_path) else JobState.PENDING
+            return states
+
+    def _reap(self) -> None:
+        """Move every job the library knows has ended into ``_finished`` (no master round trip)."""
+        while True:
+            try:
+                info = self.session.wait(drmaa.Session.JOB_IDS_SESSION_ANY, drmaa.Session.TIMEOUT_NO_WAIT)
+            except (drmaa.errors.ExitTimeoutException, drmaa.errors.InvalidJobException):
+                return
+            ok = info.hasExited and not info.wasAborted and int(info.exitStatus) == 0
+            _finished[str(info.jobId)] = JobState.SUCCEEDED if ok else JobState.FAILED
+
+    def _probe(self, job_id: str) -> JobState:
+        try:
+            status = self.session.jobStatus(job_id)
+        except drmaa.errors.InvalidJobException:
+            self._reap()  # it may have ended just now
+            return _finished.get(job_id, JobState.LOST)
+        if status == drmaa.JobState.RUNNING:
+            return JobState.RUNNING
+        if status in (drmaa.JobState.DONE, drmaa.JobState.FAILED):
+            self._reap()
+            return _finished.get(job_id, JobState.RUNNING)
+        return JobState.PENDING
+
+    def cancel(self, ids: list[str]) -> None:
+        with _lock:
+            for job_id in ids:
+                try:
+                    self.session.control(job_id, drmaa.JobControlAction.TERMINATE)
+                except drmaa.errors.DrmaaException:
+                    pass  # already gone

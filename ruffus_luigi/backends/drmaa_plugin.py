@@ -1,0 +1,33 @@
+"""Registers the ``drmaa`` back end; the DRMAA library is loaded only when it is chosen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..hookspecs import hookimpl
+from .base import Backend, BackendUnavailable
+
+
+def make_drmaa(**options: Any) -> Backend:
+    """The drmaa back end, or ``BackendUnavailable`` saying what is missing (never a local fallback)."""
+    try:
+        from .drmaa_backend import DrmaaBackend
+    except (ImportError, RuntimeError, OSError) as e:
+        raise BackendUnavailable(
+            "back end 'drmaa' cannot load the DRMAA library: %s. Install the Grid Engine DRMAA "
+            "library (Debian: gridengine-drmaa1.0), set DRMAA_LIBRARY_PATH to it (Debian: "
+            "/usr/lib/gridengine-drmaa/lib/libdrmaa.so.1.0) and, for Debian's library, start "
+            "Python with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=4096" % e
+        ) from e
+    try:
+        return DrmaaBackend(**options)
+    except TypeError:
+        raise
+    except Exception as e:
+        raise BackendUnavailable("back end 'drmaa' cannot open a DRMAA session: %s" % e) from e
+
+
+@hookimpl
+def ruffus_luigi_register_backends() -> dict[str, Any]:
+    """``drmaa``: Grid Engine and other DRMAA 1 schedulers."""
+    return {"drmaa": make_drmaa}
