@@ -1,0 +1,349 @@
+"""``ruffus.drmaa_wrapper``: Ruffus 3.0.0's ``run_job``, run through ruffus-luigi's back ends.
+
+Same signature and results as Ruffus: a shell command runs on the cluster (or locally
+with ``run_locally``, or not at all with ``touch_only``) and its stdout and stderr
+come back as lists of lines; a failure raises ``error_drmaa_job``. Where it runs is
+configuration: RUFFUS_LUIGI_BACKEND or ``[ruffus_luigi] backend`` (``slurm``, ``local``...)
+sends a script written for Grid Engine elsewhere unchanged, its ``job_other_options``
+translated (``backends.sge_options``). With nothing configured it is Grid Engine through
+DRMAA, with the caller's ``drmaa_session``, as in Ruffus. ``drmaa`` is imported only then.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shlex
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import IO, Any
+
+from .backends.base import JobSpec, Resources
+from .backends.base import job_name as safe_job_name
+from .exceptions import JobFailed, JobSignalledBreak, JobSignalledResume, JobSignalledSuspend
+from .pipeline import lookup_pipeline
+
+__all__ = [
+    "error_drmaa_job",
+    "read_stdout_stderr_from_files",
+    "write_job_script_to_temp_file",
+    "run_job_using_drmaa",
+    "run_job_locally",
+    "touch_output_files",
+    "run_job",
+    "JobFailed",
+    "JobSignalledBreak",
+    "JobSignalledResume",
+    "JobSignalledSuspend",
+]
+
+
+class error_drmaa_job(Exception):  # noqa: N801 - Ruffus' name
+    """Raised by this module when a job cannot be run or fails."""
+
+
+def __getattr__(name: str) -> Any:
+    """``HAVE_DRMAA`` as Ruffus has it, worked out only when asked (it loads the library)."""
+    if name == "HAVE_DRMAA":
+        try:
+            import drmaa  # noqa: F401
+        except (ImportError, RuntimeError, OSError):
+            return False
+        return True
+    raise AttributeError(name)
+
+
+def _timestamp() -> str:
+    return "_".join(str(x) for x in datetime.datetime.now().timetuple()[:6])
+
+
+def read_stdout_stderr_from_files(
+    stdout_path: str, stderr_path: str, logger: Any = None, cmd_str: str = "", tries: int = 5
+) -> tuple[list[str], list[str]]:
+    """Read a job's output files (waiting up to ``2 * tries`` s for slow file systems), then delete them."""
+    for _ in range(tries):
+        if os.path.exists(stdout_path) and os.path.exists(stderr_path):
+            break
+        time.sleep(2)
+    lines = []
+    for label, path in (("stdout", stdout_path), ("stderr", stderr_path)):
+        try:
+            with open(path) as f:
+                lines.append(f.readlines())
+        except OSError as e:
+            if logger:
+                logger.warning("could not open %s: %s for \n%s" % (label, e, cmd_str))
+            lines.append([])
+    for path in (stdout_path, stderr_path):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    return lines[0], lines[1]
+
+
+def write_job_script_to_temp_file(
+    cmd_str: str,
+    job_script_directory: str | None,
+    job_name: str | None,
+    job_other_options: str | None,
+    job_environment: dict | None,
+    working_directory: str | None,
+) -> tuple[str, str, str]:
+    """Write ``cmd_str`` into a new shell script; return its path and its stdout/stderr paths."""
+    directory = job_script_directory or tempfile.gettempdir()
+    os.makedirs(directory, exist_ok=True)
+    prefix = "%s_%s__" % (job_name or "drmaa_script_", _timestamp())
+    fd, path = tempfile.mkstemp(prefix=prefix, dir=directory)
+    with os.fdopen(fd, "w") as f:
+        f.write("#!/bin/sh\n")
+        for title, value in (
+            ("job_name", job_name),
+            ("job_other_options", job_other_options),
+            ("job_environment", job_environment),
+            ("working_directory", working_directory),
+        ):
+            if value:
+                f.write("#%s=%s\n" % (title, value))
+        f.write(cmd_str + "\n")
+    path = os.path.abspath(path)
+    os.chmod(path, stat.S_IRWXU | stat.S_IRWXG)
+    return path, path + ".stdout", path + ".stderr"
+
+
+def _failure_text(cmd_str: str, job_id: str, script: str, stdout: list[str], stderr: list[str]) -> str:
+    text = "The original command was: >> %s <<\nThe jobid was: %s\nThe job script name was: %s\n" % (
+        cmd_str,
+        job_id,
+        script,
+    )
+    if stderr:
+        text += "The stderr was: \n%s\n\n" % "".join(stderr)
+    if stdout:
+        text += "The stdout was: \n%s\n\n" % "".join(stdout)
+    return text
+
+
+def _backend_and_resources(job_other_options: str | None, logger: Any) -> tuple[str, Resources, bool]:
+    """The back end for a cluster job, its resources, and whether it was configured."""
+    from . import config
+
+    configured = config.configured_backend()
+    name = configured or "drmaa"
+    if name == "drmaa":
+        return name, Resources(native=job_other_options or None), bool(configured)
+    from .backends import sge_options
+
+    resources, ignored = sge_options.parse(job_other_options)
+    if resources.queue:
+        ignored.append("-q " + resources.queue)
+        resources = Resources(None, resources.memory, resources.threads, resources.walltime)
+    if ignored and logger:
+        logger.warning(
+            "Grid Engine options %s have no meaning on back end %r and are ignored (set them in "
+            "[ruffus_luigi.backend.%s])" % (", ".join(ignored), name, name)
+        )
+    return name, resources, True
+
+
+def run_job_using_drmaa(
+    cmd_str: str,
+    job_name: str | None = None,
+    job_other_options: str | None = None,
+    job_script_directory: str | None = None,
+    job_environment: dict | None = None,
+    working_directory: str | None = None,
+    retain_job_scripts: bool = False,
+    logger: Any = None,
+    drmaa_session: Any = None,
+    verbose: int = 0,
+    resubmit: int = 0,
+    pipeline: Any = None,
+) -> tuple[list[str], list[str]]:
+    """Run ``cmd_str`` as a cluster job through the configured back end and wait for it.
+
+    ``resubmit`` > 0: up to that many attempts while the job fails (Ruffus' meaning).
+    """
+    from . import config, dispatch, plugins
+
+    backend, resources, configured = _backend_and_resources(job_other_options, logger)
+    if backend == "drmaa" and drmaa_session is None and not configured:
+        raise error_drmaa_job("Please specify a drmaa_session in run_job()")
+    script, stdout_path, stderr_path = write_job_script_to_temp_file(
+        cmd_str, job_script_directory or os.getcwd(), job_name, job_other_options, job_environment, working_directory
+    )
+    spec = JobSpec(
+        safe_job_name(job_name or "ruffus_job_" + _timestamp()),
+        working_directory or os.getcwd(),
+        stdout_path,
+        stderr_path,
+        command="/bin/sh " + shlex.quote(script),
+        resources=resources,
+        env={str(k): str(v) for k, v in job_environment.items()} if job_environment else None,
+        exitcode_path=script + ".exitcode",
+    )
+    options = {"session": drmaa_session} if backend == "drmaa" and drmaa_session is not None else {}
+    dispatcher = dispatch.shared(
+        backend,
+        lambda: plugins.create_backend(backend, **options),
+        hook=plugins.hook(),
+        lost_retries=config.lost_job_retries(),
+    )
+    result = None
+    for attempt in range(max(1, resubmit)):
+        if attempt and logger:
+            logger.debug("Resubmitting job, resubmission count is %d" % attempt)
+        results = dispatcher.run([spec])
+        result = results[0] if results else None
+        if result is not None and result.succeeded:
+            break
+        if logger and result is not None:
+            logger.debug("job %s failed: %s" % (result.job_id, result.describe()))
+    job_id = result.job_id if result is not None else ""
+    stdout, stderr = read_stdout_stderr_from_files(stdout_path, stderr_path, logger, cmd_str)
+    for path in (spec.exitcode_path, spec.script_path):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    if result is None or not result.succeeded:
+        if result is not None and result.exit_code is not None:
+            why = "The %s command exited with status %i" % (backend, result.exit_code)
+        else:
+            why = "The %s command was never run or was killed (%s)" % (
+                backend,
+                result.message if result is not None else "not submitted",
+            )
+        raise error_drmaa_job("%s:\n%s" % (why, _failure_text(cmd_str, job_id, script, stdout, stderr)))
+    if verbose and logger:
+        logger.info("Drmaa command successfully ran %s" % cmd_str)
+    if retain_job_scripts:
+        os.rename(script, "%s.%s" % (script, job_id))
+    else:
+        try:
+            os.unlink(script)
+        except OSError:
+            if logger:
+                logger.warning("Temporary job script wrapper '%s' missing (and ignored) at clean-up" % script)
+    return stdout, stderr
+
+
+def _pump(stream: IO[str], lines: list[str], echo: IO[str] | None) -> None:
+    for line in iter(stream.readline, ""):
+        lines.append(line)
+        if echo is not None:
+            echo.write(line)
+            echo.flush()
+    stream.close()
+
+
+def run_job_locally(
+    cmd_str: str,
+    logger: Any = None,
+    job_environment: dict | None = None,
+    working_directory: str | None = None,
+    local_echo: bool = False,
+) -> tuple[list[str], list[str]]:
+    """Run ``cmd_str`` with the shell here; ``job_environment`` replaces the environment, as in Ruffus."""
+    process = subprocess.Popen(
+        cmd_str,
+        shell=True,
+        cwd=working_directory or os.getcwd(),
+        env=job_environment,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        bufsize=1,
+        text=True,
+        close_fds=True,
+    )
+    stdout: list[str] = []
+    stderr: list[str] = []
+    pumps = [
+        threading.Thread(target=_pump, args=(process.stdout, stdout, sys.stdout if local_echo else None), daemon=True),
+        threading.Thread(target=_pump, args=(process.stderr, stderr, sys.stderr if local_echo else None), daemon=True),
+    ]
+    for t in pumps:
+        t.start()
+    process.wait()
+    for t in pumps:
+        t.join()
+    if process.stdin:
+        process.stdin.close()
+    if process.returncode != 0:
+        code = process.returncode
+        how = "was terminated by signal %i" % -code if code < 0 else "exited with status %i" % code
+        raise error_drmaa_job(
+            "The locally run command %s:\nThe original command was:\n%s\nThe stderr was: \n%s\n\n"
+            "The stdout was: \n%s\n\n" % (how, cmd_str, "".join(stderr), "".join(stdout))
+        )
+    return stdout, stderr
+
+
+def _flatten(value: Any) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _flatten(v)]
+    return [value]
+
+
+def touch_output_files(cmd_str: str, output_files: Any, logger: Any = None) -> None:
+    """Create or update the modification time of every file name in ``output_files``."""
+    if not output_files:
+        if logger:
+            logger.debug("No output files to 'touch' for command:\n%s" % cmd_str)
+        return
+    for name in _flatten(output_files):
+        if not isinstance(name, str):
+            continue
+        if os.path.exists(name):
+            os.utime(name, None)
+        else:
+            open(name, "w").close()
+
+
+def run_job(
+    cmd_str: str,
+    job_name: str | None = None,
+    job_other_options: str | None = None,
+    job_script_directory: str | None = None,
+    job_environment: dict | None = None,
+    working_directory: str | None = None,
+    logger: Any = None,
+    drmaa_session: Any = None,
+    retain_job_scripts: bool = False,
+    run_locally: bool = False,
+    output_files: Any = None,
+    touch_only: bool = False,
+    verbose: int = 0,
+    local_echo: bool = False,
+    resubmit: int = 0,
+    pipeline: Any = None,
+) -> Any:
+    """Run a command on the cluster (the configured back end), locally, or only touch its outputs.
+
+    Returns ``(stdout_lines, stderr_lines)``; ``touch_only`` returns ``("", "")`` as Ruffus does.
+    """
+    pipeline = lookup_pipeline(pipeline)
+    if touch_only:
+        touch_output_files(cmd_str, output_files, logger)
+        return "", ""
+    if run_locally:
+        return run_job_locally(cmd_str, logger, job_environment, working_directory, local_echo)
+    return run_job_using_drmaa(
+        cmd_str,
+        job_name,
+        job_other_options,
+        job_script_directory,
+        job_environment,
+        working_directory,
+        retain_job_scripts,
+        logger,
+        drmaa_session,
+        verbose,
+        resubmit,
+        pipeline,
+    )
