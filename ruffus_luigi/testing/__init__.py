@@ -1,0 +1,1 @@
+"""Test helpers for plugin authors: ``backend_conformance.BackendConformance``."""

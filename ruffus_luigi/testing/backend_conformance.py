@@ -1,0 +1,165 @@
+"""Conformance tests for a back end: inherit them and supply your back end as a fixture.
+
+::
+
+    import pytest
+    from ruffus_luigi.testing.backend_conformance import BackendConformance
+
+    class TestMyBackend(BackendConformance):
+        @pytest.fixture
+        def backend(self):
+            backend = MyBackend()
+            yield backend
+            backend.close()
+
+The tests run real jobs: short shell commands and Python jobs (``python -m
+ruffus_luigi.remote``), so the machine running them must be able to submit, and the
+nodes must see ``job_dir`` (override the fixture for a shared file system; the default
+is pytest's ``tmp_path``). ``timeout`` bounds each wait.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from .. import pyjob
+from ..backends.base import Backend, JobSpec, JobState, Resources, read_exit_code
+from ..dispatch import Dispatcher, JobResult
+
+
+def write_marker(path: str, text: str) -> None:
+    """A task function for Python jobs (importable on the node by module path)."""
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def raise_value_error(message: str) -> None:
+    """A task function that fails."""
+    raise ValueError(message)
+
+
+class BackendConformance:
+    """The contract of ``ruffus_luigi.backends.base.Backend``, as tests."""
+
+    timeout: float = 180.0
+    unknown_job_id: str = "999999999"
+
+    @pytest.fixture
+    def job_dir(self, tmp_path: Path) -> Path:
+        """Where jobs log and run; must be visible to the nodes."""
+        return tmp_path
+
+    # -- helpers --------------------------------------------------------------------------
+    def spec(self, job_dir: Path, name: str, command: str, **kwargs) -> JobSpec:
+        return JobSpec.in_dir(name, str(job_dir / "logs"), str(job_dir), command=command, **kwargs)
+
+    def wait(self, backend: Backend, ids: list[str], until=lambda s: s.finished or s is JobState.LOST) -> dict:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            states = backend.poll(ids)
+            if all(until(states[i]) for i in ids):
+                return states
+            assert time.monotonic() < deadline, "jobs not done after %s s: %s" % (self.timeout, states)
+            time.sleep(max(0.05, min(backend.poll_interval, 2.0)))
+
+    def dispatch(self, backend: Backend, specs: list[JobSpec], **kwargs) -> tuple[list[JobResult], Dispatcher]:
+        dispatcher = Dispatcher(backend, exit_file_grace=30.0)
+        return dispatcher.run(specs, **kwargs), dispatcher
+
+    # -- the contract -------------------------------------------------------------------------
+    def test_submit_gives_one_id_per_job_and_poll_answers_for_each(self, backend: Backend, job_dir: Path) -> None:
+        specs = [self.spec(job_dir, "ids%d" % i, "true") for i in range(3)]
+        ids = backend.submit(specs)
+        assert len(ids) == 3 and len(set(ids)) == 3 and all(isinstance(i, str) and i for i in ids)
+        states = backend.poll(ids)
+        assert set(states) == set(ids) and all(isinstance(s, JobState) for s in states.values())
+        assert set(self.wait(backend, ids).values()) == {JobState.SUCCEEDED}
+
+    def test_success_writes_exit_code_0_beside_the_logs(self, backend: Backend, job_dir: Path) -> None:
+        spec = self.spec(job_dir, "ok", "echo to-stdout; echo to-stderr >&2")
+        [job_id] = backend.submit([spec])
+        assert self.wait(backend, [job_id])[job_id] is JobState.SUCCEEDED
+        assert read_exit_code(str(job_dir / "logs" / "ok.exitcode")) == 0
+        assert Path(spec.stdout_path).read_text() == "to-stdout\n"
+        assert Path(spec.stderr_path).read_text() == "to-stderr\n"
+
+    def test_failure_reports_failed_and_its_exit_code(self, backend: Backend, job_dir: Path) -> None:
+        spec = self.spec(job_dir, "three", "echo failing; exit 3")
+        [job_id] = backend.submit([spec])
+        assert self.wait(backend, [job_id])[job_id] is JobState.FAILED
+        assert read_exit_code(spec.exitcode_path) == 3
+        assert Path(spec.stdout_path).read_text() == "failing\n"
+
+    def test_job_runs_in_its_working_directory_with_its_environment(self, backend: Backend, job_dir: Path) -> None:
+        work = job_dir / "work dir"
+        work.mkdir()
+        spec = JobSpec.in_dir(
+            "env", str(job_dir / "logs"), str(work), command='pwd; echo "$RL_TEST_VALUE"', env={"RL_TEST_VALUE": "a b'c"}
+        )
+        [job_id] = backend.submit([spec])
+        assert self.wait(backend, [job_id])[job_id] is JobState.SUCCEEDED
+        assert Path(spec.stdout_path).read_text().splitlines() == [os.path.realpath(work), "a b'c"]
+
+    def test_resources_are_accepted(self, backend: Backend, job_dir: Path) -> None:
+        spec = self.spec(job_dir, "res", "true", resources=Resources(memory="64M", threads=1, walltime="0:05:00"))
+        [job_id] = backend.submit([spec])
+        assert self.wait(backend, [job_id])[job_id] is JobState.SUCCEEDED
+
+    def test_cancel_stops_a_running_job(self, backend: Backend, job_dir: Path) -> None:
+        spec = self.spec(job_dir, "sleeper", "sleep 600")
+        [job_id] = backend.submit([spec])
+        self.wait(backend, [job_id], until=lambda s: s is not JobState.PENDING)
+        backend.cancel([job_id])
+        state = self.wait(backend, [job_id])[job_id]
+        assert state in (JobState.FAILED, JobState.LOST)
+        assert read_exit_code(spec.exitcode_path) in (None, *range(1, 256))
+
+    def test_unknown_id_is_lost(self, backend: Backend) -> None:
+        assert backend.poll([self.unknown_job_id]) == {self.unknown_job_id: JobState.LOST}
+
+    def test_python_job_runs_the_task_function(self, backend: Backend, job_dir: Path) -> None:
+        out = str(job_dir / "python.out")
+        packed = pyjob.pack(str(job_dir / "pyjob"), "write", "Job = [python.out]", write_marker, (out, "done"))
+        spec = JobSpec.in_dir("pyjob", str(job_dir / "logs"), str(job_dir), python_job=packed)
+        [result], _ = self.dispatch(backend, [spec])
+        assert result.succeeded, result.describe()
+        assert Path(out).read_text() == "done"
+        assert pyjob.read_result(packed) == {"error": None, "signalled_break": False}
+
+    def test_python_job_exception_comes_back(self, backend: Backend, job_dir: Path) -> None:
+        packed = pyjob.pack(str(job_dir / "pyfail"), "fail", "Job = [x]", raise_value_error, ("no good",))
+        spec = JobSpec.in_dir("pyfail", str(job_dir / "logs"), str(job_dir), python_job=packed)
+        [result], _ = self.dispatch(backend, [spec])
+        assert result.state is JobState.FAILED and result.exit_code == 1
+        error = pyjob.read_result(packed)["error"]
+        assert error[:4] == ("fail", "Job = [x]", "builtins.ValueError", "(no good)")
+
+    def test_many_jobs_bounded_in_flight_one_poll_per_cycle(self, backend: Backend, job_dir: Path) -> None:
+        calls: list[int] = []
+        submitted: list[str] = []
+        poll, submit = backend.poll, backend.submit
+
+        def counting_poll(ids: list[str]) -> dict[str, JobState]:
+            calls.append(len(ids))
+            return poll(ids)
+
+        def counting_submit(specs: list[JobSpec]) -> list[str]:
+            ids = submit(specs)
+            submitted.extend(ids)
+            return ids
+
+        backend.poll, backend.submit = counting_poll, counting_submit  # type: ignore[method-assign]
+        try:
+            specs = [self.spec(job_dir, "many%02d" % i, "echo %d" % i) for i in range(12)]
+            results, dispatcher = self.dispatch(backend, specs, max_in_flight=4)
+        finally:
+            del backend.poll, backend.submit
+        assert [r.index for r in results] == list(range(12)) and all(r.succeeded for r in results)
+        assert len(submitted) == 12
+        assert max(calls) <= 4  # never more than 4 in flight
+        assert len(calls) == dispatcher.polls <= dispatcher.cycles  # one poll per cycle
+        assert [Path(s.stdout_path).read_text() for s in specs] == ["%d\n" % i for i in range(12)]

@@ -1,0 +1,265 @@
+"""The dispatcher against a fake in-memory back end: limits, polling, resubmission, exit codes."""
+
+from __future__ import annotations
+
+import _thread
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from ruffus_luigi.backends.base import Backend, JobSpec, JobState
+from ruffus_luigi.dispatch import Dispatcher, shared
+
+
+class FakeBackend(Backend):
+    """Jobs that advance one step per poll: pending -> running -> finished.
+
+    A job's command says how it ends: ``ok``, ``exit:N``, ``lose:K`` (lost on its first K
+    attempts, then ok), ``nofile:STATE`` (ends as STATE without writing an exit code),
+    ``wrongly-ok:N`` (scheduler says succeeded, the exit code file says N).
+    """
+
+    name = "fake"
+    poll_interval = 0.001
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, dict] = {}
+        self.attempts: dict[str, int] = {}
+        self.poll_calls: list[list[str]] = []
+        self.submit_calls: list[list[str]] = []
+        self.cancelled: list[str] = []
+        self.live: set[str] = set()
+        self.max_live = 0
+        self.fail_polls = 0
+
+    def submit(self, specs: list[JobSpec]) -> list[str]:
+        ids = []
+        for spec in specs:
+            n = self.attempts[spec.name] = self.attempts.get(spec.name, 0) + 1
+            job_id = "%s#%d" % (spec.name, n)
+            self.jobs[job_id] = {"spec": spec, "step": 0, "attempt": n}
+            self.live.add(job_id)
+            ids.append(job_id)
+        self.max_live = max(self.max_live, len(self.live))
+        self.submit_calls.append(ids)
+        return ids
+
+    def poll(self, ids: list[str]) -> dict[str, JobState]:
+        self.poll_calls.append(list(ids))
+        if self.fail_polls:
+            self.fail_polls -= 1
+            raise RuntimeError("scheduler unreachable")
+        return {i: self._advance(i) for i in ids}
+
+    def _advance(self, job_id: str) -> JobState:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return JobState.LOST
+        job["step"] += 1
+        kind, _, arg = job["spec"].command.partition(":")
+        if kind == "pending":
+            return JobState.PENDING
+        if job["step"] == 1:
+            return JobState.PENDING
+        if job["step"] == 2:
+            return JobState.RUNNING
+        self.live.discard(job_id)
+        path = job["spec"].exitcode_path
+        if kind == "lose" and job["attempt"] <= int(arg):
+            return JobState.LOST
+        if kind == "nofile":
+            return JobState(arg)
+        code = {"ok": 0, "lose": 0, "exit": int(arg or 0), "wrongly-ok": int(arg or 0)}[kind]
+        Path(path).write_text("%d\n" % code)
+        return JobState.SUCCEEDED if kind == "wrongly-ok" or code == 0 else JobState.FAILED
+
+    def cancel(self, ids: list[str]) -> None:
+        self.cancelled.extend(ids)
+        for i in ids:
+            self.live.discard(i)
+
+
+def specs(tmp_path: Path, *commands: str) -> list[JobSpec]:
+    return [JobSpec.in_dir("job%d" % i, str(tmp_path), str(tmp_path), command=c) for i, c in enumerate(commands)]
+
+
+class Events:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def ruffus_luigi_job_submitted(self, backend, job, job_id):
+        self.seen.append(("submitted", job_id))
+
+    def ruffus_luigi_job_started(self, backend, job, job_id):
+        self.seen.append(("started", job_id))
+
+    def ruffus_luigi_job_finished(self, backend, job, job_id, result):
+        self.seen.append(("finished", job_id))
+
+
+def test_at_most_n_jobs_in_flight(tmp_path):
+    backend = FakeBackend()
+    results = Dispatcher(backend).run(specs(tmp_path, *["ok"] * 50), max_in_flight=7)
+    assert len(results) == 50 and all(r.succeeded for r in results)
+    assert backend.max_live == 7
+    assert max(len(ids) for ids in backend.poll_calls) == 7
+
+
+def test_one_poll_per_cycle_for_all_jobs_in_flight(tmp_path):
+    backend = FakeBackend()
+    dispatcher = Dispatcher(backend)
+    dispatcher.run(specs(tmp_path, *["ok"] * 1000))
+    # 1,000 queued jobs: all submitted at once, then one poll call per cycle covering all
+    assert len(backend.submit_calls) == 1 and len(backend.submit_calls[0]) == 1000
+    assert dispatcher.polls == len(backend.poll_calls) == 3
+    assert all(len(ids) == 1000 for ids in backend.poll_calls)
+
+
+def test_one_poller_thread_whatever_the_number_of_jobs(tmp_path):
+    backend = FakeBackend()
+    before = threading.active_count()
+    dispatcher = Dispatcher(backend, poll_interval=0.01)
+    seen = []
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            seen.append(threading.active_count())
+            done.wait(0.002)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    dispatcher.run(specs(tmp_path, *["ok"] * 300), max_in_flight=100)
+    done.set()
+    watcher.join()
+    assert max(seen) <= before + 2  # the watcher and the one poller
+
+
+def test_lost_job_is_resubmitted(tmp_path):
+    backend = FakeBackend()
+    [result] = Dispatcher(backend, lost_retries=2).run(specs(tmp_path, "lose:2"))
+    assert result.succeeded and result.attempts == 3 and result.exit_code == 0
+    assert backend.attempts["job0"] == 3
+
+
+def test_resubmission_is_bounded(tmp_path):
+    backend = FakeBackend()
+    [result] = Dispatcher(backend, lost_retries=1).run(specs(tmp_path, "lose:5"))
+    assert result.state is JobState.FAILED and result.attempts == 2 and result.exit_code is None
+    assert "lost" in result.message
+
+
+def test_exit_code_comes_from_the_file(tmp_path):
+    backend = FakeBackend()
+    ok, three, liar = Dispatcher(backend).run(specs(tmp_path, "ok", "exit:3", "wrongly-ok:5"))
+    assert (ok.state, ok.exit_code) == (JobState.SUCCEEDED, 0)
+    assert (three.state, three.exit_code) == (JobState.FAILED, 3)
+    assert (liar.state, liar.exit_code) == (JobState.FAILED, 5)  # the file wins over the scheduler
+
+
+def test_lost_job_that_left_an_exit_code_is_not_resubmitted(tmp_path):
+    backend = FakeBackend()
+    [spec] = specs(tmp_path, "nofile:lost")
+    Path(spec.exitcode_path).write_text("0\n")  # as if written after submission; prepare is the back end's
+    [result] = Dispatcher(backend).run([spec])
+    assert result.succeeded and backend.attempts["job0"] == 1
+
+
+def test_finished_without_exit_code_fails_after_the_grace_period(tmp_path):
+    backend = FakeBackend()
+    [result] = Dispatcher(backend, exit_file_grace=0.05).run(specs(tmp_path, "nofile:succeeded"))
+    assert result.state is JobState.FAILED and result.exit_code is None
+    assert "no exit code" in result.message
+    assert len(backend.poll_calls) > 3  # it kept looking for the file meanwhile
+
+
+def test_failed_job_has_its_log_tail(tmp_path):
+    backend = FakeBackend()
+    [spec] = specs(tmp_path, "exit:2")
+    Path(spec.stderr_path).write_text("".join("line %d\n" % i for i in range(100)))
+    [result] = Dispatcher(backend).run([spec])
+    assert "line 99" in result.log_tail and "line 79" not in result.log_tail
+    assert "exit code 2" in result.describe()
+
+
+def test_stop_submits_no_more(tmp_path):
+    backend = FakeBackend()
+    stop = threading.Event()
+    results = Dispatcher(backend).run(
+        specs(tmp_path, *["exit:1"] * 10), max_in_flight=2, stop=stop.is_set, on_result=lambda r: stop.set()
+    )
+    assert len(results) == 2 and sum(map(len, backend.submit_calls)) == 2
+
+
+def test_job_events_reach_the_hooks(tmp_path):
+    events = Events()
+    Dispatcher(FakeBackend(), hook=events).run(specs(tmp_path, "ok"))
+    assert [e for e, _ in events.seen] == ["submitted", "started", "finished"]
+
+
+def test_poll_failures_are_retried_then_fail_the_jobs(tmp_path):
+    backend = FakeBackend()
+    backend.fail_polls = 2
+    [result] = Dispatcher(backend).run(specs(tmp_path, "ok"))
+    assert result.succeeded
+    backend = FakeBackend()
+    backend.fail_polls = 100
+    [result] = Dispatcher(backend).run(specs(tmp_path, "ok"))
+    assert result.state is JobState.FAILED and "cannot be polled" in result.message
+
+
+def test_submission_failure_fails_the_jobs(tmp_path):
+    backend = FakeBackend()
+
+    def refuse(specs):
+        raise RuntimeError("queue closed")
+
+    backend.submit = refuse  # type: ignore[method-assign]
+    a, b = Dispatcher(backend).run(specs(tmp_path, "ok", "ok"))
+    assert a.state is b.state is JobState.FAILED and "queue closed" in a.message
+
+
+def test_concurrent_callers_share_one_poll_per_cycle(tmp_path):
+    backend = FakeBackend()
+    dispatcher = Dispatcher(backend, poll_interval=0.02)
+    out: dict[int, list] = {}
+
+    def caller(k):
+        out[k] = dispatcher.run(
+            [JobSpec.in_dir("c%d_%d" % (k, i), str(tmp_path), str(tmp_path), command="ok") for i in range(20)]
+        )
+
+    threads = [threading.Thread(target=caller, args=(k,)) for k in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(len(r) == 20 and all(x.succeeded for x in r) for r in out.values())
+    assert dispatcher.polls == len(backend.poll_calls) <= dispatcher.cycles
+    assert max(len(ids) for ids in backend.poll_calls) > 20  # one poll served several callers
+
+
+def test_interrupt_cancels_the_callers_jobs(tmp_path):
+    backend = FakeBackend()
+    timer = threading.Timer(0.2, _thread.interrupt_main)  # Ctrl-C while the jobs are queued
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        Dispatcher(backend).run(specs(tmp_path, "pending", "pending"))
+    assert sorted(backend.cancelled) == ["job0#1", "job1#1"]
+
+
+def test_shared_dispatcher_is_per_process_and_name(tmp_path):
+    made = []
+
+    def make():
+        made.append(FakeBackend())
+        return made[-1]
+
+    a = shared("fake-%d" % id(made), make)
+    assert shared("fake-%d" % id(made), make) is a and len(made) == 1
+    pid = os.fork()
+    if pid == 0:  # a forked Luigi worker makes its own
+        os._exit(0 if shared("fake-%d" % id(made), make) is not a else 1)
+    assert os.waitpid(pid, 0)[1] == 0
