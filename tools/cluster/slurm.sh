@@ -32,7 +32,9 @@ HEADER="# Written by ruffus-luigi's tools/cluster/slurm.sh: a one-node cluster f
 
 print_env() { printf 'export SLURM_CONF=%q\n' "$SLURM_CONF"; }
 
-ctld_up() { timeout 10 scontrol ping 2>/dev/null | grep -q 'is UP'; }
+# Without a slurm.conf the commands look for the controller in DNS SRV records ("configless"
+# mode), which takes 10 s to fail here: do not ask them before start has written one.
+ctld_up() { [ -s "$SLURM_CONF" ] && timeout 10 scontrol ping 2>/dev/null | grep -q 'is UP'; }
 node_state() { timeout 10 sinfo -h -n "$NODE" -o '%t' 2>/dev/null | head -1; }
 node_ready() { case "$(node_state)" in idle | mix | alloc) return 0 ;; *) return 1 ;; esac; }
 
