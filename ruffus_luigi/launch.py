@@ -6,6 +6,7 @@ run with nothing to do never imports Luigi (which takes about 0.3 s).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 from typing import Any
@@ -45,7 +46,11 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
     try:
         roots = [translate.stage_of(t, state) for t in state.incomplete]
         if roots:
-            result = _luigi_build(roots, state, host, port)
+            try:
+                result = _luigi_build(roots, state, host, port)
+            except KeyboardInterrupt:
+                _stop_workers()
+                raise
         errors = _collect_errors(state)
         if state.generation_error is not None:
             if not errors and not state.any_job_ran:
@@ -77,6 +82,17 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
     finally:
         translate.forget_run(state)
         shutil.rmtree(state.run_dir, ignore_errors=True)
+
+
+def _stop_workers() -> None:
+    """Ctrl-C: end every worker process now (one forked just before the signal missed it)."""
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(2)
+        if child.is_alive():
+            child.kill()
 
 
 def _collect_errors(state: RunState) -> list[tuple]:
