@@ -122,12 +122,18 @@ def _run_group(
 ) -> None:
     from . import dispatch, plugins
 
-    dispatcher = dispatch.shared(
-        backend,
-        lambda: plugins.create_backend(backend),
-        hook=plugins.hook(),
-        lost_retries=config.lost_job_retries(),
-    )
+    try:
+        dispatcher = dispatch.shared(
+            backend,
+            lambda: plugins.create_backend(backend),
+            hook=plugins.hook(),
+            lost_retries=config.lost_job_retries(),
+        )
+    except Exception:  # unknown or unavailable: every job says why, and nothing else starts
+        for job, _ in pairs:
+            found[job.index] = JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task._name, job.name))
+        state.request_stop()
+        return
     by_name = {spec.name: job for job, spec in pairs}
 
     def on_result(result: JobResult) -> None:

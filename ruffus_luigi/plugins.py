@@ -87,8 +87,7 @@ def create_backend(name: str, **options: Any) -> Backend:
         raise
     except TypeError as e:
         raise BackendUnavailable("back end %r (plugin %s): bad options %s: %s" % (name, plugin, sorted(merged), e)) from e
-    if not backend.name:
-        backend.name = name
+    backend.name = name  # the name it was chosen by, in events and messages
     return backend
 
 
