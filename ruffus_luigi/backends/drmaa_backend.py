@@ -47,13 +47,18 @@ def _exit_session(session: drmaa.Session) -> None:
 
 
 def native_specification(
-    resources: Resources, parallel_environment: str = "smp", memory_resource: str = "h_vmem", extra: str = ""
+    resources: Resources,
+    parallel_environment: str = "smp",
+    memory_resource: str = "h_vmem",
+    extra: str = "",
+    export_environment: bool = False,
 ) -> str:
     """Grid Engine options for the resources: ``-q``, ``-pe``, ``-l <memory>``, ``-l h_rt``, native.
 
     Memory is per job; Grid Engine counts it per slot, so it is divided by the threads.
+    ``export_environment`` adds ``-V`` (the submitter's environment, as a forked worker has it).
     """
-    parts = ["-b y"]
+    parts = ["-b y"] + (["-V"] if export_environment else [])
     threads = resources.threads or 1
     if resources.queue:
         parts.append("-q %s" % resources.queue)
@@ -106,7 +111,11 @@ class DrmaaBackend(Backend):
                     jt.errorPath = ":" + spec.stderr_path
                     jt.joinFiles = False
                     jt.nativeSpecification = native_specification(
-                        spec.resources, self.parallel_environment, self.memory_resource, self.native
+                        spec.resources,
+                        self.parallel_environment,
+                        self.memory_resource,
+                        self.native,
+                        export_environment=spec.python_job is not None,  # Ruffus' jobs see our environment
                     )
                     job_id = str(self.session.runJob(jt))
                 finally:

@@ -1,0 +1,212 @@
+"""The cluster back ends on real clusters (fixtures ``sge`` and ``slurm`` of conftest.py).
+
+For each of drmaa (Grid Engine) and slurm: the conformance kit, a Ruffus script run end to
+end with its jobs on the cluster, and ``drmaa_wrapper.run_job``. Everything runs in
+subprocesses started with the cluster's environment: libdrmaa loads only in a Python
+started with it (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHIM = str(REPO / "ruffus_luigi" / "shim")
+BACKENDS = {"sge": "drmaa", "slurm": "slurm"}
+JOB_ID_VARIABLE = {"sge": "JOB_ID", "slurm": "SLURM_JOB_ID"}
+THREADS_VARIABLE = {"sge": "NSLOTS", "slurm": "SLURM_CPUS_PER_TASK"}
+
+
+@pytest.fixture(params=["sge", "slurm"])
+def cluster(request):
+    """Each cluster in turn, with the back end that drives it."""
+    return request.getfixturevalue(request.param)
+
+
+def run(cluster, args: list[str], cwd: Path, timeout: float = 600, **extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in cluster.env.items() if not k.startswith("RUFFUS_LUIGI_")}
+    env["PYTHONPATH"] = os.pathsep.join([SHIM, str(REPO)])
+    env.update(extra)
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+# ---------------------------------------------------------------------------- conformance kit
+
+KIT = """
+import pytest
+from ruffus_luigi import plugins
+from ruffus_luigi.testing.backend_conformance import BackendConformance
+
+
+class TestOnCluster(BackendConformance):
+    timeout = 180.0
+
+    @pytest.fixture
+    def backend(self):
+        backend = plugins.create_backend({backend!r})
+        yield backend
+        backend.close()
+"""
+
+
+def test_conformance_kit(cluster, tmp_path):
+    backend = BACKENDS[cluster.name]
+    (tmp_path / "test_kit.py").write_text(KIT.format(backend=backend))
+    done = run(
+        cluster,
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "t"), "test_kit.py"],
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "10 passed" in done.stdout
+
+
+# ------------------------------------------------------------------------------- a pipeline
+
+PIPELINE = textwrap.dedent(
+    """
+    import json, os, sys
+    from ruffus import *
+
+    def record(name):
+        with open(name + ".where", "w") as f:
+            json.dump({"pid": os.getpid(), "env": dict(os.environ)}, f)
+
+    @originate(["a.txt", "b.txt", "c.txt"])
+    def make(out):
+        record(out)
+        open(out, "w").write(out)
+
+    @transform(make, suffix(".txt"), ".up")
+    def up(i, o):
+        record(o)
+        if os.environ.get("FAIL_B") and i == "b.txt":
+            raise ValueError("b is bad")
+        open(o, "w").write(open(i).read().upper())
+    up.ruffus_luigi_resources = {"memory": "2G", "walltime": "0:10:00"}
+
+    @merge(up, "all.txt")
+    def combine(ins, out):
+        record(out)
+        open(out, "w").write("+".join(open(i).read() for i in ins))
+
+    if __name__ == "__main__":
+        record("main")
+        pipeline_run(multiprocess=int(sys.argv[1]), verbose=1)
+    """
+)
+
+LUIGI_CFG = """
+[ruffus_luigi.task.up]
+threads = 2
+"""
+
+
+def where(workdir: Path, name: str) -> dict:
+    return json.loads((workdir / (name + ".where")).read_text())
+
+
+def test_ruffus_pipeline_runs_its_jobs_on_the_cluster(cluster, tmp_path):
+    (tmp_path / "pipeline.py").write_text(PIPELINE)
+    (tmp_path / "luigi.cfg").write_text(LUIGI_CFG)
+    backend = BACKENDS[cluster.name]
+    done = run(cluster, [sys.executable, "pipeline.py", "3"], tmp_path, RUFFUS_LUIGI_BACKEND=backend)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "all.txt").read_text() == "A.TXT+B.TXT+C.TXT"
+    main = where(tmp_path, "main")
+    job_ids = set()
+    for name in ("a.txt", "b.txt", "c.txt", "a.up", "b.up", "c.up", "all.txt"):
+        job = where(tmp_path, name)
+        assert job["pid"] != main["pid"]
+        job_ids.add(job["env"][JOB_ID_VARIABLE[cluster.name]])  # a cluster job
+    assert len(job_ids) == 7
+    # resources: threads from luigi.cfg's [ruffus_luigi.task.up]
+    assert where(tmp_path, "a.up")["env"][THREADS_VARIABLE[cluster.name]] == "2"
+    rerun = run(cluster, [sys.executable, "pipeline.py", "3"], tmp_path, RUFFUS_LUIGI_BACKEND=backend)
+    assert rerun.returncode == 0 and "Task enters queue" not in rerun.stderr
+
+
+def test_failed_cluster_job_is_a_ruffus_error(cluster, tmp_path):
+    (tmp_path / "pipeline.py").write_text(PIPELINE)
+    backend = BACKENDS[cluster.name]
+    done = run(cluster, [sys.executable, "pipeline.py", "3"], tmp_path, RUFFUS_LUIGI_BACKEND=backend, FAIL_B="1")
+    assert done.returncode != 0
+    assert "builtins.ValueError(b is bad)" in done.stderr and "Job  = [b.txt -> b.up]" in done.stderr
+    assert (tmp_path / "a.up").exists() and not (tmp_path / "all.txt").exists()
+
+
+# ------------------------------------------------------------------------- drmaa_wrapper.run_job
+
+RUN_JOB = textwrap.dedent(
+    """
+    import json, os, sys
+    from ruffus.drmaa_wrapper import run_job, error_drmaa_job
+
+    session = None
+    if sys.argv[1] == "session":  # an SGE script as written for Ruffus
+        import drmaa
+        session = drmaa.Session()
+        session.initialize()
+    work = os.getcwd()
+    out, err = run_job(
+        'echo "job $%s"; echo "$GREETING"; pwd; echo to-stderr >&2' % sys.argv[2],
+        job_name="wrapped", job_other_options="-l h_rt=0:05:00 -pe smp 1",
+        job_environment={"GREETING": "hello"}, working_directory=work,
+        job_script_directory=os.path.join(work, "scripts"), drmaa_session=session,
+    )
+    try:
+        run_job("echo failing; exit 3", drmaa_session=session, job_script_directory=os.path.join(work, "scripts"))
+        failure = None
+    except error_drmaa_job as e:
+        failure = str(e)
+    print(json.dumps({"out": out, "err": err, "failure": failure}))
+    """
+)
+
+
+def test_drmaa_wrapper_run_job(cluster, tmp_path):
+    (tmp_path / "run_job.py").write_text(RUN_JOB)
+    variable = JOB_ID_VARIABLE[cluster.name]
+    if cluster.name == "sge":  # Ruffus' way: nothing configured, the script's DRMAA session
+        done = run(cluster, [sys.executable, "run_job.py", "session", variable], tmp_path)
+    else:  # the same SGE-style call sent to Slurm by configuration only
+        done = run(cluster, [sys.executable, "run_job.py", "none", variable], tmp_path, RUFFUS_LUIGI_BACKEND="slurm")
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    job_line, greeting, pwd = result["out"]
+    assert job_line.startswith("job ") and job_line.strip() != "job"
+    assert (greeting, pwd, result["err"]) == ("hello\n", str(tmp_path) + "\n", ["to-stderr\n"])
+    assert "exited with status 3" in result["failure"] and "failing" in result["failure"]
+
+
+def test_ruffus_pool_manager_module_on_grid_engine(sge, monkeypatch, tmp_path):
+    """Ruffus 3.0.0's own test_pool_manager.py, whose remote jobs call run_job with a DRMAA session.
+
+    Its multithread case runs them on Grid Engine. Its multiprocess case (local jobs only)
+    expects 4 worker processes in all and is not about back ends: Luigi's workers start a
+    process per task, so it is left out here.
+    """
+    sys.path.insert(0, str(REPO / "tools"))
+    try:
+        import ruffus_suite
+    finally:
+        sys.path.pop(0)
+    for key, value in sge.vars.items():
+        monkeypatch.setenv(key, value)
+    ruffus_suite.run_module(ruffus_suite.reference_tests(), "test_pool_manager.py", tmp_path)
+    log = (tmp_path / "test_pool_manager.log").read_text()
+    cases = {
+        case.get("name"): "failed" if case.find("failure") is not None or case.find("error") is not None
+        else "skipped" if case.find("skipped") is not None else "passed"
+        for case in ET.parse(tmp_path / "test_pool_manager.xml").getroot().iter("testcase")
+    }
+    assert cases["test_pipeline_runs_with_multithreading"] == "passed", log
+    assert cases["test_pipeline_fails_with_unknown_manager"] == "passed", log
