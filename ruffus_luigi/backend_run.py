@@ -28,16 +28,6 @@ RESOURCES_ATTRIBUTE = "ruffus_luigi_resources"
 """A task function's dict attribute with its resources, e.g. ``{"memory": "4G", "threads": 2}``."""
 
 
-def chosen_backend(state: RunState, task: Task) -> str:
-    """The run's back end (resolved once per process), or ``local`` for this task."""
-    name = state.__dict__.get("_backend_name")
-    if name is None:
-        name = state.__dict__["_backend_name"] = config.backend(getattr(state, "backend", None))
-    if name != "local" and getattr(task, "_run_in_main_process", False):
-        return "local"
-    return name
-
-
 def task_resources(task: Task) -> Resources:
     """The task's resources: its function's ``ruffus_luigi_resources`` dict, overridden by
     ``[ruffus_luigi.task.<display name>]`` (or ``[ruffus_luigi.task.<name>]``) in luigi.cfg."""
@@ -65,7 +55,7 @@ def run_jobs(state: RunState, task: Task, jobs: list[PlannedJob], outcomes: list
     """Run ``jobs`` on the chosen back end; append one outcome per job, in order."""
     from . import plugins
 
-    default = chosen_backend(state, task)
+    default = state.backend
     found: dict[int, JobOutcome] = {}
     groups: dict[str, list[tuple[PlannedJob, JobSpec]]] = {}
     try:

@@ -436,9 +436,12 @@ class RunState:
 
     def execute(self, chunk: Chunk) -> list[JobOutcome]:
         """Run a chunk's out-of-date jobs (in a worker) and record them in the history."""
-        from .backend_run import chosen_backend
-
         task = chunk.task
+        backend = getattr(self, "backend", None)
+        if backend is None:  # a run not started by pipeline_run (plain Luigi): resolve once
+            from .config import backend as configured_backend
+
+            backend = self.backend = configured_backend()
         history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path or ":memory:")
         todo = [j for j in chunk.jobs if j.needs_run or chunk.forced]
         if self.shared_scheduler and not chunk.forced:
@@ -448,7 +451,7 @@ class RunState:
         hist.forget_jobs(history, [job.display for job in todo])
         outcomes: list[JobOutcome] = []
         try:
-            if self.touch_files_only == 0 and chosen_backend(self, task) != "local":
+            if backend != "local" and self.touch_files_only == 0 and not task._run_in_main_process:
                 from .backend_run import run_jobs
 
                 run_jobs(self, task, todo, outcomes)  # a cluster: see backend_run
@@ -633,12 +636,14 @@ def pipeline_run(
             log_exceptions,
             history_file,
         )
-        state.backend = backend
         if one_second_per_job is None:
             state.one_second_per_job = planner.checksum_level == hist.CHECKSUM_FILE_TIMESTAMPS
         else:
             state.one_second_per_job = bool(one_second_per_job)
+        from . import config
         from .launch import execute  # imports Luigi (0.3 s): only when there is work
+
+        state.backend = config.backend(backend)  # before Luigi forks its workers
 
         execute(state, scheduler_host, scheduler_port)
     finally:
