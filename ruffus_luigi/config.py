@@ -31,6 +31,11 @@ class ruffus_luigi(luigi.Config):  # noqa: N801 - the section name users write
         description="Back end that runs jobs: local (the default, jobs run in Luigi's workers), "
         "drmaa, slurm or any installed plugin's. Options of back end X are in [ruffus_luigi.backend.X].",
     )
+    run_job_backend = luigi.Parameter(
+        default="",
+        description="Back end for drmaa_wrapper.run_job's commands when it differs from backend "
+        "(e.g. slurm here and backend local: the pipeline's jobs stay local, their commands go to Slurm).",
+    )
     lost_job_retries = luigi.IntParameter(
         default=2,
         description="How often a job the cluster lost (no state, no exit code) is resubmitted.",
@@ -56,6 +61,15 @@ def backend(explicit: str | None = None) -> str:
 def configured_backend() -> str:
     """The back end set by RUFFUS_LUIGI_BACKEND or ``[ruffus_luigi] backend``, or ``""`` if none is."""
     return (os.environ.get("RUFFUS_LUIGI_BACKEND") or ruffus_luigi().backend).strip()
+
+
+def run_job_backend() -> str:
+    """The back end for ``drmaa_wrapper.run_job`` set by configuration, or ``""``.
+
+    RUFFUS_LUIGI_RUN_JOB_BACKEND, ``[ruffus_luigi] run_job_backend``, else the general setting.
+    """
+    value = os.environ.get("RUFFUS_LUIGI_RUN_JOB_BACKEND") or ruffus_luigi().run_job_backend
+    return value.strip() or configured_backend()
 
 
 def lost_job_retries() -> int:

@@ -3,8 +3,9 @@
 Same signature and results as Ruffus: a shell command runs on the cluster (or locally
 with ``run_locally``, or not at all with ``touch_only``) and its stdout and stderr
 come back as lists of lines; a failure raises ``error_drmaa_job``. Where it runs is
-configuration: RUFFUS_LUIGI_BACKEND or ``[ruffus_luigi] backend`` (``slurm``, ``local``...)
-sends a script written for Grid Engine elsewhere unchanged, its ``job_other_options``
+configuration: RUFFUS_LUIGI_RUN_JOB_BACKEND / ``[ruffus_luigi] run_job_backend``, else
+RUFFUS_LUIGI_BACKEND / ``[ruffus_luigi] backend`` (``slurm``, ``local``...) sends a script
+written for Grid Engine elsewhere unchanged, its ``job_other_options``
 translated (``backends.sge_options``). With nothing configured it is Grid Engine through
 DRMAA, with the caller's ``drmaa_session``, as in Ruffus. ``drmaa`` is imported only then.
 """
@@ -132,7 +133,7 @@ def _backend_and_resources(job_other_options: str | None, logger: Any) -> tuple[
     """The back end for a cluster job, its resources, and whether it was configured."""
     from . import config
 
-    configured = config.configured_backend()
+    configured = config.run_job_backend()
     name = configured or "drmaa"
     if name == "drmaa":
         return name, Resources(native=job_other_options or None), bool(configured)

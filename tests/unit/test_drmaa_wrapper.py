@@ -74,12 +74,24 @@ def test_touch_only_touches_outputs_and_runs_nothing(tmp_path):
 
 def test_cluster_job_without_session_or_configured_back_end_is_ruffus_error(monkeypatch):
     monkeypatch.delenv("RUFFUS_LUIGI_BACKEND", raising=False)
+    monkeypatch.delenv("RUFFUS_LUIGI_RUN_JOB_BACKEND", raising=False)
     with pytest.raises(drmaa_wrapper.error_drmaa_job, match="Please specify a drmaa_session in run_job()"):
         drmaa_wrapper.run_job("true")
 
 
+def test_run_job_back_end_setting_wins_for_run_job_only(monkeypatch, tmp_path):
+    from ruffus_luigi import config
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RUFFUS_LUIGI_BACKEND", "drmaa")
+    monkeypatch.setenv("RUFFUS_LUIGI_RUN_JOB_BACKEND", "local")
+    assert config.backend() == "drmaa" and config.run_job_backend() == "local"
+    assert drmaa_wrapper.run_job("echo via-local") == (["via-local\n"], [])
+
+
 @pytest.fixture
 def local_backend(monkeypatch, tmp_path):
+    monkeypatch.delenv("RUFFUS_LUIGI_RUN_JOB_BACKEND", raising=False)
     monkeypatch.setenv("RUFFUS_LUIGI_BACKEND", "local")
     monkeypatch.chdir(tmp_path)
     return tmp_path
