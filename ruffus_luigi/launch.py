@@ -143,8 +143,8 @@ def _luigi_build(roots: list, state: RunState, host: str | None, port: int | Non
 
 def _configured_local() -> bool:
     """Local scheduler unless ``luigi.cfg`` names a default scheduler host."""
-    config = luigi.configuration.get_config()
-    return not config.has_option("core", "default_scheduler_host") and not config.has_option(
+    settings = luigi.configuration.get_config()  # (not the `config` module imported above)
+    return not settings.has_option("core", "default_scheduler_host") and not settings.has_option(
         "core", "default_scheduler_url"
     )
 

@@ -266,8 +266,9 @@ class RunState:
             self._log(task, early, 2, "    " + task.func_description)
         task.output_filenames = None
         self.planner.history.refresh()  # workers recorded their jobs
+        producers = self._producers(parent) if early else {}
         try:
-            jobs = self._plan_jobs(task, forced, self._producers(parent) if early else {})
+            jobs = self._plan_jobs(task, forced, producers)
         except _WaitForParent:
             self.waits_for_parent.add(task)
             self.deferred_logs.pop(task, None)
@@ -278,7 +279,7 @@ class RunState:
             raise
         if any(j.needs_run for j in jobs) and self.one_second_per_job and task.kind != "originate":
             time.sleep(1.01)
-        chunks = self._cut(task, jobs, forced, self._producers(parent) if early else {})
+        chunks = self._cut(task, jobs, forced, producers)
         self.planned[task] = chunks
         return chunks
 
@@ -311,9 +312,9 @@ class RunState:
             if len(params) >= 2:
                 outputs.append(params[1])
             job = PlannedJob(i, params, display, True, task, self.vap)
-            if producers and any(f in producers for f in _strings(params[:1])):
+            inputs = set(_strings(params[:1])) if producers else set()
+            if not inputs.isdisjoint(producers):
                 # its input is about to be remade, so it will be newer than the output ...
-                inputs = set(_strings(params[:1]))
                 if any(o in inputs or os.path.islink(o) for o in _strings(params[1:2])):
                     raise _WaitForParent  # ... unless the output is (a link to) an input
                 job.needs_run = True
