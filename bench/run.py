@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
                     workload.upper(), n, measure.jobs(workload, n), options.repeat)
                 bad |= report.table(title, runs, options.luigi_cap)
                 bad |= any("error" in r for rs in runs.values() for r in rs)
+                if options.json:  # after every table, so an interrupted run keeps its figures
+                    Path(options.json).write_text(json.dumps(records, indent=1))
                 sys.stdout.flush()
     finally:
         if server:
@@ -119,8 +121,6 @@ def main(argv: list[str] | None = None) -> int:
             print("kept %s for inspection" % root, file=sys.stderr)
         else:
             shutil.rmtree(root, ignore_errors=True)
-    if options.json:
-        Path(options.json).write_text(json.dumps(records, indent=1))
     return 1 if bad else 0
 
 
