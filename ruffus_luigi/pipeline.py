@@ -603,7 +603,9 @@ class Task:
         for arg in args:
             if isinstance(arg, combine):
                 combining = True
-                unwrapped.append(arg.args[0] if len(arg.args) == 1 else arg.args)
+                if len(arg.args) != 1:  # Ruffus 3.0.0 fails on these, with this TypeError
+                    raise TypeError("'combine' object is not subscriptable")
+                unwrapped.append(arg.args[0])
             else:
                 unwrapped.append(arg)
         unwrapped[1] = regex(unwrapped[1])
@@ -868,7 +870,6 @@ class Task:
             "created_via_decorator",
             "syntax",
             "has_input_param",
-            "graphviz_attributes",
             "func_description",
         ):
             setattr(new, attr, getattr(self, attr))

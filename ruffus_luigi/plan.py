@@ -258,7 +258,7 @@ def _dfs(
 
 
 def _cycle_members(tasks: list[Task]) -> list[Task]:
-    """Tasks on a dependency cycle (strongly connected components bigger than one)."""
+    """Tasks on a dependency cycle (a strongly connected component of several tasks, or one depending on itself)."""
     import networkx as nx
 
     graph = nx.DiGraph()
@@ -274,7 +274,7 @@ def _cycle_members(tasks: list[Task]) -> list[Task]:
             todo.append(p)
     members: list[Task] = []
     for comp in nx.strongly_connected_components(graph):
-        if len(comp) > 1:
+        if len(comp) > 1 or graph.has_edge(next(iter(comp)), next(iter(comp))):
             members.extend(comp)
     return sorted(members, key=lambda t: t._name)
 

@@ -17,7 +17,9 @@ Fields:
   bodies recorded them (``_record.record``): ``[[task, [job, ...]], ...]``, tasks in the
   order their first job was recorded, jobs sorted within a task;
 - ``files``: every file under the working directory (relative path -> content), except
-  ``*.py``, the history database and the job record;
+  ``*.py``, the default history database and the job record (other ``*.sqlite`` files are
+  listed with the content ``<sqlite>``);
+- ``printout_after_run``: ``pipeline_printout`` at verbose 3 and 6 between the two runs;
 - ``rerun_jobs``: the jobs a second ``pipeline_run`` ran (none expected);
 - ``error``: ``"TypeName: message"`` if declaring or running raised; the fields above
   then hold what was gathered before.
@@ -64,6 +66,9 @@ def files() -> dict:
             path = os.path.join(root, name)[2:]
             if name.endswith(".py") or name == RECORD or path == HISTORY:
                 continue
+            if name.endswith(".sqlite"):  # another history file: binary, compared by presence
+                out[path] = "<sqlite>"
+                continue
             with open(path, encoding="utf-8", errors="replace") as f:
                 out[path] = f.read()
     return dict(sorted(out.items()))
@@ -109,6 +114,11 @@ def main() -> None:
         ruffus.pipeline_run(**run_kwargs)
         result["jobs"] = recorded()
         result["files"] = files()
+        result["printout_after_run"] = after = {}
+        for verbose in (3, 6):
+            text = io.StringIO()
+            ruffus.pipeline_printout(text, **dict(printout_kwargs, verbose=verbose))
+            after["verbose%d" % verbose] = text.getvalue()
         ruffus.pipeline_run(**run_kwargs)
         result["rerun_jobs"] = recorded()
     except BaseException as e:  # noqa: BLE001 - the error is part of what the user sees

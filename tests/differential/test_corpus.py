@@ -6,7 +6,8 @@ number, so a failure is reproduced with ``python tests/differential/generate.py 
 Each implementation runs ``driver.py`` in a fresh subprocess, one after the other in the
 same absolute directory (made, used by Ruffus, moved away, made again for ruffus-luigi),
 so absolute paths in printouts match. The JSON documents are compared field by field:
-printouts at verbose 1, 3 and 5 (abbreviated and full paths), the dot flowchart, the jobs
+printouts at verbose 1, 3 and 5 (abbreviated and full paths), the dot flowchart,
+printouts at verbose 3 and 6 after the first run, the jobs
 run (task, inputs, outputs, extras), every file and its content, the jobs of a second run,
 and any error's type and message.
 
@@ -231,9 +232,14 @@ def respects(order: list[str], edges: set[tuple[str, str]]) -> str | None:
 def printout_blocks(printout: str) -> tuple[list[str], list[str]]:
     """The task names in order, and the printout cut into its sorted blocks."""
     separators = len(re.findall(r"(?m)^_{40}$", printout))
-    blocks = re.split(r"(?m)^(?=\s*Task = )", re.sub(r"(?m)^_{40}\n", "", printout))
     names = re.findall(r"(?m)^\s*Task = (.*)$", printout)
-    return names, ["%d separators" % separators, blocks[0]] + sorted(b.rstrip() for b in blocks[1:])
+    cut = ["%d separators" % separators]
+    # Sections ("Tasks which are up-to-date:", "Tasks which will be run:") keep their order;
+    # the task blocks inside one are sorted.
+    for section in re.split(r"(?m)^(?=Tasks which )", re.sub(r"(?m)^_{40}\n", "", printout)):
+        blocks = re.split(r"(?m)^(?=\s*Task = )", section)
+        cut += [blocks[0].rstrip()] + sorted(b.rstrip() for b in blocks[1:])
+    return names, cut
 
 
 def diff(reference, ours) -> str:
@@ -251,7 +257,7 @@ def compare(reference: dict, ours: dict) -> list[str]:
     job_edges = {(job_name(a), job_name(b)) for a, b in edges}
     for field in sorted(set(reference) & set(ours)):
         ref, our = reference[field], ours[field]
-        if field == "printout":
+        if field in ("printout", "printout_after_run"):
             for key in sorted(set(ref) | set(our)):
                 r, o = sorted_match_warnings(ref.get(key, "")), sorted_match_warnings(our.get(key, ""))
                 if r == o:
@@ -259,7 +265,7 @@ def compare(reference: dict, ours: dict) -> list[str]:
                 r_blocks, (o_names, o_blocks) = printout_blocks(r)[1], printout_blocks(o)
                 order = respects([printout_name(t) for t in o_names], edges)
                 if r_blocks != o_blocks or order or STRICT_ORDER:
-                    problems.append("printout %s: %s\n%s" % (key, order or "", diff(r, o)))
+                    problems.append("%s %s: %s\n%s" % (field, key, order or "", diff(r, o)))
             continue
         if field == "graph":
             ref, our = graph_lines(ref), graph_lines(our)

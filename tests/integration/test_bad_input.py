@@ -329,17 +329,11 @@ CASES: dict[str, Case] = {
         '@follows("bad_task")\n@originate("x.out")\n' + JOB,
         raises="error_circular_dependencies",
         mentions=("Circular dependencies", "(bad_task)"),
-        xfail="plan.circular_dependencies names only strongly connected components of more than "
-        "one task, so a task depending on itself gives 'involving one or more of ()' where "
-        "Ruffus says '(bad_task)'",
     ),
     "circular_task_inputs_itself": Case(
         '@transform(["a.in", output_from("bad_task")], suffix(".in"), ".out")\n' + JOB,
         raises="error_circular_dependencies",
         mentions=("Circular dependencies", "(bad_task)"),
-        xfail="plan.circular_dependencies names only strongly connected components of more than "
-        "one task, so a task depending on itself gives 'involving one or more of ()' where "
-        "Ruffus says '(bad_task)'",
     ),
     # -- non-strings where a path is needed ---------------------------------------------
     "int_inputs": Case(
@@ -487,9 +481,6 @@ CASES: dict[str, Case] = {
         raises="NameError",
         when="declare",
         mentions=("name 'product' is not defined",),
-        xfail="ruffus_luigi/__init__.py exports product, permutations, combinations and "
-        "combinations_with_replacement in __all__, so `from ruffus import *` defines them where "
-        "Ruffus 3.0.0 raises NameError (outside the files this test may fix)",
     ),
     # -- duplicate task names -------------------------------------------------------------
     "duplicate_task_name_in_pipeline": bad(

@@ -416,10 +416,6 @@ sys.stdout.buffer.write(stream.getvalue() + b"\\n=====\\n")
     assert_same(tmp_path, body, 6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Ruffus' Task._clone does not copy graphviz attributes; ruffus_luigi's does",
-)
 def test_cloned_task_loses_graphviz_attributes(tmp_path: Path, real_ruffus: None) -> None:
     body = """
 def make(output):

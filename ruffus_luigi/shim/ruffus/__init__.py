@@ -1,3 +1,4 @@
+# ruff: noqa: F405 - the names come from `from ruffus_luigi import *` above
 """The ``ruffus`` import alias: put ``ruffus-luigi shim-path`` first on PYTHONPATH."""
 
 import importlib
@@ -49,3 +50,30 @@ for _optional in ("cmdline", "proxy_logger", "drmaa_wrapper"):
         _alias(_optional, importlib.import_module("ruffus_luigi." + _optional))
     except ImportError:
         pass
+
+# Ruffus' internal modules that `from ruffus import *` also binds; only their public
+# functions that ruffus-luigi has are reachable through them.
+graph = _alias("graph", importlib.import_module("ruffus_luigi.graph"))
+print_dependencies = _alias("print_dependencies", graph)
+file_name_parameters = _alias("file_name_parameters", types.ModuleType("ruffus.file_name_parameters"))
+for _n in ("suffix", "regex", "formatter", "inputs", "add_inputs", "needs_update_check_modify_time"):
+    setattr(file_name_parameters, _n, getattr(ruffus_luigi, _n))
+adjacent_pairs_iterate = _alias("adjacent_pairs_iterate", types.ModuleType("ruffus.adjacent_pairs_iterate"))
+
+# Ruffus 3.0.0 keeps these out of its top level (combinatorics lives in ruffus.combinatorics).
+for _n in ("product", "permutations", "combinations", "combinations_with_replacement", "task_decorator", "main_pipeline"):
+    del globals()[_n]
+
+# What `from ruffus import *` binds in Ruffus 3.0.0 (it has no __all__: every public name).
+__all__ = [
+    "JobSignalledBreak", "Pipeline", "Task", "active_if", "add_inputs", "adjacent_pairs_iterate",
+    "black_hole_logger", "check_if_uptodate", "cmdline", "collate", "combinatorics", "combine",
+    "dbdict", "file_name_parameters", "files", "files_re", "follows", "formatter", "graph",
+    "graph_colour_demo_printout", "graphviz", "inputs", "jobs_limit", "lookup_pipeline", "merge",
+    "mkdir", "needs_update_check_modify_time", "originate", "output_from", "parallel",
+    "pipeline_get_task_names", "pipeline_printout", "pipeline_printout_graph", "pipeline_run",
+    "posttask", "print_dependencies", "proxy_logger", "regex", "register_cleanup",
+    "ruffus_exceptions", "ruffus_utility", "ruffus_version", "run_in_main_process",
+    "runtime_parameter", "split", "stderr_logger", "subdivide", "suffix", "task", "touch_file",
+    "transform",
+]
