@@ -55,9 +55,10 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
         if state.generation_error is not None:
             if not errors and not state.any_job_ran:
                 raise state.generation_error
-            errors.append(
-                (None, None, type(state.generation_error), state.generation_error, "")
-            )
+            kind = type(state.generation_error)
+            module = "ruffus.ruffus_exceptions" if kind.__module__ == rx.__name__ else kind.__module__
+            # Ruffus puts the exception's class here, printed as "<class 'module.Name'>"
+            errors.append((None, None, "<class '%s.%s'>" % (module, kind.__name__), state.generation_error, ""))
         if errors:
             err = rx.RethrownJobError(errors)
             if state.signalled_break:

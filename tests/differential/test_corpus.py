@@ -81,13 +81,7 @@ TWO_PROCESSES = {
 }
 
 # case -> why ruffus-luigi differs (a bug in a module this corpus may not change)
-XFAIL: dict[str, str] = {
-    "string_task_name_as_file.py": (
-        "launch.py reports a RethrownJobError raised while generating a later task's parameters "
-        "with exception name type(error), printed as <class 'ruffus_luigi.exceptions.RethrownJobError'> "
-        "where Ruffus prints <class 'ruffus.ruffus_exceptions.RethrownJobError'>"
-    ),
-}
+XFAIL: dict[str, str] = {}
 # STRICT_ORDER=1: also report differences in the order of independent tasks (to see them)
 STRICT_ORDER = os.environ.get("STRICT_ORDER")
 
