@@ -37,13 +37,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scheduler-port", type=int, default=8082, help="luigid port (8082)")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run SCRIPT [ARGS...] as `python SCRIPT ARGS` would")
+    run.add_argument(
+        "--checkpoint",
+        metavar="NAME[,NAME...]",
+        help="checkpoint strategies for the script's pipeline_run: history (default), atomic, "
+        "zero-intermediates, remove-intermediates, ...",
+    )
     run.add_argument("script")
     run.add_argument("args", nargs=argparse.REMAINDER)
     sub.add_parser("shim-path", help="print the directory of the `ruffus` import alias")
+    status = sub.add_parser("status", help="files zeroed or removed by checkpoint strategies, and the space saved")
+    status.add_argument(
+        "--history-file", default=None, help="the job history (default: as pipeline_run finds it)"
+    )
     options = parser.parse_args(argv)
     if options.command == "shim-path":
         print(shim_path())
         return 0
+    if options.command == "status":
+        from .checkpoints.intermediates import status_report
+        from .history import get_default_history_file_name
+
+        print(status_report(options.history_file or get_default_history_file_name()), end="")
+        return 0
+    if options.checkpoint:
+        os.environ["RUFFUS_LUIGI_CHECKPOINT"] = options.checkpoint
     if options.scheduler_host:
         os.environ["RUFFUS_LUIGI_SCHEDULER_URL"] = "http://%s:%d/" % (
             options.scheduler_host,

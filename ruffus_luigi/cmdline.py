@@ -3,7 +3,7 @@
 Option names, destinations, defaults and help texts are Ruffus 3.0.0's (scripts and
 their users depend on them). ruffus-luigi adds its own options in a separate group,
 so an unchanged script gains them: ``--scheduler-host``, ``--scheduler-port``,
-``--jobs-per-luigi-task``.
+``--jobs-per-luigi-task``, ``--backend``, ``--checkpoint``.
 """
 
 from __future__ import annotations
@@ -127,6 +127,8 @@ _LUIGI_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("scheduler_host", "--scheduler-host", dict(metavar="HOST", type=str, default=None, help="run through the luigid on HOST (default: Luigi's local scheduler)")),
     ("scheduler_port", "--scheduler-port", dict(metavar="PORT", type=int, default=8082, help="luigid's port (8082)")),
     ("jobs_per_luigi_task", "--jobs-per-luigi-task", dict(metavar="N", type=int, default=None, help="jobs per Luigi task (default: automatic)")),
+    ("backend", "--backend", dict(metavar="NAME", type=str, default=None, help="back end running the jobs: local, drmaa, slurm, ... (default: local)")),
+    ("checkpoint", "--checkpoint", dict(metavar="NAME[,NAME...]", type=str, default=None, help="checkpoint strategies: history, atomic, zero-intermediates, remove-intermediates, ... (default: history)")),
 ]
 
 

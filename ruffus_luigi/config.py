@@ -36,6 +36,17 @@ class ruffus_luigi(luigi.Config):  # noqa: N801 - the section name users write
         description="Back end for drmaa_wrapper.run_job's commands when it differs from backend "
         "(e.g. slurm here and backend local: the pipeline's jobs stay local, their commands go to Slurm).",
     )
+    checkpoint = luigi.Parameter(
+        default="history",
+        description="Checkpoint strategies, comma-separated, applied in order: history (Ruffus' "
+        "job history, always kept), atomic, zero-intermediates, remove-intermediates or any "
+        "installed plugin's. A task can choose its own in [ruffus_luigi.task.<name>] checkpoint.",
+    )
+    keep = luigi.Parameter(
+        default="",
+        description="Glob patterns (comma or space separated, relative to the working directory) "
+        "of files zero-intermediates and remove-intermediates never touch.",
+    )
     lost_job_retries = luigi.IntParameter(
         default=2,
         description="How often a job the cluster lost (no state, no exit code) is resubmitted.",
@@ -91,10 +102,52 @@ def backend_options(name: str) -> dict[str, str]:
     return section("ruffus_luigi.backend." + name)
 
 
+TASK_CHECKPOINT_KEYS = ("checkpoint", "keep_outputs")  # in a task's section, next to its resources
+
+
 def task_resources(*names: str) -> dict[str, str]:
     """``[ruffus_luigi.task.<name>]`` for the first of ``names`` that has a section."""
     for name in names:
         values = section("ruffus_luigi.task." + name)
+        for key in TASK_CHECKPOINT_KEYS:
+            values.pop(key, None)
         if values:
             return values
     return {}
+
+
+def checkpoint(explicit: object = None) -> tuple[object, str]:
+    """The chosen checkpoint strategies and where they were set (for error messages)."""
+    if explicit:
+        return explicit, "pipeline_run(checkpoint=...)"
+    if os.environ.get("RUFFUS_LUIGI_CHECKPOINT"):
+        return os.environ["RUFFUS_LUIGI_CHECKPOINT"], "RUFFUS_LUIGI_CHECKPOINT"
+    return ruffus_luigi().checkpoint, "[ruffus_luigi] checkpoint"
+
+
+def keep_patterns(explicit: object = None) -> list[str]:
+    """Files never to zero or remove: the ``keep`` keyword, RUFFUS_LUIGI_KEEP and ``[ruffus_luigi] keep``."""
+    from .checkpoints import parse_names
+
+    found = parse_names(explicit) if explicit else []
+    for value in (os.environ.get("RUFFUS_LUIGI_KEEP", ""), ruffus_luigi().keep):
+        found += [p for p in parse_names(value) if p not in found]
+    return found
+
+
+def task_checkpoint(*names: str) -> str | None:
+    """``checkpoint`` of ``[ruffus_luigi.task.<name>]`` for the first name that sets it, or None."""
+    for name in names:
+        value = section("ruffus_luigi.task." + name).get("checkpoint")
+        if value is not None:
+            return value
+    return None
+
+
+def task_keeps_outputs(*names: str) -> bool:
+    """``keep_outputs = true`` in ``[ruffus_luigi.task.<name>]``: never zero or remove this task's outputs."""
+    for name in names:
+        value = section("ruffus_luigi.task." + name).get("keep_outputs")
+        if value is not None:
+            return value.strip().lower() in ("1", "true", "yes", "on")
+    return False

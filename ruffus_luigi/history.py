@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from time import gmtime, strftime
 from typing import Any
 
+from . import absent
 from .checksums import EMPTY_CHECKSUM, function_checksum, params_checksum
 from .filenames import (
     epoch_seconds_to_str,
@@ -557,12 +558,6 @@ class _JobRecords:
         return self.values[key]
 
 
-def _stat(path: str) -> os.stat_result | None:
-    """os.stat, or None where ``os.path.exists`` would say False."""
-    try:
-        return os.stat(path)
-    except (OSError, ValueError):
-        return None
 
 
 # -- recording completed jobs ------------------------------------------------------
@@ -742,11 +737,11 @@ def job_needs_update(
         return True, "Missing output file"
 
     # one stat per file: existence, mtime and identity
-    stats: dict[str, os.stat_result | None] = {}
+    stats: dict[str, Any] = {}
     missing = []
     for p in i + o:
         if p not in stats:
-            stats[p] = _stat(p)
+            stats[p] = absent.stat(p)
         if stats[p] is None:
             missing.append(p)
     if missing:

@@ -6,11 +6,12 @@ module (or object) that holds implementations marked with ``hookimpl``::
     [project.entry-points.ruffus_luigi]
     mybackend = "my_package.plugin"
 
-The built-in back ends (``local``, ``drmaa``) are registered exactly this way.
+The built-in back ends (``local``, ``drmaa``) and checkpoint strategies (``history``,
+``atomic``, ``zero-intermediates``, ``remove-intermediates``) are registered exactly this way.
 
 Stability promise: the hooks below, their argument names and the types in
-``ruffus_luigi.backends.base`` (``Backend``, ``JobSpec``, ``JobState``, ``Resources``)
-are public. Within a major version, hooks and arguments are only ever added, never
+``ruffus_luigi.backends.base`` (``Backend``, ``JobSpec``, ``JobState``, ``Resources``) and
+``ruffus_luigi.checkpoints.base`` (``Checkpoint``, ``CheckpointJob``, ``RunInfo``) are public. Within a major version, hooks and arguments are only ever added, never
 removed or renamed, and a new argument is never required of an implementation (pluggy
 passes an implementation only the arguments it names). A breaking change needs a new
 major version and is announced one minor version ahead by a ``DeprecationWarning``.
@@ -25,6 +26,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .backends.base import Backend, JobSpec
+    from .checkpoints.base import Checkpoint
     from .dispatch import JobResult
 
 PROJECT = "ruffus_luigi"
@@ -34,6 +36,7 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 BackendFactory = Callable[..., "Backend"]
+CheckpointFactory = Callable[[], "Checkpoint"]
 
 
 @hookspec
@@ -73,3 +76,15 @@ def ruffus_luigi_job_started(backend: str, job: JobSpec, job_id: str) -> None:
 @hookspec
 def ruffus_luigi_job_finished(backend: str, job: JobSpec, job_id: str, result: JobResult) -> None:
     """A job ended (``result.state`` is succeeded or failed, after any resubmission)."""
+
+
+@hookspec
+def ruffus_luigi_register_checkpoints() -> dict[str, CheckpointFactory]:
+    """Checkpoint strategies this plugin provides, as ``{name: factory}``.
+
+    ``factory()`` builds one strategy (a ``ruffus_luigi.checkpoints.Checkpoint``) for one
+    run; its hooks and when they are called are described in ``ruffus_luigi.checkpoints.base``.
+    Users choose strategies by name (``--checkpoint a,b``, ``[ruffus_luigi] checkpoint``,
+    ``pipeline_run(checkpoint=...)``, per task in ``[ruffus_luigi.task.<name>]``); they
+    compose in the order given.
+    """

@@ -9,12 +9,12 @@ Ruffus' order; ``display_params`` keep output globs unexpanded for printing.
 
 from __future__ import annotations
 
-import glob as globmod
 import itertools
 from collections.abc import Callable, Iterator
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, Protocol
 
+from . import absent
 from . import exceptions as rx
 from .arguments import InputsMode
 from .filenames import (
@@ -192,7 +192,7 @@ def expand(spec: Spec, ctx: Context, keep_single: bool = False) -> Any:
     found: dict = {}
     for g in spec.globs:
         if is_glob(g):
-            found[g] = sorted(globmod.glob(g))
+            found[g] = sorted(absent.glob(g))
     for t in spec.tasks:
         found[t] = ctx.outputs(t, False)
     for n in spec.runtime_names:

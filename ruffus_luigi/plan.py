@@ -72,6 +72,7 @@ class Planner:
         self.verbose_abbreviated_path = verbose_abbreviated_path
         self.match_failures: dict[Task, dict[str, None]] = {}
         self.warnings: dict[Task, dict[str, None]] = {}
+        self.completion_checks: list[Any] = []  # checkpoint strategies with a say (see checkpoints.base)
 
     # -- the Context a job source sees ----------------------------------------
     def match_failure(self, task: Task, message: str) -> None:
@@ -125,7 +126,15 @@ class Planner:
         """Ruffus' per-job check: timestamps and history, directories, or the user's function.
 
         ``history`` replaces the planner's own connection (a forked worker needs its own).
+        A checkpoint strategy can make a job that looks up to date run (never the reverse).
         """
+        if self.completion_checks and len(params) >= 2:
+            from .checkpoints import CheckpointJob
+
+            job = CheckpointJob(task._get_display_name(), params, flatten_strings(params[0]), flatten_strings(params[1]))
+            for strategy in self.completion_checks:
+                if strategy.job_complete(job) is False:
+                    return True, "Needed again by a job that must run (%s)" % strategy.name
         if task.uses_modify_time:
             return hist.params_need_update(
                 params,
@@ -350,6 +359,7 @@ class Session:
         self.pipeline = pipeline
         self.targets = targets
         self.forced = forced
+        self.named_targets: list[Task] = []  # the targets the caller named (none: every task is one)
 
 
 def prepare(
@@ -386,6 +396,7 @@ def prepare(
     forced = lookup_tasks_from_user_specified_names(
         "Forced to run", forcedtorun_tasks or [], default_name, "__main__", True
     )
+    named_targets = list(targets)
     if not targets:
         if pipeline is not None:
             targets.extend(lookup_pipeline(pipeline).task_order[::-1])
@@ -397,4 +408,6 @@ def prepare(
     wanted = {t.pipeline.name: t.pipeline for t in forced + targets}
     complete_setup(list(wanted.values()))
     planner = Planner(runtime_data, history, checksum_level, verbose_abbreviated_path)
-    return Session(planner, pipeline, targets, forced)
+    session = Session(planner, pipeline, targets, forced)
+    session.named_targets = named_targets
+    return session

@@ -18,8 +18,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import checkpointing
 from . import exceptions as rx
 from . import history as hist
+from .checkpointing import Intermediates, checkpointed, run_checkpointed, strategy_job
+from .checkpoints import Checkpoint
 from .execute import (
     JobOutcome,
     call_job,
@@ -185,6 +188,9 @@ class RunState:
         self.shared_scheduler = False
         self.deferred_logs: dict[Task, list[str]] = {}
         self.waits_for_parent: set[Task] = set()
+        self.checkpoints: list[Checkpoint] = []  # the run's strategies (``history`` is implicit)
+        self.task_checkpoints: dict[Task, list[Checkpoint]] = {}  # tasks that chose their own
+        self.intermediates: Intermediates | None = None  # set when a strategy frees files
 
     # -- the graph Luigi sees --------------------------------------------------
     def parents_to_wait_for(self, task: Task) -> list[Task]:
@@ -395,6 +401,8 @@ class RunState:
                 log_at_level(self.logger, 1, self.verbose, "Uptodate Task = %r" % name)
                 self._log_warnings(task)
         self.finished.add(task)
+        if self.intermediates is not None:
+            self.intermediates.stage_finished(task)
         for child in [c for c in self.deferred_logs if self.early_parent(c) is task]:
             for message in self.deferred_logs.pop(child):
                 self.logger.info(message)
@@ -455,7 +463,11 @@ class RunState:
             if backend != "local" and self.touch_files_only == 0 and not task._run_in_main_process:
                 from .backend_run import run_jobs
 
-                run_jobs(self, task, todo, outcomes)  # a cluster: see backend_run
+                strategies = self.checkpoints_for(task)
+                if strategies:
+                    run_checkpointed(strategies, task, todo, outcomes, lambda jobs: run_jobs(self, task, jobs, outcomes))
+                else:
+                    run_jobs(self, task, todo, outcomes)  # a cluster: see backend_run
             elif self.multithread > 1 and len(todo) > 1:
                 with ThreadPoolExecutor(self.multithread) as pool:
                     outcomes.extend(pool.map(lambda j: self._run_job(task, j), todo))
@@ -470,16 +482,21 @@ class RunState:
                         break
         finally:  # also on Ctrl-C: the jobs that finished stay done
             func = task.user_defined_work_func
+            by_index = {job.index: job for job in todo}
             hist.record_jobs(  # one commit per chunk, not per job
-                history,
-                [(job.display, func) for o, job in zip(outcomes, todo, strict=False) if o.ran and not o.error],
+                history, [(by_index[o.index].display, func) for o in outcomes if o.ran and not o.error]
             )
             if history is not self.planner.history:
                 history.close()
         return outcomes
 
+    def checkpoints_for(self, task: Task) -> list[Checkpoint]:
+        return self.task_checkpoints.get(task, self.checkpoints)
+
     def _run_job(self, task: Task, job: PlannedJob) -> JobOutcome:
         outcome = JobOutcome(job.index, "", ran=False)
+        strategies = self.checkpoints_for(task) if self.touch_files_only == 0 else []
+        wrapped = strategy_job(task, job.params) if strategies else None
         try:
             if self.touch_files_only == 1:
                 if task.kind != "mkdir":
@@ -488,7 +505,11 @@ class RunState:
                 func = task.user_defined_work_func
                 named = task.parsed_args.get("named_extras") if task.command_str else None
                 style = "output_only" if task.kind == "originate" else "io"
-                call_job(style, func, job.params, named)
+                if wrapped is None:
+                    call_job(style, func, job.params, named)
+                else:
+                    with checkpointed(strategies, wrapped):
+                        call_job(style, func, wrapped.params, named)
             outcome.ran = True
         except rx.JobSignalledBreak:
             outcome.signalled_break = True
@@ -583,12 +604,17 @@ def pipeline_run(
     scheduler_host: str | None = None,
     scheduler_port: int | None = None,
     backend: str | None = None,
+    checkpoint: Any = None,
+    keep: Any = None,
 ) -> None:
     """Run the out-of-date jobs of a pipeline through Luigi, as ``ruffus.pipeline_run`` would.
 
     Beyond Ruffus' keywords: ``jobs_per_luigi_task`` (default: automatic, see
     ``translate.chunk_size``), ``scheduler_host``/``scheduler_port`` for a luigid and
-    ``backend`` (default: RUFFUS_LUIGI_BACKEND, else ``[ruffus_luigi] backend``, else local).
+    ``backend`` (default: RUFFUS_LUIGI_BACKEND, else ``[ruffus_luigi] backend``, else local),
+    ``checkpoint`` (strategy names, e.g. ``"atomic,zero-intermediates"``; default:
+    RUFFUS_LUIGI_CHECKPOINT, else ``[ruffus_luigi] checkpoint``, else history) and ``keep``
+    (glob patterns of files intermediate-freeing strategies must not touch).
     """
     touch_level = _touch_files_only_level(touch_files_only)
     verbose = 1 if verbose is None else verbose
@@ -606,6 +632,7 @@ def pipeline_run(
     if history_file is None and planner.checksum_level != hist.CHECKSUM_FILE_TIMESTAMPS:
         history_file = hist.get_default_history_file_name()
     try:
+        chosen = checkpointing.choose(session, history_file, checkpoint, keep)
         if touch_level and verbose >= 1:
             logger.info("Touch output files instead of remaking them.")
         forced: Any = session.forced
@@ -645,8 +672,13 @@ def pipeline_run(
         from .launch import execute  # imports Luigi (0.3 s): only when there is work
 
         state.backend = config.backend(backend)  # before Luigi forks its workers
+        state.checkpoints, state.task_checkpoints = chosen.checkpoints, chosen.task_checkpoints
+        if chosen.frees_files:
+            state.intermediates = Intermediates(state, chosen.scope)
 
         execute(state, scheduler_host, scheduler_port)
+        if state.intermediates is not None:
+            state.intermediates.sweep()
     finally:
         planner.history.close()
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-OURS = ["scheduler_host", "scheduler_port", "jobs_per_luigi_task"]
+OURS = ["scheduler_host", "scheduler_port", "jobs_per_luigi_task", "backend", "checkpoint"]
 IMPLS = ("ruffus", "ruffus_luigi")
 
 
@@ -51,7 +51,7 @@ DRIVER = r"""
 import contextlib, io, json, sys
 import ruffus
 from ruffus import cmdline
-OURS = ["scheduler_host", "scheduler_port", "jobs_per_luigi_task"]
+OURS = ["scheduler_host", "scheduler_port", "jobs_per_luigi_task", "backend", "checkpoint"]
 IS_OURS = "ruffus_luigi" in cmdline.__name__
 
 
@@ -197,6 +197,7 @@ def test_help_lists_ruffus_luigi_options_in_their_own_group(argparse_results):
     group = ours[ours.index("ruffus-luigi arguments:"):]
     assert "--scheduler-host HOST" in group and "--scheduler-port PORT" in group
     assert "--jobs-per-luigi-task N" in group
+    assert "--backend NAME" in group and "--checkpoint NAME[,NAME...]" in group
     assert "--scheduler-host" not in argparse_results[0][ARGPARSE_ARGVS.index(["--help"])]["stdout"]
 
 
@@ -205,13 +206,15 @@ def test_help_lists_ruffus_luigi_options_in_their_own_group(argparse_results):
 def test_ruffus_luigi_options_parse_with_both_parsers():
     from ruffus_luigi import cmdline
 
-    argv = ["--scheduler-host", "127.0.0.1", "--scheduler-port", "9000", "--jobs-per-luigi-task", "7", "--jobs", "2"]
+    argv = ["--scheduler-host", "127.0.0.1", "--scheduler-port", "9000", "--jobs-per-luigi-task", "7",
+            "--backend", "slurm", "--checkpoint", "atomic,zero-intermediates", "--jobs", "2"]
+    expected = ["127.0.0.1", 9000, 7, "slurm", "atomic,zero-intermediates", 2]
     got = vars(cmdline.get_argparse().parse_args(argv))
-    assert [got[k] for k in [*OURS, "jobs"]] == ["127.0.0.1", 9000, 7, 2]
+    assert [got[k] for k in [*OURS, "jobs"]] == expected
     got = vars(cmdline.get_optparse().parse_args(argv)[0])
-    assert [got[k] for k in [*OURS, "jobs"]] == ["127.0.0.1", 9000, 7, 2]
+    assert [got[k] for k in [*OURS, "jobs"]] == expected
     defaults = vars(cmdline.get_argparse().parse_args([]))
-    assert [defaults[k] for k in OURS] == [None, 8082, None]
+    assert [defaults[k] for k in OURS] == [None, 8082, None, None, None]
     # an abbreviation only our options match still selects them
     assert cmdline.get_argparse().parse_args(["--jobs-per", "3"]).jobs_per_luigi_task == 3
 

@@ -1,0 +1,256 @@
+"""Checkpoint strategies in a run: choosing them, wrapping jobs, telling them what was consumed.
+
+The contract strategies implement is ``checkpoints.base``; this module is the run's side
+of it. With only ``history`` chosen (the default) none of this is on the job path.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from . import checkpoints
+from .checkpoints import Checkpoint, CheckpointJob, RunInfo
+from .execute import JobOutcome, exception_tuple
+from .filenames import flatten_strings, is_glob
+
+if TYPE_CHECKING:
+    from .pipeline import Task
+    from .plan import Session
+    from .run import PlannedJob, RunState
+
+KEEP_ATTRIBUTE = "ruffus_luigi_keep_outputs"
+"""A task function attribute: ``True`` keeps the task's outputs from being zeroed or removed."""
+
+
+def strategy_job(task: Task, params: tuple) -> CheckpointJob:
+    """A job's parameters as strategies see them."""
+    inputs = flatten_strings(params[0]) if params else []
+    outputs = flatten_strings(params[1]) if len(params) >= 2 else []
+    return CheckpointJob(task._get_display_name(), params, inputs, outputs)
+
+
+@contextmanager
+def checkpointed(strategies: list[Checkpoint], job: CheckpointJob) -> Iterator[None]:
+    """Run the body (the job) between the strategies' before and after hooks.
+
+    After hooks run in reverse order. A failing ``job_succeeded`` (an output that cannot be
+    put in place) fails the job, and the strategies not yet told are told it failed.
+    """
+    entered: list[Checkpoint] = []
+    try:
+        for strategy in strategies:
+            strategy.before_job(job)
+            entered.append(strategy)
+        yield
+    except BaseException:
+        _tell_failed(entered, job)
+        raise
+    while entered:
+        strategy = entered.pop()
+        try:
+            strategy.job_succeeded(job)
+        except BaseException:
+            _tell_failed(entered, job)
+            raise
+
+
+def run_checkpointed(
+    strategies: list[Checkpoint], task: Task, jobs: list[PlannedJob], outcomes: list[JobOutcome], run: Any
+) -> None:
+    """``run(jobs)`` (a back end running a batch) with every job between the strategies' hooks."""
+    wrapped: dict[int, CheckpointJob] = {}
+    ready: dict[int, PlannedJob] = {}
+    for job in jobs:
+        cjob = strategy_job(task, job.params)
+        entered = []
+        try:
+            for strategy in strategies:
+                strategy.before_job(cjob)
+                entered.append(strategy)
+        except Exception:
+            _tell_failed(entered, cjob)
+            outcomes.append(JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task._name, job.name)))
+            continue
+        wrapped[job.index] = cjob
+        ready[job.index] = replace(job, params=cjob.params)
+    first = len(outcomes)
+    try:
+        run(list(ready.values()))
+    finally:
+        told = set()
+        for outcome in outcomes[first:]:
+            cjob, job = wrapped[outcome.index], ready[outcome.index]
+            told.add(outcome.index)
+            if outcome.ran and not outcome.error:
+                try:
+                    for strategy in reversed(strategies):
+                        strategy.job_succeeded(cjob)
+                except Exception:
+                    outcome.ran = False
+                    outcome.name = job.name
+                    outcome.error = exception_tuple(task._name, job.name)
+                    _tell_failed(strategies, cjob)
+            else:
+                _tell_failed(strategies, cjob)
+        for index, cjob in wrapped.items():
+            if index not in told:  # never ran (interrupted)
+                _tell_failed(strategies, cjob)
+
+
+def _tell_failed(strategies: list[Checkpoint], job: CheckpointJob) -> None:
+    for strategy in reversed(strategies):
+        try:
+            strategy.job_failed(job)
+        except Exception:  # noqa: S110 - the job's own error is the one to report
+            pass
+
+
+@dataclass
+class Chosen:
+    """A run's strategies: for every task, and for the tasks that chose their own."""
+
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    task_checkpoints: dict[Task, list[Checkpoint]] = field(default_factory=dict)
+    scope: list[Task] = field(default_factory=list)  # the tasks the targets need
+    frees_files: bool = False  # some strategy wants ``files_consumed``
+
+
+def choose(session: Session, history_file: str | None, explicit: Any, keep: Any) -> Chosen:
+    """Build the run's strategies (keyword, else environment, else luigi.cfg) and start them.
+
+    Called before the run decides what is out of date: a strategy may change that.
+    """
+    from . import config
+    from .plan import tasks_to_run
+
+    planner = session.planner
+    names, where = config.checkpoint(explicit)
+    chosen = Chosen(checkpoints.create(names, where))
+    chosen.scope = tasks_to_run(planner, session.targets, True, True)[0]
+    for task in chosen.scope:
+        own = config.task_checkpoint(task._get_display_name(), task._name)
+        if own is not None:
+            chosen.task_checkpoints[task] = checkpoints.create(own, "[ruffus_luigi.task.%s] checkpoint" % task._name)
+    everything = chosen.checkpoints + [s for own in chosen.task_checkpoints.values() for s in own]
+    if not everything:
+        return chosen
+    planner.completion_checks = [s for s in everything if _overrides(s, "job_complete")]
+    chosen.frees_files = any(_overrides(s, "files_consumed") for s in everything)
+    info = RunInfo(
+        workdir=os.getcwd(),
+        history_file=os.path.abspath(history_file or _default_history_file()),
+        targets=[t._get_display_name() for t in session.targets],
+        keep=config.keep_patterns(keep),
+        pending_jobs=lambda: pending_jobs(session),
+    )
+    for strategy in everything:
+        strategy.run_started(info)
+    return chosen
+
+
+def _default_history_file() -> str:
+    from .history import get_default_history_file_name
+
+    return get_default_history_file_name()
+
+
+def _overrides(strategy: Checkpoint, method: str) -> bool:
+    return getattr(type(strategy), method) is not getattr(Checkpoint, method)
+
+
+def pending_jobs(session: Session) -> Iterator[CheckpointJob]:
+    """The jobs this run would run, planned now, in run order.
+
+    Besides jobs out of date already, a job runs when an input is remade by a job
+    before it; that is followed file by file (glob outputs by pattern).
+    """
+    from .plan import tasks_to_run
+
+    planner = session.planner
+    incomplete, _ = tasks_to_run(planner, session.targets, session.forced, True)
+    forced = set(session.forced) if not isinstance(session.forced, bool) else set(incomplete)
+    remade: set[str] = set()
+    patterns: list[str] = []
+    for task in incomplete:
+        if not task.is_active or task.job_source is None:
+            continue
+        for params, _ in planner.jobs(task):
+            if len(params) < 2:
+                continue
+            job = strategy_job(task, params)
+            inputs = [os.path.abspath(f) for f in job.inputs]
+            pending = (
+                task in forced
+                or not remade.isdisjoint(inputs)
+                or any(fnmatch.fnmatchcase(f, p) for p in patterns for f in inputs)
+                or planner.job_needs_update(task, params, explain=False)[0]
+            )
+            if pending:
+                for f in job.outputs:
+                    (patterns.append if is_glob(f) else remade.add)(os.path.abspath(f))
+                yield job
+
+
+class Intermediates:
+    """Tells strategies when every consumer of a task's outputs is done."""
+
+    def __init__(self, state: RunState, scope: list[Task]) -> None:
+        self.state = state
+        self.scope = set(scope)
+        self.targets = set(state.session.named_targets)  # their outputs are final results
+        self.done: set[Task] = set()  # producers already handled
+
+    def stage_finished(self, task: Task) -> None:
+        for producer in [task, *task._inward]:
+            self._consider(producer)
+
+    def sweep(self) -> None:
+        """At the end of a run: producers whose consumers were all up to date already."""
+        for producer in list(self.scope):
+            self._consider(producer)
+
+    def _finished_well(self, task: Task) -> bool:
+        state = self.state
+        if not state.stage_done(task):
+            return False
+        return not any(o.error for chunk in state.planned.get(task, []) for o in state.outcomes(chunk))
+
+    def _consider(self, producer: Task) -> None:
+        if producer in self.done or producer not in self.scope:
+            return
+        consumers = producer._outward
+        if (
+            producer in self.targets
+            or not consumers
+            or not producer.is_active
+            or getattr(producer.user_defined_work_func, KEEP_ATTRIBUTE, False)
+            or not self._finished_well(producer)
+            or any(c not in self.scope or not self._finished_well(c) for c in consumers)
+        ):
+            return
+        self.done.add(producer)
+        strategies = [s for s in self.state.checkpoints_for(producer) if _overrides(s, "files_consumed")]
+        from . import config
+
+        if not strategies or config.task_keeps_outputs(producer._get_display_name(), producer._name):
+            return
+        planner = self.state.planner
+        try:
+            made = set(flatten_strings(planner.outputs(producer, False)))
+            read: set[str] = set()
+            for consumer in consumers:
+                if consumer.is_active and consumer.job_source is not None:
+                    for params, _ in planner.jobs(consumer):
+                        read.update(flatten_strings(params[:1]))
+            own_inputs = {f for params, _ in planner.jobs(producer) for f in flatten_strings(params[:1])}
+        except Exception:  # noqa: BLE001 - jobs that cannot be listed again are simply kept
+            return
+        files = sorted((made & read) - own_inputs)
+        if files:
+            for strategy in strategies:
+                strategy.files_consumed(files, producer._get_display_name())
