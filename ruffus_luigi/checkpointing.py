@@ -119,6 +119,9 @@ class Chosen:
     scope: list[Task] = field(default_factory=list)  # the tasks the targets need
     frees_files: bool = False  # some strategy wants ``files_consumed``
 
+    def everything(self) -> list[Checkpoint]:
+        return self.checkpoints + [s for own in self.task_checkpoints.values() for s in own]
+
 
 def choose(session: Session, history_file: str | None, explicit: Any, keep: Any) -> Chosen:
     """Build the run's strategies (keyword, else environment, else luigi.cfg) and start them.
@@ -131,12 +134,14 @@ def choose(session: Session, history_file: str | None, explicit: Any, keep: Any)
     planner = session.planner
     names, where = config.checkpoint(explicit)
     chosen = Chosen(checkpoints.create(names, where))
+    if not chosen.checkpoints and not config.any_task_checkpoint():
+        return chosen  # the default: Ruffus' history only
     chosen.scope = tasks_to_run(planner, session.targets, True, True)[0]
     for task in chosen.scope:
         own = config.task_checkpoint(task._get_display_name(), task._name)
         if own is not None:
             chosen.task_checkpoints[task] = checkpoints.create(own, "[ruffus_luigi.task.%s] checkpoint" % task._name)
-    everything = chosen.checkpoints + [s for own in chosen.task_checkpoints.values() for s in own]
+    everything = chosen.everything()
     if not everything:
         return chosen
     planner.completion_checks = [s for s in everything if _overrides(s, "job_complete")]

@@ -135,6 +135,14 @@ def keep_patterns(explicit: object = None) -> list[str]:
     return found
 
 
+def any_task_checkpoint() -> bool:
+    """Whether some ``[ruffus_luigi.task.<name>]`` section sets ``checkpoint``."""
+    parser = luigi.configuration.get_config()
+    return any(
+        name.startswith("ruffus_luigi.task.") and parser.has_option(name, "checkpoint") for name in parser.sections()
+    )
+
+
 def task_checkpoint(*names: str) -> str | None:
     """``checkpoint`` of ``[ruffus_luigi.task.<name>]`` for the first name that sets it, or None."""
     for name in names:

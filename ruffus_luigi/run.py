@@ -676,9 +676,15 @@ def pipeline_run(
         if chosen.frees_files:
             state.intermediates = Intermediates(state, chosen.scope)
 
-        execute(state, scheduler_host, scheduler_port)
-        if state.intermediates is not None:
-            state.intermediates.sweep()
+        succeeded = False
+        try:
+            execute(state, scheduler_host, scheduler_port)
+            if state.intermediates is not None:
+                state.intermediates.sweep()
+            succeeded = True
+        finally:
+            for strategy in chosen.everything():
+                strategy.run_finished(succeeded)
     finally:
         planner.history.close()
 
