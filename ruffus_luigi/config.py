@@ -1,67 +1,66 @@
 """The ``[ruffus_luigi]`` section of ``luigi.cfg``, and its environment overrides.
 
-Settings are a Luigi ``Config`` so they document themselves and can also be
-given on a ``luigi`` command line (``--ruffus_luigi-jobs-per-luigi-task 100``).
-Environment variables win over ``luigi.cfg``; keywords to ``pipeline_run`` win
-over both.
+Settings are also a Luigi ``Config`` (``luigi_settings``) so they document themselves and
+can be given on a ``luigi`` command line (``--ruffus_luigi-jobs-per-luigi-task 100``).
+Environment variables win over ``luigi.cfg``; keywords to ``pipeline_run`` win over both.
+Luigi (0.3-0.6 s to import) is only imported here when a Luigi configuration file exists
+or Luigi is loaded already: a run with nothing to do never needs it.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from typing import Any
 
-import luigi
+DEFAULTS: dict[str, Any] = {
+    "jobs_per_luigi_task": 0,
+    "scheduler_url": "",
+    "backend": "",
+    "run_job_backend": "",
+    "lost_job_retries": 2,
+    "checkpoint": "history",
+    "keep": "",
+}
+
+# the files Luigi reads its configuration from (besides LUIGI_CONFIG_PATH)
+LUIGI_CONFIG_FILES = (
+    "/etc/luigi/client.cfg",
+    "/etc/luigi/luigi.cfg",
+    "client.cfg",
+    "luigi.cfg",
+    "/etc/luigi/luigi.toml",
+    "luigi.toml",
+)
 
 
-class ruffus_luigi(luigi.Config):  # noqa: N801 - the section name users write
-    """Settings of ruffus-luigi."""
+def luigi_config_in_use() -> bool:
+    """Whether a Luigi configuration may set something: Luigi is loaded, or a file it reads exists."""
+    return (
+        "luigi" in sys.modules
+        or "LUIGI_CONFIG_PATH" in os.environ
+        or any(os.path.exists(p) for p in LUIGI_CONFIG_FILES)
+    )
 
-    jobs_per_luigi_task = luigi.IntParameter(
-        default=0,
-        description="Jobs per Luigi task; 0 chooses automatically (1 job each up to 50 "
-        "jobs per Ruffus task, else 50 Luigi tasks per Ruffus task).",
-    )
-    scheduler_url = luigi.Parameter(
-        default="",
-        description="URL of a luigid to use (e.g. http://127.0.0.1:8082/); empty means the "
-        "local scheduler unless [core] names a default scheduler.",
-    )
-    backend = luigi.Parameter(
-        default="",
-        description="Back end that runs jobs: local (the default, jobs run in Luigi's workers), "
-        "drmaa, slurm or any installed plugin's. Options of back end X are in [ruffus_luigi.backend.X].",
-    )
-    run_job_backend = luigi.Parameter(
-        default="",
-        description="Back end for drmaa_wrapper.run_job's commands when it differs from backend "
-        "(e.g. slurm here and backend local: the pipeline's jobs stay local, their commands go to Slurm).",
-    )
-    checkpoint = luigi.Parameter(
-        default="history",
-        description="Checkpoint strategies, comma-separated, applied in order: history (Ruffus' "
-        "job history, always kept), atomic, zero-intermediates, remove-intermediates or any "
-        "installed plugin's. A task can choose its own in [ruffus_luigi.task.<name>] checkpoint.",
-    )
-    keep = luigi.Parameter(
-        default="",
-        description="Glob patterns (comma or space separated, relative to the working directory) "
-        "of files zero-intermediates and remove-intermediates never touch.",
-    )
-    lost_job_retries = luigi.IntParameter(
-        default=2,
-        description="How often a job the cluster lost (no state, no exit code) is resubmitted.",
-    )
+
+def setting(name: str) -> Any:
+    """``[ruffus_luigi] name`` from luigi.cfg, or its default."""
+    if not luigi_config_in_use():
+        return DEFAULTS[name]
+    from .luigi_settings import ruffus_luigi
+
+    return getattr(ruffus_luigi(), name)
 
 
 def jobs_per_luigi_task() -> int | None:
     """The configured chunk size, or None for automatic."""
-    value = os.environ.get("RUFFUS_LUIGI_JOBS_PER_LUIGI_TASK") or ruffus_luigi().jobs_per_luigi_task
+    value = os.environ.get("RUFFUS_LUIGI_JOBS_PER_LUIGI_TASK") or setting("jobs_per_luigi_task")
     return int(value) or None
 
 
 def scheduler_url() -> str:
     """A luigid URL from the environment or ``luigi.cfg``, or ``""``."""
-    return os.environ.get("RUFFUS_LUIGI_SCHEDULER_URL") or ruffus_luigi().scheduler_url
+    return os.environ.get("RUFFUS_LUIGI_SCHEDULER_URL") or setting("scheduler_url")
 
 
 def backend(explicit: str | None = None) -> str:
@@ -71,7 +70,7 @@ def backend(explicit: str | None = None) -> str:
 
 def configured_backend() -> str:
     """The back end set by RUFFUS_LUIGI_BACKEND or ``[ruffus_luigi] backend``, or ``""`` if none is."""
-    return (os.environ.get("RUFFUS_LUIGI_BACKEND") or ruffus_luigi().backend).strip()
+    return (os.environ.get("RUFFUS_LUIGI_BACKEND") or setting("backend")).strip()
 
 
 def run_job_backend() -> str:
@@ -79,17 +78,21 @@ def run_job_backend() -> str:
 
     RUFFUS_LUIGI_RUN_JOB_BACKEND, ``[ruffus_luigi] run_job_backend``, else the general setting.
     """
-    value = os.environ.get("RUFFUS_LUIGI_RUN_JOB_BACKEND") or ruffus_luigi().run_job_backend
+    value = os.environ.get("RUFFUS_LUIGI_RUN_JOB_BACKEND") or setting("run_job_backend")
     return value.strip() or configured_backend()
 
 
 def lost_job_retries() -> int:
     """Resubmissions of a lost job (RUFFUS_LUIGI_LOST_JOB_RETRIES overrides luigi.cfg)."""
-    return int(os.environ.get("RUFFUS_LUIGI_LOST_JOB_RETRIES") or ruffus_luigi().lost_job_retries)
+    return int(os.environ.get("RUFFUS_LUIGI_LOST_JOB_RETRIES") or setting("lost_job_retries"))
 
 
 def section(name: str) -> dict[str, str]:
     """The options of a luigi.cfg section, or ``{}`` (without [DEFAULT]'s values)."""
+    if not luigi_config_in_use():
+        return {}
+    import luigi.configuration
+
     parser = luigi.configuration.get_config()
     if not parser.has_section(name):
         return {}
@@ -122,7 +125,7 @@ def checkpoint(explicit: object = None) -> tuple[object, str]:
         return explicit, "pipeline_run(checkpoint=...)"
     if os.environ.get("RUFFUS_LUIGI_CHECKPOINT"):
         return os.environ["RUFFUS_LUIGI_CHECKPOINT"], "RUFFUS_LUIGI_CHECKPOINT"
-    return ruffus_luigi().checkpoint, "[ruffus_luigi] checkpoint"
+    return setting("checkpoint"), "[ruffus_luigi] checkpoint"
 
 
 def keep_patterns(explicit: object = None) -> list[str]:
@@ -130,13 +133,17 @@ def keep_patterns(explicit: object = None) -> list[str]:
     from .checkpoints import parse_names
 
     found = parse_names(explicit) if explicit else []
-    for value in (os.environ.get("RUFFUS_LUIGI_KEEP", ""), ruffus_luigi().keep):
+    for value in (os.environ.get("RUFFUS_LUIGI_KEEP", ""), setting("keep")):
         found += [p for p in parse_names(value) if p not in found]
     return found
 
 
 def any_task_checkpoint() -> bool:
     """Whether some ``[ruffus_luigi.task.<name>]`` section sets ``checkpoint``."""
+    if not luigi_config_in_use():
+        return False
+    import luigi.configuration
+
     parser = luigi.configuration.get_config()
     return any(
         name.startswith("ruffus_luigi.task.") and parser.has_option(name, "checkpoint") for name in parser.sections()

@@ -13,7 +13,7 @@ from typing import Any
 
 import luigi
 
-from . import config, translate
+from . import config, luigi_settings, translate  # noqa: F401 - luigi_settings: [ruffus_luigi] known to Luigi
 from . import exceptions as rx
 from .pipeline import lookup_pipeline, lookup_tasks_from_user_specified_names
 from .run import RunState, default_state

@@ -318,8 +318,8 @@ class RunState:
             if len(params) >= 2:
                 outputs.append(params[1])
             job = PlannedJob(i, params, display, True, task, self.vap)
-            inputs = set(_strings(params[:1])) if producers else set()
-            if not inputs.isdisjoint(producers):
+            inputs = _strings(params[:1]) if producers else ()
+            if any(f in producers for f in inputs):  # (set.isdisjoint(dict) would walk the dict)
                 # its input is about to be remade, so it will be newer than the output ...
                 if any(o in inputs or os.path.islink(o) for o in _strings(params[1:2])):
                     raise _WaitForParent  # ... unless the output is (a link to) an input
@@ -669,7 +669,6 @@ def pipeline_run(
         else:
             state.one_second_per_job = bool(one_second_per_job)
         from . import config
-        from .launch import execute  # imports Luigi (0.3 s): only when there is work
 
         state.backend = config.backend(backend)  # before Luigi forks its workers
         state.checkpoints, state.task_checkpoints = chosen.checkpoints, chosen.task_checkpoints
@@ -678,7 +677,10 @@ def pipeline_run(
 
         succeeded = False
         try:
-            execute(state, scheduler_host, scheduler_port)
+            if incomplete:  # Luigi takes 0.3-0.6 s to import: only when there is work
+                from .launch import execute
+
+                execute(state, scheduler_host, scheduler_port)
             if state.intermediates is not None:
                 state.intermediates.sweep()
             succeeded = True

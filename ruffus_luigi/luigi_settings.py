@@ -1,0 +1,51 @@
+"""The ``[ruffus_luigi]`` settings as a Luigi ``Config``: documented, and settable on a ``luigi`` command line.
+
+Read through ``config`` (which spares importing Luigi when no configuration exists);
+defaults live in ``config.DEFAULTS``.
+"""
+
+from __future__ import annotations
+
+import luigi
+
+from .config import DEFAULTS
+
+
+class ruffus_luigi(luigi.Config):  # noqa: N801 - the section name users write
+    """Settings of ruffus-luigi."""
+
+    jobs_per_luigi_task = luigi.IntParameter(
+        default=DEFAULTS["jobs_per_luigi_task"],
+        description="Jobs per Luigi task; 0 chooses automatically (1 job each up to 50 "
+        "jobs per Ruffus task, else 50 Luigi tasks per Ruffus task).",
+    )
+    scheduler_url = luigi.Parameter(
+        default=DEFAULTS["scheduler_url"],
+        description="URL of a luigid to use (e.g. http://127.0.0.1:8082/); empty means the "
+        "local scheduler unless [core] names a default scheduler.",
+    )
+    backend = luigi.Parameter(
+        default=DEFAULTS["backend"],
+        description="Back end that runs jobs: local (the default, jobs run in Luigi's workers), "
+        "drmaa, slurm or any installed plugin's. Options of back end X are in [ruffus_luigi.backend.X].",
+    )
+    run_job_backend = luigi.Parameter(
+        default=DEFAULTS["run_job_backend"],
+        description="Back end for drmaa_wrapper.run_job's commands when it differs from backend "
+        "(e.g. slurm here and backend local: the pipeline's jobs stay local, their commands go to Slurm).",
+    )
+    checkpoint = luigi.Parameter(
+        default=DEFAULTS["checkpoint"],
+        description="Checkpoint strategies, comma-separated, applied in order: history (Ruffus' "
+        "job history, always kept), atomic, zero-intermediates, remove-intermediates or any "
+        "installed plugin's. A task can choose its own in [ruffus_luigi.task.<name>] checkpoint.",
+    )
+    keep = luigi.Parameter(
+        default=DEFAULTS["keep"],
+        description="Glob patterns (comma or space separated, relative to the working directory) "
+        "of files zero-intermediates and remove-intermediates never touch.",
+    )
+    lost_job_retries = luigi.IntParameter(
+        default=DEFAULTS["lost_job_retries"],
+        description="How often a job the cluster lost (no state, no exit code) is resubmitted.",
+    )
