@@ -45,6 +45,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a run counts as hung")
     parser.add_argument("--impls", default=",".join(IMPLS))
     parser.add_argument("--json", help="write the raw figures to this file")
+    parser.add_argument(
+        "--dir",
+        default=None,
+        help="where the runs write their files (default: the system's temporary directory; "
+        "/dev/shm takes the disk out of the comparison)",
+    )
     options = parser.parse_args(argv)
     if options.smoke:
         options.sizes, options.w3_size, options.repeat = "20", 10, 1
@@ -88,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run every (workload, N) under every implementation, print tables; 1 on failure."""
     options = parse(argv)
     impls = options.impls.split(",")
-    root = Path(tempfile.mkdtemp(prefix="ruffus_luigi_bench_"))
+    root = Path(tempfile.mkdtemp(prefix="ruffus_luigi_bench_", dir=options.dir))
     server = None
     records: list[dict] = []
     bad = False

@@ -32,7 +32,7 @@ def stat(path: str) -> Any:
         mtime_ns = _absent.get(os.path.abspath(path))
         if mtime_ns is None:
             return None
-        return SimpleNamespace(st_mtime=mtime_ns / 1e9, st_mtime_ns=mtime_ns, st_dev=-1, st_ino=hash(path), st_size=0)
+        return SimpleNamespace(st_mtime=mtime_ns / 1e9, st_mtime_ns=mtime_ns, st_dev=-1, st_ino=0, st_size=0)
 
 
 def glob(pattern: str) -> list[str]:

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from . import exceptions as rx
@@ -29,7 +29,8 @@ class JobOutcome:
     ran: bool
     error: tuple | None = None
     signalled_break: bool = False
-    recorded: list[str] = field(default_factory=list)
+    started: float = 0.0  # wall clock when the job started
+    settled: float | None = None  # once recorded: the time Ruffus' rule gives its oldest output
 
 
 def check_input_files_exist(params: Any, retries: int = FILE_CHECK_RETRY) -> None:

@@ -652,14 +652,22 @@ def record_job(
     return skewed
 
 
-def record_jobs(history: Any, jobs: Iterable[tuple[Sequence[Any], Any]]) -> bool:
-    """Checkpoint many finished jobs, ``(unglobbed params, task function)`` pairs, in one commit."""
+def record_jobs(
+    history: Any, jobs: Iterable[tuple[Sequence[Any], Any]], settled: list[float | None] | None = None
+) -> bool:
+    """Checkpoint many finished jobs, ``(unglobbed params, task function)`` pairs, in one commit.
+
+    ``settled`` receives, per job, the time the up-to-date rule will give its oldest
+    recorded output (None when nothing was recorded).
+    """
     rows: list[tuple[str, JobHistoryChecksum]] = []
     skewed = False
     for params, func in jobs:
         job_rows, job_skewed = _job_records(history, params, func)
         rows.extend(job_rows)
         skewed = skewed or job_skewed
+        if settled is not None:
+            settled.append(min((r.mtime for _, r in job_rows), default=None))
     _store(history, rows)
     return skewed
 
@@ -720,6 +728,7 @@ def job_needs_update(
     verbose_abbreviated_path: int = -55,
     return_file_dates_when_uptodate: bool = False,
     explain: bool = True,
+    stats: dict[str, Any] | None = None,
 ) -> tuple[bool, str]:
     """Whether one job must run, and why: Ruffus 3.0.0's ``needs_update_check_modify_time``.
 
@@ -736,8 +745,9 @@ def job_needs_update(
     if not o:
         return True, "Missing output file"
 
-    # one stat per file: existence, mtime and identity
-    stats: dict[str, Any] = {}
+    # one stat per file: existence, mtime and identity (``stats``: the caller's dict to fill)
+    if stats is None:
+        stats = {}
     missing = []
     for p in i + o:
         if p not in stats:
@@ -831,6 +841,7 @@ def params_need_update(
     verbose_abbreviated_path: int = -55,
     return_file_dates_when_uptodate: bool = False,
     explain: bool = True,
+    stats: dict[str, Any] | None = None,
 ) -> tuple[bool, str]:
     """``job_needs_update`` for a job's raw parameters ``(input, output, extras...)``.
 
@@ -848,6 +859,7 @@ def params_need_update(
         verbose_abbreviated_path,
         return_file_dates_when_uptodate,
         explain,
+        stats,
     )
 
 

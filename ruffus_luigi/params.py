@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, Protocol
 
-from . import absent
 from . import exceptions as rx
 from .arguments import InputsMode
 from .filenames import (
@@ -48,6 +47,8 @@ class Context(Protocol):
     runtime_data: dict
 
     def outputs(self, task: Task, keep_single: bool) -> Any: ...
+
+    def glob(self, pattern: str) -> list[str]: ...
 
     def match_failure(self, task: Task, message: str) -> None: ...
 
@@ -192,7 +193,7 @@ def expand(spec: Spec, ctx: Context, keep_single: bool = False) -> Any:
     found: dict = {}
     for g in spec.globs:
         if is_glob(g):
-            found[g] = sorted(absent.glob(g))
+            found[g] = ctx.glob(g)
     for t in spec.tasks:
         found[t] = ctx.outputs(t, False)
     for n in spec.runtime_names:

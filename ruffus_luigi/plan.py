@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from . import absent
 from . import exceptions as rx
 from . import history as hist
 from .execute import exception_tuple
@@ -21,6 +22,7 @@ from .pipeline import (
     lookup_pipeline,
     lookup_tasks_from_user_specified_names,
 )
+from .plan_cache import PlanCache
 
 
 def complete_setup(pipelines: list[Pipeline]) -> None:
@@ -73,23 +75,40 @@ class Planner:
         self.match_failures: dict[Task, dict[str, None]] = {}
         self.warnings: dict[Task, dict[str, None]] = {}
         self.completion_checks: list[Any] = []  # checkpoint strategies with a say (see checkpoints.base)
+        self.cache: PlanCache | None = None  # jobs and verdicts of the last run (plan_cache)
 
     # -- the Context a job source sees ----------------------------------------
     def match_failure(self, task: Task, message: str) -> None:
         self.match_failures.setdefault(task, {})[message] = None
+        if self.cache is not None:
+            self.cache.note("match_failure", message)
 
     def warning(self, task: Task, message: str) -> None:
         self.warnings.setdefault(task, {})[message] = None
+        if self.cache is not None:
+            self.cache.note("warning", message)
+
+    def glob(self, pattern: str) -> list[str]:
+        """The files a glob in a task's parameters matches, sorted."""
+        found = sorted(absent.glob(pattern))
+        if self.cache is not None:
+            self.cache.read("glob", pattern, found)
+        return found
 
     def outputs(self, task: Task, keep_single: bool) -> Any:
         """A task's outputs as its dependants see them (Ruffus' ``_get_output_files``)."""
         if not task.is_active:
-            return []
-        if task.output_filenames is None:
-            self._set_outputs(task, [params for params, _ in self.jobs(task)])
-        if keep_single and is_single_job_single_output(task) and len(task.output_filenames):
-            return task.output_filenames[0]
-        return sorted(task.output_filenames, key=str)
+            found: Any = []
+        else:
+            if task.output_filenames is None:
+                self._set_outputs(task, [params for params, _ in self.jobs(task)])
+            if keep_single and is_single_job_single_output(task) and len(task.output_filenames):
+                found = task.output_filenames[0]
+            else:
+                found = sorted(task.output_filenames, key=str)
+        if self.cache is not None:
+            self.cache.read("outputs", (task.pipeline.name, task._name, keep_single), found)
+        return found
 
     def _set_outputs(self, task: Task, all_params: list) -> None:
         """Remember a task's outputs from the parameters of all its jobs."""
@@ -118,6 +137,10 @@ class Planner:
         self.match_failures[task] = {}
         if task.job_source is None:
             return iter(())
+        if self.cache is not None:
+            cached = self.cache.jobs(task, self)
+            if cached is not None:
+                return cached
         return task.job_source(self)
 
     def job_needs_update(
@@ -136,7 +159,11 @@ class Planner:
                 if strategy.job_complete(job) is False:
                     return True, "Needed again by a job that must run (%s)" % strategy.name
         if task.uses_modify_time:
-            return hist.params_need_update(
+            cache = self.cache if not dates and len(params) >= 2 else None
+            if cache is not None and cache.known_up_to_date(task, params):
+                return False, "Up to date"
+            stats: dict[str, Any] | None = {} if cache is not None else None
+            verdict = hist.params_need_update(
                 params,
                 task.user_defined_work_func,
                 self.checksum_level,
@@ -144,7 +171,11 @@ class Planner:
                 self.verbose_abbreviated_path,
                 dates,
                 explain,
+                stats,
             )
+            if cache is not None and not verdict[0]:
+                cache.remember(task, params, stats)
+            return verdict
         if task.kind == "mkdir":
             return directories_missing(params)
         if task.needs_update_func is None:
@@ -342,6 +373,20 @@ def circular_dependencies(targets: list[Task]) -> rx.error_circular_dependencies
     return rx.error_circular_dependencies(
         "Circular dependencies found in the pipeline involving one or more of (%s)" % (names,)
     )
+
+
+def use_plan_cache(planner: Planner) -> None:
+    """Reuse the last run's jobs and verdicts (``plan_cache``) when the history is a file.
+
+    RUFFUS_LUIGI_PLAN_CACHE=0 turns it off.
+    """
+    history = planner.history
+    if (
+        planner.checksum_level >= hist.CHECKSUM_HISTORY_TIMESTAMPS
+        and history.filename != hist.MEMORY
+        and os.environ.get("RUFFUS_LUIGI_PLAN_CACHE", "1") != "0"
+    ):
+        planner.cache = PlanCache(history.con, planner.checksum_level)
 
 
 # -- preparing a run or a printout ---------------------------------------------

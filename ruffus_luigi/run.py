@@ -33,7 +33,7 @@ from .execute import (
 from .filenames import flatten_strings
 from .loggers import black_hole_logger, stderr_logger
 from .pipeline import Task
-from .plan import Session, generation_error, prepare, tasks_to_run
+from .plan import Session, generation_error, prepare, tasks_to_run, use_plan_cache
 from .printout import job_descriptor, up_to_date_task_messages
 
 
@@ -286,6 +286,9 @@ class RunState:
         if any(j.needs_run for j in jobs) and self.one_second_per_job and task.kind != "originate":
             time.sleep(1.01)
         chunks = self._cut(task, jobs, forced, producers)
+        if chunks and self.planner.cache is not None:
+            # before any job runs: no stale verdict survives a crash
+            self.planner.cache.forget(task, [j.index for c in chunks for j in c.jobs if j.needs_run or c.forced])
         self.planned[task] = chunks
         return chunks
 
@@ -382,13 +385,17 @@ class RunState:
             return
         chunks = self.planned.get(task, [])
         ran = False
+        cache = self.planner.cache
         for chunk in chunks:
             for outcome in self.outcomes(chunk):
                 if outcome.ran:
                     ran = True
                     self.any_job_ran = True
+                    job = chunk.jobs_by_index()[outcome.index]
                     if self.verbose >= 3:
-                        self.logger.info("    %s completed" % chunk.jobs_by_index()[outcome.index].name)
+                        self.logger.info("    %s completed" % job.name)
+                    if cache is not None and not outcome.error:
+                        cache.remember_ran(task, job.params, outcome.started, outcome.settled)
         if task.is_active:
             for f in task.posttask_functions:
                 f()
@@ -483,9 +490,11 @@ class RunState:
         finally:  # also on Ctrl-C: the jobs that finished stay done
             func = task.user_defined_work_func
             by_index = {job.index: job for job in todo}
-            hist.record_jobs(  # one commit per chunk, not per job
-                history, [(by_index[o.index].display, func) for o in outcomes if o.ran and not o.error]
-            )
+            done = [o for o in outcomes if o.ran and not o.error]
+            settled: list[float | None] = []
+            hist.record_jobs(history, [(by_index[o.index].display, func) for o in done], settled)  # one commit
+            for o, when in zip(done, settled, strict=True):
+                o.settled = when
             if history is not self.planner.history:
                 history.close()
         return outcomes
@@ -494,7 +503,7 @@ class RunState:
         return self.task_checkpoints.get(task, self.checkpoints)
 
     def _run_job(self, task: Task, job: PlannedJob) -> JobOutcome:
-        outcome = JobOutcome(job.index, "", ran=False)
+        outcome = JobOutcome(job.index, "", ran=False, started=time.time())
         strategies = self.checkpoints_for(task) if self.touch_files_only == 0 else []
         wrapped = strategy_job(task, job.params) if strategies else None
         try:
@@ -629,6 +638,7 @@ def pipeline_run(
         checksum_level, history_file, pipeline, runtime_data, target_tasks, forcedtorun_tasks, vap
     )
     planner = session.planner
+    use_plan_cache(planner)
     if history_file is None and planner.checksum_level != hist.CHECKSUM_FILE_TIMESTAMPS:
         history_file = hist.get_default_history_file_name()
     try:
@@ -687,7 +697,12 @@ def pipeline_run(
         finally:
             for strategy in chosen.everything():
                 strategy.run_finished(succeeded)
+    except KeyboardInterrupt:
+        planner.cache = None  # stop now; the next run checks what this one did not keep
+        raise
     finally:
+        if planner.cache is not None:
+            planner.cache.save()
         planner.history.close()
 
 

@@ -12,6 +12,7 @@ forked Luigi workers inherit them.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from typing import TYPE_CHECKING, Any
@@ -200,6 +201,10 @@ class RuffusWorker(luigi.worker.Worker):
             task.chunk < 0 or task.ruffus_task._run_in_main_process or task._state().in_process
         ):
             process.use_multiprocessing = False
+        else:
+            # About to fork: the collector would otherwise walk (and so copy, page by page)
+            # the whole inherited heap in the child. Undone when the run ends (launch).
+            gc.freeze()
         return process
 
     def _keep_alive(self, get_work_response) -> bool:  # noqa: ANN001

@@ -1,0 +1,284 @@
+"""The plan cache: each task's jobs and up-to-date verdicts, kept between runs in the history database.
+
+Making a task's jobs (formatter and regex substitution) and judging them (stat, history
+records) is most of a run that has little to do. Both are pure functions of things that
+can be checked cheaply, so the last run's answers are reused when those are unchanged:
+
+- a task's job list depends on its declaration and on what its job source read: the
+  outputs of other tasks and the files its globs matched. They are recorded while the
+  jobs are made; next time the same reads giving the same answers mean the same jobs.
+- a job found up to date stays so while none of its files changed: its input and output
+  files' (mtime, size, inode) are kept with the verdict (with the checksum level and, from
+  level 2, the function's checksum). Anything else goes through Ruffus' full rule.
+
+A task about to run has its entry deleted first, so an interrupted run leaves no verdict
+that its history records no longer back. Tasks whose declarations hold something that
+cannot be compared between runs (functions, runtime parameters), custom up-to-date
+checks and checksum level 0 (no history file) are not cached.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import pickle
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from . import absent
+from .checksums import function_checksum
+from .filenames import flatten_strings
+from .indicators import _Indicator, runtime_parameter
+
+if TYPE_CHECKING:
+    from .pipeline import Task
+    from .plan import Planner
+
+TABLE = "ruffus_luigi_plan"
+FORMAT = 1
+
+Signature = tuple  # ((mtime_ns, size, inode), ...) of a job's input then output files
+
+
+def signature(params: tuple, stats: dict[str, Any] | None = None) -> Signature | None:
+    """The files of a job as they are now (None if one is missing)."""
+    found = []
+    for f in flatten_strings(params[0]) + flatten_strings(params[1]):
+        st = stats.get(f) if stats is not None and f in stats else absent.stat(f)
+        if st is None:
+            return None
+        found.append((st.st_mtime_ns, st.st_size, st.st_ino))
+    return tuple(found)
+
+
+def _stable(value: Any) -> Any:
+    """A value comparable between runs, or raise TypeError (then the task is not cached)."""
+    if value is None or isinstance(value, (str, int, float, bool, bytes)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_stable(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((str(k), _stable(v)) for k, v in value.items())))
+    if isinstance(value, runtime_parameter):
+        raise TypeError("runtime parameters may change between runs")
+    if isinstance(value, _Indicator):
+        return (type(value).__name__, _stable(list(value.args)))
+    task = getattr(value, "pipeline_task", value)  # a decorated function stands for its task
+    if hasattr(task, "_name") and hasattr(task, "pipeline"):  # a Task
+        return ("task", task.pipeline.name, task._name)
+    if isinstance(value, enum.Enum):
+        return ("enum", type(value).__name__, value.name)
+    if hasattr(value, "pattern") and hasattr(value, "flags"):  # a compiled regex
+        return ("re", value.pattern, value.flags)
+    raise TypeError("not comparable between runs: %r" % type(value))
+
+
+class PlanCache:
+    """Job lists and verdicts from the last run, and what this run learns, for one planner."""
+
+    def __init__(self, con: sqlite3.Connection, checksum_level: int) -> None:
+        self.con = con
+        self.level = checksum_level
+        con.execute("CREATE TABLE IF NOT EXISTS %s (task TEXT PRIMARY KEY, entry BLOB)" % TABLE)
+        self.stored: dict[str, tuple] = {}
+        for key, blob in con.execute("SELECT task, entry FROM %s" % TABLE):
+            try:
+                entry = pickle.loads(blob)
+            except Exception:  # noqa: BLE001 - an unreadable entry is a cache miss
+                continue
+            if entry[0] == FORMAT:
+                self.stored[key] = entry
+        self.current: dict[Task, dict] = {}  # task -> {"static", "reads", "jobs", "notes", "verdicts"}
+        self.recordings: list[list] = []  # reads of the job sources being run, innermost last
+        self.dirty: set[Task] = set()
+        self.tasks: dict[tuple[str, str], Task] = {}
+
+    # -- keys --------------------------------------------------------------------
+    def static_key(self, task: Task) -> bytes | None:
+        """What a task's jobs depend on besides its reads, or None if it cannot be cached."""
+        if task.needs_update_func is not None or not task.uses_modify_time:
+            return None
+        try:
+            func = function_checksum(task.user_defined_work_func) if self.level >= 2 else ""
+            parts = (
+                os.getcwd(),
+                self.level,
+                task.kind,
+                task.pipeline.name,
+                task._name,
+                func,
+                _stable({k: v for k, v in task.parsed_args.items() if k != "named_extras"}),  # (call-time only)
+                bool(task.indeterminate_output),
+            )
+            return pickle.dumps(parts, protocol=4)
+        except Exception:  # noqa: BLE001 - a declaration we cannot compare: no cache
+            return None
+
+    @staticmethod
+    def key(task: Task) -> str:
+        return "%s::%s" % (task.pipeline.name, task._name)
+
+    # -- job lists -----------------------------------------------------------------
+    def jobs(self, task: Task, planner: Planner) -> Iterator[tuple] | None:
+        """The cached jobs (iterator), or a recording generator, or None (not cached)."""
+        static = self.static_key(task)
+        if static is None:
+            return None
+        entry = self.current.get(task)
+        if entry is None or entry["static"] != static:
+            stored = self.stored.get(self.key(task))
+            if stored is not None and stored[1] == static:
+                entry = {"static": static, "reads": stored[2], "jobs": stored[3], "notes": stored[4],
+                         "verdicts": dict(enumerate(stored[5]))}
+        if entry is not None and self._reads_still_hold(entry["reads"], planner):
+            self.current[task] = entry
+            for kind, message in entry["notes"]:
+                (planner.warning if kind == "warning" else planner.match_failure)(task, message)
+            return iter(entry["jobs"])
+        return self._recording(task, static, planner)
+
+    def _task(self, pipeline_name: str, name: str) -> Task | None:
+        from .pipeline import Pipeline
+
+        if not self.tasks:
+            for pipeline in Pipeline.pipelines.values():
+                for task in pipeline.tasks if hasattr(pipeline, "tasks") else pipeline.task_order:
+                    self.tasks[(pipeline.name, task._name)] = task
+        return self.tasks.get((pipeline_name, name))
+
+    def _reads_still_hold(self, reads: list, planner: Planner) -> bool:
+        for kind, what, answer in reads:
+            if kind == "glob":
+                now = sorted(absent.glob(what))
+            else:
+                task = self._task(what[0], what[1])
+                if task is None:
+                    return False
+                with self.paused():
+                    now = planner.outputs(task, what[2])
+            if now != answer:
+                return False
+        return True
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Reads made while checking a cached entry belong to no recording."""
+        saved, self.recordings = self.recordings, []
+        try:
+            yield
+        finally:
+            self.recordings = saved
+
+    def _recording(self, task: Task, static: bytes, planner: Planner) -> Iterator[tuple]:
+        entry = {"static": static, "reads": [], "jobs": [], "notes": [], "verdicts": {}}
+        self.current[task] = entry  # verdicts are remembered while the list grows
+        recording = (entry["reads"], entry["notes"])
+        self.recordings.append(recording)
+        complete = False
+        try:
+            for job in task.job_source(planner):
+                entry["jobs"].append(job)
+                yield job
+            complete = True
+        finally:
+            if recording in self.recordings:
+                self.recordings.remove(recording)
+            # only a complete list is kept (a caller may stop at the first out-of-date job)
+            if complete:
+                self.dirty.add(task)
+            elif self.current.get(task) is entry:
+                del self.current[task]
+
+    def read(self, kind: str, what: Any, answer: Any) -> None:
+        """A job source read the outputs of a task or a glob's matches."""
+        if self.recordings:
+            self.recordings[-1][0].append((kind, what, answer))
+
+    def note(self, kind: str, message: str) -> None:
+        """A job source gave a warning or a match failure (replayed with the cached jobs)."""
+        if self.recordings:
+            self.recordings[-1][1].append((kind, message))
+
+    # -- verdicts --------------------------------------------------------------------
+    def _index(self, task: Task, params: tuple) -> int | None:
+        entry = self.current.get(task)
+        if entry is None:
+            return None
+        index = entry.setdefault("index", {})
+        jobs, done = entry["jobs"], entry.get("indexed", 0)
+        if id(params) not in index and done < len(jobs):  # index the jobs made since
+            index.update((id(jobs[i][0]), i) for i in range(done, len(jobs)))
+            entry["indexed"] = len(jobs)
+        return index.get(id(params))
+
+    def known_up_to_date(self, task: Task, params: tuple) -> bool:
+        i = self._index(task, params)
+        if i is None:
+            return False
+        kept = self.current[task]["verdicts"].get(i)
+        return kept is not None and kept == signature(params)
+
+    def remember(self, task: Task, params: tuple, stats: dict[str, Any] | None = None) -> None:
+        """This job was found up to date (``stats``: the files as the check saw them)."""
+        i = self._index(task, params)
+        if i is None:
+            return
+        sig = signature(params, stats)
+        entry = self.current[task]
+        if sig is not None and entry["verdicts"].get(i) != sig:
+            entry["verdicts"][i] = sig
+            self.dirty.add(task)
+
+    def remember_ran(self, task: Task, params: tuple, started: float, settled: float | None) -> None:
+        """A job ran and was recorded: remember it up to date when Ruffus' rule must say so.
+
+        That is when its oldest output's time (``settled``, from its history record) is after
+        the job started, and every input is older: inputs' records were written by jobs that
+        finished before this one started, and their files are older than ``settled``.
+        """
+        if not started or settled is None or settled < started:
+            return
+        i = self._index(task, params)
+        sig = signature(params) if i is not None else None
+        if sig is None:
+            return
+        n_inputs = len(flatten_strings(params[0]))
+        if any(mtime_ns >= settled * 1e9 for mtime_ns, _, _ in sig[:n_inputs]):
+            return
+        self.current[task]["verdicts"][i] = sig
+        self.dirty.add(task)
+
+    def forget(self, task: Task, running: list[int]) -> None:
+        """These jobs of the task are about to run: drop their verdicts, and the entry on disk."""
+        entry = self.current.get(task)
+        if entry is not None:
+            for i in running:
+                entry["verdicts"].pop(i, None)
+        if self.stored.pop(self.key(task), None) is not None:
+            self.con.execute("DELETE FROM %s WHERE task = ?" % TABLE, (self.key(task),))
+        self.dirty.add(task)
+
+    def save(self) -> None:
+        """Keep what changed (one transaction)."""
+        rows = []
+        for task in self.dirty:
+            entry = self.current.get(task)
+            if entry is None:
+                continue
+            verdicts = [entry["verdicts"].get(i) for i in range(len(entry["jobs"]))]
+            try:
+                blob = pickle.dumps(
+                    (FORMAT, entry["static"], entry["reads"], entry["jobs"], entry["notes"], verdicts), protocol=4
+                )
+            except Exception:  # noqa: BLE001 - parameters that do not pickle: not cached
+                continue
+            rows.append((self.key(task), blob))
+        self.dirty.clear()
+        if rows:
+            self.con.execute("BEGIN IMMEDIATE")
+            try:
+                self.con.executemany("INSERT OR REPLACE INTO %s VALUES (?, ?)" % TABLE, rows)
+            finally:
+                self.con.execute("COMMIT")
