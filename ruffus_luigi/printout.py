@@ -12,7 +12,7 @@ from typing import Any
 
 from .filenames import ignore_unknown_encoder, shorten_filenames_encoder
 from .pipeline import Task
-from .plan import Planner, prepare, tasks_to_run
+from .plan import Planner, prepare, tasks_to_run, use_plan_cache
 
 
 def job_descriptor(kind: str, params: Any, vap: int) -> tuple[str, list[str]]:
@@ -185,6 +185,7 @@ def pipeline_printout(
         checksum_level, history_file, pipeline, runtime_data, target_tasks, forcedtorun_tasks, vap
     )
     planner, forced = session.planner, session.forced
+    use_plan_cache(planner)
     try:
         incomplete, _ = tasks_to_run(planner, session.targets, forced, gnu_make_maximal_rebuild_mode)
         wrap_indent = " " * (indent + 11)
@@ -206,5 +207,7 @@ def pipeline_printout(
                 write(m)
         if verbose:
             output_stream.write("_" * 40 + "\n")
+        if planner.cache is not None:
+            planner.cache.save()
     finally:
         planner.history.close()

@@ -59,6 +59,18 @@ class PlannedJob:
         """``Job  = [...]`` as Ruffus prints it; computed only when shown (it is not cheap)."""
         return job_descriptor(self.task.job_descriptor, self.display, self.vap)[0]
 
+    @property
+    def label(self) -> str:
+        """``name`` with long file lists cut short: a Luigi parameter for people to read."""
+        display = tuple(_cut_short(p) if i < 2 else p for i, p in enumerate(self.display))
+        return job_descriptor(self.task.job_descriptor, display, self.vap)[0]
+
+
+def _cut_short(files: Any, keep: int = 3) -> Any:
+    if isinstance(files, (list, tuple)) and len(files) > keep + 1:
+        return [*files[:keep], "... %d more" % (len(files) - keep)]
+    return files
+
 
 @dataclass
 class Chunk:
@@ -369,7 +381,7 @@ class RunState:
         for start in range(0, len(jobs), size):
             part = jobs[start : start + size]
             chunk = Chunk(self, task, start // size, part, forced)
-            chunk.description = describe_jobs(part[0].name, part[-1].name, len(part))
+            chunk.description = describe_jobs(part[0].label, part[-1].label, len(part))
             if producers:
                 ups = {id(c): c for j in part for f in _strings(j.params[:1]) if (c := producers.get(f)) is not None}
                 chunk.upstream = list(ups.values())
