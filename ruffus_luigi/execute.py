@@ -30,7 +30,7 @@ class JobOutcome:
     error: tuple | None = None
     signalled_break: bool = False
     started: float = 0.0  # wall clock when the job started
-    settled: float | None = None  # once recorded: the time Ruffus' rule gives its oldest output
+    signature: tuple | None = None  # its files once it ran, when Ruffus' rule must find it up to date
 
 
 def check_input_files_exist(params: Any, retries: int = FILE_CHECK_RETRY) -> None:

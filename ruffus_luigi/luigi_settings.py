@@ -17,7 +17,7 @@ class ruffus_luigi(luigi.Config):  # noqa: N801 - the section name users write
     jobs_per_luigi_task = luigi.IntParameter(
         default=DEFAULTS["jobs_per_luigi_task"],
         description="Jobs per Luigi task; 0 chooses automatically (1 job each up to 50 "
-        "jobs per Ruffus task, else 50 Luigi tasks per Ruffus task).",
+        "jobs per Ruffus task, else 4 Luigi tasks per worker, at least 8 and at most 50).",
     )
     scheduler_url = luigi.Parameter(
         default=DEFAULTS["scheduler_url"],

@@ -53,6 +53,24 @@ def signature(params: tuple, stats: dict[str, Any] | None = None) -> Signature |
     return tuple(found)
 
 
+def ran_signature(params: tuple, started: float, settled: float | None) -> Signature | None:
+    """The files of a job that just ran and was recorded, if Ruffus' rule must find it up to date.
+
+    That is when its oldest output's time (``settled``, from its history record) is after
+    the job started, and every input is older: inputs' records were written by jobs that
+    finished before this one started, and their files are older than ``settled``.
+    """
+    if not started or settled is None or settled < started or len(params) < 2:
+        return None
+    sig = signature(params)
+    if sig is None:
+        return None
+    n_inputs = len(flatten_strings(params[0]))
+    if any(mtime_ns >= settled * 1e9 for mtime_ns, _, _ in sig[:n_inputs]):
+        return None
+    return sig
+
+
 def _stable(value: Any) -> Any:
     """A value comparable between runs, or raise TypeError (then the task is not cached)."""
     if value is None or isinstance(value, (str, int, float, bool, bytes)):
@@ -231,24 +249,12 @@ class PlanCache:
             entry["verdicts"][i] = sig
             self.dirty.add(task)
 
-    def remember_ran(self, task: Task, params: tuple, started: float, settled: float | None) -> None:
-        """A job ran and was recorded: remember it up to date when Ruffus' rule must say so.
-
-        That is when its oldest output's time (``settled``, from its history record) is after
-        the job started, and every input is older: inputs' records were written by jobs that
-        finished before this one started, and their files are older than ``settled``.
-        """
-        if not started or settled is None or settled < started:
-            return
+    def remember_signature(self, task: Task, params: tuple, sig: Signature) -> None:
+        """A job that ran is up to date with its files as ``sig`` (see ``ran_signature``)."""
         i = self._index(task, params)
-        sig = signature(params) if i is not None else None
-        if sig is None:
-            return
-        n_inputs = len(flatten_strings(params[0]))
-        if any(mtime_ns >= settled * 1e9 for mtime_ns, _, _ in sig[:n_inputs]):
-            return
-        self.current[task]["verdicts"][i] = sig
-        self.dirty.add(task)
+        if i is not None:
+            self.current[task]["verdicts"][i] = sig
+            self.dirty.add(task)
 
     def forget(self, task: Task, running: list[int]) -> None:
         """These jobs of the task are about to run: drop their verdicts, and the entry on disk."""

@@ -34,6 +34,7 @@ from .filenames import flatten_strings
 from .loggers import black_hole_logger, stderr_logger
 from .pipeline import Task
 from .plan import Session, generation_error, prepare, tasks_to_run, use_plan_cache
+from .plan_cache import ran_signature
 from .printout import job_descriptor, up_to_date_task_messages
 
 
@@ -372,11 +373,11 @@ class RunState:
 
     def _cut(self, task: Task, jobs: list[PlannedJob], forced: bool, producers: dict[str, Chunk]) -> list[Chunk]:
         """Chunks of a task's jobs, each knowing the parent chunks making its inputs."""
-        from .translate import describe_jobs, register_chunk
+        from .translate import chunk_size, describe_jobs, register_chunk
 
         if not any(j.needs_run for j in jobs):
             return []
-        size = len(jobs) if self.multithread > 1 else chunk_size_for(task, len(jobs), self.jobs_per_luigi_task)
+        size = len(jobs) if self.multithread > 1 else chunk_size(len(jobs), self.jobs_per_luigi_task, self.workers)
         chunks = []
         for start in range(0, len(jobs), size):
             part = jobs[start : start + size]
@@ -399,15 +400,16 @@ class RunState:
         ran = False
         cache = self.planner.cache
         for chunk in chunks:
+            by_index = chunk.jobs_by_index()
             for outcome in self.outcomes(chunk):
                 if outcome.ran:
                     ran = True
                     self.any_job_ran = True
-                    job = chunk.jobs_by_index()[outcome.index]
+                    job = by_index[outcome.index]
                     if self.verbose >= 3:
                         self.logger.info("    %s completed" % job.name)
-                    if cache is not None and not outcome.error:
-                        cache.remember_ran(task, job.params, outcome.started, outcome.settled)
+                    if cache is not None and outcome.signature is not None:
+                        cache.remember_signature(task, job.params, outcome.signature)
         if task.is_active:
             for f in task.posttask_functions:
                 f()
@@ -505,8 +507,10 @@ class RunState:
             done = [o for o in outcomes if o.ran and not o.error]
             settled: list[float | None] = []
             hist.record_jobs(history, [(by_index[o.index].display, func) for o in done], settled)  # one commit
+            cache = self.planner.cache
             for o, when in zip(done, settled, strict=True):
-                o.settled = when
+                if cache is not None and task in cache.current:  # (in the worker: its cores, not the driver's)
+                    o.signature = ran_signature(by_index[o.index].params, o.started, when)
             if history is not self.planner.history:
                 history.close()
         return outcomes
@@ -569,12 +573,6 @@ class _WaitForParent(Exception):
 def _strings(params: Any) -> list[str]:
     """The file names in (part of) a job's parameters."""
     return [f for f in flatten_strings(params) if isinstance(f, str)]
-
-
-def chunk_size_for(task: Task, n_jobs: int, jobs_per_luigi_task: int | None) -> int:
-    from .translate import chunk_size
-
-    return chunk_size(n_jobs, jobs_per_luigi_task)
 
 
 _default_state: RunState | None = None

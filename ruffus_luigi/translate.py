@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from .pipeline import Task
     from .run import RunState
 
+SMALL_TASK = 50  # jobs up to which each job is its own Luigi task
+CHUNKS_PER_WORKER = 4
+MIN_CHUNKS_PER_TASK = 8
 MAX_CHUNKS_PER_TASK = 50
 """A Ruffus task with more jobs than this is split into this many Luigi tasks."""
 
@@ -34,11 +37,19 @@ _tasks: dict[str, Task] = {}
 _runs: dict[str, RunState] = {}
 
 
-def chunk_size(n_jobs: int, jobs_per_luigi_task: int | None) -> int:
-    """Jobs per Luigi task: 1 for tasks of up to 50 jobs, else enough for 50 chunks."""
+def chunk_size(n_jobs: int, jobs_per_luigi_task: int | None, workers: int = 1) -> int:
+    """Jobs per Luigi task: 1 for tasks of up to 50 jobs, else enough for 4 chunks per worker.
+
+    Each chunk costs a fork and a few scheduler requests (7 ms each on a busy luigid), so
+    big tasks get as few chunks as keep every worker busy: 4 per worker, at least 8 and at
+    most 50.
+    """
     if jobs_per_luigi_task:
         return max(1, int(jobs_per_luigi_task))
-    return max(1, -(-n_jobs // MAX_CHUNKS_PER_TASK))
+    if n_jobs <= SMALL_TASK:
+        return 1
+    chunks = min(MAX_CHUNKS_PER_TASK, max(MIN_CHUNKS_PER_TASK, CHUNKS_PER_WORKER * workers))
+    return max(1, -(-n_jobs // chunks))
 
 
 def describe_jobs(first: str, last: str, count: int) -> str:
