@@ -31,6 +31,7 @@ class JobOutcome:
     signalled_break: bool = False
     started: float = 0.0  # wall clock when the job started
     signature: tuple | None = None  # its files once it ran, when Ruffus' rule must find it up to date
+    announced: bool = False  # its "completed" line is logged already (ran in the driver)
 
 
 def check_input_files_exist(params: Any, retries: int = FILE_CHECK_RETRY) -> None:

@@ -406,7 +406,7 @@ class RunState:
                     ran = True
                     self.any_job_ran = True
                     job = by_index[outcome.index]
-                    if self.verbose >= 3:
+                    if self.verbose >= 3 and not outcome.announced:
                         self.logger.info("    %s completed" % job.name)
                     if cache is not None and outcome.signature is not None:
                         cache.remember_signature(task, job.params, outcome.signature)
@@ -498,6 +498,9 @@ class RunState:
                         break
                     outcome = self._run_job(task, job)
                     outcomes.append(outcome)
+                    if outcome.ran and self.verbose >= 3 and os.getpid() == self.pid:
+                        self.logger.info("    %s completed" % job.name)  # right away, as Ruffus does
+                        outcome.announced = True
                     if outcome.signalled_break or (outcome.error and self.terminate_immediately):
                         self.request_stop()
                         break

@@ -438,8 +438,6 @@ def test_just_print_sees_up_to_date_files_as_ruffus_does(tmp_path):
     assert ours[1:3] == theirs[1:3]
 
 
-@pytest.mark.xfail(reason="run/execute: with -j 1 the 'Job = [...] completed' lines of a Luigi task's "
-                          "jobs come after all of its jobs ran; Ruffus prints each one right after its job")
 def test_job_completion_lines_interleave_with_job_output_as_ruffus(tmp_path):
     theirs, ours = run_script(tmp_path, ["-v", "3"])
     assert ours[1] == theirs[1]
