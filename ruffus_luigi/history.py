@@ -799,17 +799,10 @@ def job_needs_update(
     if not i:
         return False, "Missing input files"
 
-    in_times: list[tuple[float, str]] = []
     inodes: dict[tuple[int, int], list[str]] = {}
     for p in i:
         st = stats[p]
         inodes.setdefault((st.st_dev, st.st_ino), []).append(p)  # type: ignore[union-attr]
-        mtime = st.st_mtime  # type: ignore[union-attr]
-        if use_history:
-            rec = records.get(p)
-            if rec is not _MISSING:
-                mtime = max(mtime, rec.mtime)
-        in_times.append((mtime, p))
 
     out_times: list[tuple[float, str]] = []
     for p in o:
@@ -825,6 +818,18 @@ def job_needs_update(
             if not (recorded > mtime and recorded - mtime > 1.1):
                 mtime = recorded
         out_times.append((mtime, p))
+
+    oldest_output = min((t for t, _ in out_times), default=None)
+    in_times: list[tuple[float, str]] = []
+    for p in i:
+        mtime = stats[p].st_mtime  # type: ignore[union-attr]
+        if use_history:
+            rec = records.get(p)
+            if rec is not _MISSING:
+                mtime = max(mtime, rec.mtime)
+        if not explain and oldest_output is not None and mtime >= oldest_output:
+            return True, ""  # (no reason wanted: the other inputs need not be read)
+        in_times.append((mtime, p))
 
     if in_times and out_times and max(t for t, _ in in_times) >= min(t for t, _ in out_times):
         return True, _files_with_dates(in_times, out_times, vap) if explain else ""

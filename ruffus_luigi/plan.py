@@ -160,8 +160,13 @@ class Planner:
                     return True, "Needed again by a job that must run (%s)" % strategy.name
         if task.uses_modify_time:
             cache = self.cache if not dates and len(params) >= 2 else None
-            if cache is not None and cache.known_up_to_date(task, params):
-                return False, "Up to date"
+            if cache is not None:
+                if cache.known_up_to_date(task, params):
+                    return False, "Up to date"
+                # out of date earlier in this run: upstream work only makes inputs newer
+                # (not for rechecks with another connection: another run may have done it)
+                if not explain and history is None and cache.known_stale(task, params):
+                    return True, ""
             stats: dict[str, Any] | None = {} if cache is not None else None
             verdict = hist.params_need_update(
                 params,
@@ -173,8 +178,11 @@ class Planner:
                 explain,
                 stats,
             )
-            if cache is not None and not verdict[0]:
-                cache.remember(task, params, stats)
+            if cache is not None:
+                if verdict[0]:
+                    cache.mark_stale(task, params)
+                else:
+                    cache.remember(task, params, stats)
             return verdict
         if task.kind == "mkdir":
             return directories_missing(params)

@@ -238,6 +238,16 @@ class PlanCache:
         kept = self.current[task]["verdicts"].get(i)
         return kept is not None and kept == signature(params)
 
+    def known_stale(self, task: Task, params: tuple) -> bool:
+        """Found out of date earlier in this run."""
+        entry = self.current.get(task)
+        return entry is not None and self._index(task, params) in entry.setdefault("stale", set())
+
+    def mark_stale(self, task: Task, params: tuple) -> None:
+        i = self._index(task, params)
+        if i is not None:
+            self.current[task].setdefault("stale", set()).add(i)
+
     def remember(self, task: Task, params: tuple, stats: dict[str, Any] | None = None) -> None:
         """This job was found up to date (``stats``: the files as the check saw them)."""
         i = self._index(task, params)
