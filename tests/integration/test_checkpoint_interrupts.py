@@ -1,0 +1,259 @@
+"""Reliability of the checkpoint strategies, measured: interrupt a running pipeline, rerun it.
+
+For each strategy (history, atomic, zero-intermediates, remove-intermediates) and each
+interruption below, on the local back end, the pipeline of
+tests/pipelines/scenarios/checkpoint_chain.py is interrupted, then run again, and:
+
+- the rerun ends with every file byte-identical to an uninterrupted run of the same
+  pipeline with the same strategy (no temporary file left either);
+- the rerun runs exactly the jobs it must (checkpoint_kit.expected_rerun: the unfinished
+  ones, what follows them, and for zero/remove the producers of freed files they read),
+  each once: no job that had succeeded runs again;
+- no half-written file is taken as complete: no job reads an interrupted output in the
+  interrupted run, the rerun redoes it, and with ``atomic`` it never reaches its final path.
+
+Interruptions: SIGKILL of the worker writing an output; Ctrl-C (SIGINT to the process
+group); luigid restarted mid-run, gracefully (the run carries on) or killed and restarted
+without its state (the run fails, the rerun finishes); one output on a full file system
+(ENOSPC) or under a path whose directory is a file (ENOTDIR). The cluster cases (qdel,
+scancel) are in tests/cluster/test_checkpoint_interrupts_on_clusters.py.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from checkpoint_kit import (
+    ALL_JOBS,
+    FULL_SIZE,
+    OUTPUT,
+    SAMPLES,
+    STRATEGIES,
+    check_interrupted,
+    check_rerun,
+    finish,
+    freed_files,
+    jobs_with,
+    leftovers,
+    log_lines,
+    run,
+    snapshot,
+    start,
+    wait_for,
+    wait_half_written,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from luigid import Luigid  # noqa: E402
+
+# Luigi retries a failed call to luigid after rpc-retry-wait seconds (30 by default: a
+# restart then stalls the run 30 s, and it still carries on); 1 s keeps the test short.
+RPC_RETRY = "[core]\nrpc-retry-wait = 1\nrpc-retry-attempts = 20\n"
+
+_references: dict[str, dict] = {}
+
+
+def reference(strategy: str, factory: pytest.TempPathFactory) -> dict:
+    """What an uninterrupted run with ``strategy`` leaves (one run per strategy and test process)."""
+    if strategy not in _references:
+        workdir = factory.mktemp("reference-" + strategy)
+        rc, out, ran = run(workdir, strategy)
+        assert rc == 0, out
+        assert ran == Counter(ALL_JOBS)
+        _references[strategy] = snapshot(workdir)
+        if strategy == "history":
+            got = _references[strategy]
+            for job, path in OUTPUT.items():
+                if job.split()[0] in FULL_SIZE:
+                    assert len(got[path]) == FULL_SIZE[job.split()[0]], path
+        else:  # the strategies change where files are kept, never what the final result is
+            assert _references[strategy]["total.txt"] == reference("history", factory)["total.txt"]
+    return _references[strategy]
+
+
+def workdir_in(tmp_path: Path) -> Path:
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    return workdir
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def check_other_samples_unaffected(workdir: Path, broken: str, factory: pytest.TempPathFactory) -> None:
+    """Every job of the other samples finished, and each file of theirs is whole (or freed, as recorded)."""
+    full = reference("history", factory)
+    done = jobs_with(workdir, "done")
+    freed = freed_files(workdir)
+    for job, path in OUTPUT.items():
+        sample = path.split("/")[0]
+        if sample not in SAMPLES or sample == broken:
+            continue
+        assert job in done, "%s did not run" % job
+        if path not in freed:
+            assert (workdir / path).read_bytes() == full[path], "%s was damaged" % path
+
+
+# -- 1. SIGKILL of a worker in the middle of writing an output ---------------------------
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_sigkill_of_the_worker_writing_an_output(strategy, tmp_path, tmp_path_factory):
+    expected = reference(strategy, tmp_path_factory)
+    workdir = workdir_in(tmp_path)
+    victim = "mid s1.mid"
+    proc = start(workdir, strategy, {"HOLD": "s1.mid"})
+    pid, _ = wait_half_written(workdir, [victim])[victim]
+    os.kill(pid, signal.SIGKILL)
+    rc, out = finish(proc)
+
+    assert rc == 1, out
+    assert "ruffus_luigi.WorkerDied" in out and "exit code -9" in out
+    assert "Job  = [s1/s1.start -> s1/s1.mid]" in out
+    # only the victim's chain stopped (and the merge needing it)
+    assert jobs_with(workdir, "done") == ALL_JOBS - {victim, "end s1.end", "total total.txt"}
+    check_interrupted(workdir, strategy, {victim})
+    check_rerun(workdir, strategy, expected, {victim})
+
+
+# -- 2. Ctrl-C to the whole run --------------------------------------------------------
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_ctrl_c_to_the_whole_run_while_two_jobs_write(strategy, tmp_path, tmp_path_factory):
+    expected = reference(strategy, tmp_path_factory)
+    workdir = workdir_in(tmp_path)
+    held = ["end s1.end", "end s2.end"]  # with 2 workers, nothing else runs once both are half-way
+    proc = start(workdir, strategy, {"HOLD": "s1.end,s2.end"})
+    wait_half_written(workdir, held)
+    os.killpg(proc.pid, signal.SIGINT)
+    t0 = time.monotonic()
+    rc, out = finish(proc, timeout=30)
+
+    assert time.monotonic() - t0 < 10, "Ctrl-C took %.1f s" % (time.monotonic() - t0)
+    assert rc != 0, out
+    wait_for(lambda: not group_alive(proc.pid), "every process of the run to end", timeout=10, every=0.05)
+    check_interrupted(workdir, strategy, set(held))
+    check_rerun(workdir, strategy, expected, set(held))
+
+
+# -- 3. luigid restarted in the middle of a run ------------------------------------------
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_luigid_restarted_mid_run_the_run_carries_on(strategy, tmp_path, tmp_path_factory):
+    """Stopped as a service is (SIGTERM: it saves its state) and started again on the same port.
+
+    What the user sees: nothing but a pause (up to rpc-retry-wait); the run succeeds, every
+    job ran once, and a rerun has nothing to do.
+    """
+    expected = reference(strategy, tmp_path_factory)
+    workdir = workdir_in(tmp_path)
+    (workdir / "luigi.cfg").write_text(RPC_RETRY)
+    with Luigid(tmp_path / "luigid") as server:
+        env = {"RUFFUS_LUIGI_SCHEDULER_URL": server.url}
+        proc = start(workdir, strategy, {**env, "HOLD": "s1.mid"})
+        wait_half_written(workdir, ["mid s1.mid"])
+        first = server.process.pid
+        server.stop()
+        server.start()
+        assert server.process.pid != first
+        (workdir / "release").touch()
+        rc, out = finish(proc)
+
+        assert rc == 0, out
+        assert Counter(job for e, job, *_ in log_lines(workdir) if e == "start") == Counter(ALL_JOBS)
+        assert snapshot(workdir) == expected
+        # the run went on with the new luigid: it saw the last stages done
+        done = server.api("task_list", {"status": "DONE", "upstream_status": "", "search": ""})
+        assert "total" in {t["name"] for t in done.values()}
+        check_rerun(workdir, strategy, expected, set(), env)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_luigid_killed_and_restarted_without_its_state_the_rerun_finishes(strategy, tmp_path, tmp_path_factory):
+    """luigid killed (-9) and started again empty: it no longer knows the run's pending tasks.
+
+    What the user sees: the run fails (exit 1, "Luigi did not run this task"); what had
+    finished stays done, and a rerun finishes the pipeline.
+    """
+    expected = reference(strategy, tmp_path_factory)
+    workdir = workdir_in(tmp_path)
+    (workdir / "luigi.cfg").write_text(RPC_RETRY)
+    with Luigid(tmp_path / "luigid") as server:
+        env = {"RUFFUS_LUIGI_SCHEDULER_URL": server.url}
+        proc = start(workdir, strategy, {**env, "HOLD": "s1.mid"})
+        wait_half_written(workdir, ["mid s1.mid"])
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+        (server.dir / "state.pickle").unlink(missing_ok=True)
+        server.start()
+        (workdir / "release").touch()
+        rc, out = finish(proc)
+
+        assert rc == 1, out
+        assert "Luigi did not run this task" in out
+        assert "total total.txt" not in jobs_with(workdir, "start")
+        check_rerun(workdir, strategy, expected, set(), env)
+
+
+# -- 4. one output on a full disk, or where a directory is a file -------------------------
+@pytest.fixture
+def mount_points():
+    """Mounts made by a test, unmounted after it whatever happens."""
+    mounted: list[Path] = []
+    yield mounted
+    for point in reversed(mounted):
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def mount_full_tmpfs(point: Path, mounted: list[Path]) -> None:
+    """A tmpfs of one page (4 KiB) at ``point``: the first output larger than that fills it."""
+    point.mkdir(exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(point)], capture_output=True, text=True)
+    assert done.returncode == 0, "cannot mount a tmpfs (the disk-full test needs root): %s" % done.stderr
+    mounted.append(point)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_disk_full_for_one_output(strategy, tmp_path, tmp_path_factory, mount_points):
+    expected = reference(strategy, tmp_path_factory)
+    workdir = workdir_in(tmp_path)
+    mount_full_tmpfs(workdir / "s2", mount_points)  # s2's files, and atomic's temporary ones, fill it
+    rc, out, _ = run(workdir, strategy)
+
+    assert rc == 1, out
+    assert "Job  = [None -> s2/s2.start]" in out and "No space left on device" in out
+    check_other_samples_unaffected(workdir, "s2", tmp_path_factory)
+    check_interrupted(workdir, strategy, {"make s2.start"})
+    assert leftovers(workdir) == [], "a failed job's temporary files must go"
+    if strategy != "atomic":
+        assert (workdir / "s2/s2.start").stat().st_size == 4096  # what fitted
+
+    # more space, and the rerun finishes the pipeline
+    done = subprocess.run(["mount", "-o", "remount,size=1m", str(workdir / "s2")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    check_rerun(workdir, strategy, expected, {"make s2.start"})
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_output_whose_directory_is_a_file(strategy, tmp_path, tmp_path_factory):
+    expected = reference(strategy, tmp_path_factory)
+    workdir = workdir_in(tmp_path)
+    (workdir / "s2").write_text("a file where the directory s2 should be\n")
+    rc, out, _ = run(workdir, strategy)
+
+    assert rc == 1, out
+    assert "Job  = [None -> s2/s2.start]" in out and "Not a directory: 's2/s2.start'" in out
+    check_other_samples_unaffected(workdir, "s2", tmp_path_factory)
+    assert "mid s2.mid" not in jobs_with(workdir, "start") and "total total.txt" not in jobs_with(workdir, "start")
+    assert leftovers(workdir) == []
+
+    (workdir / "s2").unlink()  # the script makes the directory again
+    check_rerun(workdir, strategy, expected, {"make s2.start"})
