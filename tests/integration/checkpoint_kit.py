@@ -136,6 +136,8 @@ def snapshot(workdir: Path) -> dict[str, bytes | None]:
     found: dict[str, bytes | None] = {}
     for root, dirs, files in os.walk(workdir):
         rel_root = os.path.relpath(root, workdir)
+        if rel_root == ".":
+            dirs[:] = [d for d in dirs if d != ".ruffus_luigi"]  # a cluster back end's job files
         for d in dirs:
             found[os.path.normpath(os.path.join(rel_root, d))] = None
         for f in files:
