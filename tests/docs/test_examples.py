@@ -10,8 +10,9 @@ in the built site, visible in the doc source):
     a ``luigi.cfg`` or a module the following blocks use.
 ``<!-- run -->``
     Needed for ``bash``/``sh``/``console`` blocks to run at all. ``bash``/``sh``: the
-    block runs with ``bash -euo pipefail``. ``console``: each ``$ `` line is a command
-    and every non-empty line shown after it (up to the next ``$ ``) must be a line of
+    block runs with ``bash -euo pipefail``. ``console``: each ``$ `` line is a command,
+    run as a terminal would (``bash -c``: its exit status is its last command's), which must
+    succeed, and every non-empty line shown after it (up to the next ``$ ``) must be a line of
     that command's output (stdout and stderr).
 ``<!-- run: port 8082 -->``
     As ``run``, with every ``8082`` in the block replaced by a free port, so that a
@@ -191,7 +192,7 @@ def run_block(block: Block, work: Path, logs: Path) -> None:
         assert commands, "%s: a console block with no '$ ' command" % where
         printed = False
         for command, expected in commands:
-            code, output = run_command(["bash", "-euo", "pipefail", "-c", command], work, where, logs)
+            code, output = run_command(["bash", "-c", command], work, where, logs)
             assert code == 0, "%s: `%s` failed (exit %s):\n%s" % (where, command, code, output)
             got = [line.rstrip() for line in output.splitlines()]
             missing = [line for line in expected if line not in got]
