@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq graphviz >/dev/null
+# chromium (headless) loads luigid's visualiser in tests/integration/test_visualiser.py.
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq graphviz chromium >/dev/null
 
 # One-host clusters for tests/cluster (started by tools/cluster/{sge,slurm}.sh, see
 # docs/clusters.md): Debian's Grid Engine 8.1.9 with its DRMAA library, and Slurm 22.05 + munge.
