@@ -38,6 +38,7 @@ from checkpoint_kit import (
     STRATEGIES,
     check_interrupted,
     check_rerun,
+    expected_rerun,
     finish,
     freed_files,
     jobs_with,
@@ -146,61 +147,77 @@ def test_ctrl_c_to_the_whole_run_while_two_jobs_write(strategy, tmp_path, tmp_pa
 
 
 # -- 3. luigid restarted in the middle of a run ------------------------------------------
+@pytest.fixture(scope="module")
+def luigid_server(tmp_path_factory):
+    """One luigid for the module's restart tests (each restarts it on the same port)."""
+    with Luigid(tmp_path_factory.mktemp("luigid")) as server:
+        yield server
+
+
+@pytest.fixture
+def restartable_luigid(luigid_server):
+    if luigid_server.process is None or luigid_server.process.poll() is not None:
+        luigid_server.start()  # (a failed test may have left it stopped)
+    return luigid_server
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_luigid_restarted_mid_run_the_run_carries_on(strategy, tmp_path, tmp_path_factory):
+def test_luigid_restarted_mid_run_the_run_carries_on(strategy, tmp_path, tmp_path_factory, restartable_luigid):
     """Stopped as a service is (SIGTERM: it saves its state) and started again on the same port.
 
     What the user sees: nothing but a pause (up to rpc-retry-wait); the run succeeds, every
     job ran once, and a rerun has nothing to do.
     """
+    server = restartable_luigid
     expected = reference(strategy, tmp_path_factory)
     workdir = workdir_in(tmp_path)
     (workdir / "luigi.cfg").write_text(RPC_RETRY)
-    with Luigid(tmp_path / "luigid") as server:
-        env = {"RUFFUS_LUIGI_SCHEDULER_URL": server.url}
-        proc = start(workdir, strategy, {**env, "HOLD": "s1.mid"})
-        wait_half_written(workdir, ["mid s1.mid"])
-        first = server.process.pid
-        server.stop()
-        server.start()
-        assert server.process.pid != first
-        (workdir / "release").touch()
-        rc, out = finish(proc)
+    env = {"RUFFUS_LUIGI_SCHEDULER_URL": server.url}
+    proc = start(workdir, strategy, {**env, "HOLD": "s1.mid"})
+    wait_half_written(workdir, ["mid s1.mid"])
+    first = server.process.pid
+    server.stop()
+    server.start()
+    assert server.process.pid != first
+    (workdir / "release").touch()
+    rc, out = finish(proc)
 
-        assert rc == 0, out
-        assert Counter(job for e, job, *_ in log_lines(workdir) if e == "start") == Counter(ALL_JOBS)
-        assert snapshot(workdir) == expected
-        # the run went on with the new luigid: it saw the last stages done
-        done = server.api("task_list", {"status": "DONE", "upstream_status": "", "search": ""})
-        assert "total" in {t["name"] for t in done.values()}
-        check_rerun(workdir, strategy, expected, set(), env)
+    assert rc == 0, out
+    assert Counter(job for e, job, *_ in log_lines(workdir) if e == "start") == Counter(ALL_JOBS)
+    assert snapshot(workdir) == expected
+    # the run went on with the new luigid: it saw this run's last stage done
+    done = server.api("task_list", {"status": "DONE", "upstream_status": "", "search": str(workdir)})
+    assert "total" in {t["name"] for t in done.values()}
+    check_rerun(workdir, strategy, expected, set(), env)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_luigid_killed_and_restarted_without_its_state_the_rerun_finishes(strategy, tmp_path, tmp_path_factory):
+def test_luigid_killed_and_restarted_without_its_state_the_rerun_finishes(
+    strategy, tmp_path, tmp_path_factory, restartable_luigid
+):
     """luigid killed (-9) and started again empty: it no longer knows the run's pending tasks.
 
     What the user sees: the run fails (exit 1, "Luigi did not run this task"); what had
     finished stays done, and a rerun finishes the pipeline.
     """
+    server = restartable_luigid
     expected = reference(strategy, tmp_path_factory)
     workdir = workdir_in(tmp_path)
     (workdir / "luigi.cfg").write_text(RPC_RETRY)
-    with Luigid(tmp_path / "luigid") as server:
-        env = {"RUFFUS_LUIGI_SCHEDULER_URL": server.url}
-        proc = start(workdir, strategy, {**env, "HOLD": "s1.mid"})
-        wait_half_written(workdir, ["mid s1.mid"])
-        os.killpg(server.process.pid, signal.SIGKILL)
-        server.process.wait()
-        (server.dir / "state.pickle").unlink(missing_ok=True)
-        server.start()
-        (workdir / "release").touch()
-        rc, out = finish(proc)
+    env = {"RUFFUS_LUIGI_SCHEDULER_URL": server.url}
+    proc = start(workdir, strategy, {**env, "HOLD": "s1.mid"})
+    wait_half_written(workdir, ["mid s1.mid"])
+    os.killpg(server.process.pid, signal.SIGKILL)
+    server.process.wait()
+    (server.dir / "state.pickle").unlink(missing_ok=True)
+    server.start()
+    (workdir / "release").touch()
+    rc, out = finish(proc)
 
-        assert rc == 1, out
-        assert "Luigi did not run this task" in out
-        assert "total total.txt" not in jobs_with(workdir, "start")
-        check_rerun(workdir, strategy, expected, set(), env)
+    assert rc == 1, out
+    assert "Luigi did not run this task" in out
+    assert "total total.txt" not in jobs_with(workdir, "start")
+    check_rerun(workdir, strategy, expected, set(), env)
 
 
 # -- 4. one output on a full disk, or where a directory is a file -------------------------
@@ -257,3 +274,29 @@ def test_output_whose_directory_is_a_file(strategy, tmp_path, tmp_path_factory):
 
     (workdir / "s2").unlink()  # the script makes the directory again
     check_rerun(workdir, strategy, expected, {"make s2.start"})
+
+
+# -- 5. an interrupted rerun that was bringing freed files back ---------------------------
+@pytest.mark.parametrize("strategy", ["zero-intermediates", "remove-intermediates"])
+def test_sigkill_while_a_rerun_brings_freed_files_back(strategy, tmp_path, tmp_path_factory):
+    """total.txt lost: its rerun must remake every freed file upstream; kill it half-way."""
+    expected = reference(strategy, tmp_path_factory)
+    workdir = workdir_in(tmp_path)
+    rc, out, _ = run(workdir, strategy)
+    assert rc == 0, out
+    freed = freed_files(workdir)
+    assert freed == {p for p in OUTPUT.values() if p != "total.txt"}
+    (workdir / "total.txt").unlink()
+    assert expected_rerun(ALL_JOBS - {"total total.txt"}, freed) == ALL_JOBS  # everything comes back
+    (workdir / "jobs.log").rename(tmp_path / "first-run-jobs.log")  # the log now tells what the next runs did
+
+    victim = "mid s1.mid"
+    proc = start(workdir, strategy, {"HOLD": "s1.mid"})
+    pid, _ = wait_half_written(workdir, [victim])[victim]
+    os.kill(pid, signal.SIGKILL)
+    rc, out = finish(proc)
+    assert rc == 1, out
+    assert {"make s0.start", "make s1.start", "make s2.start"} <= jobs_with(workdir, "done")
+    check_interrupted(workdir, strategy, {victim})
+    rerun, _ = check_rerun(workdir, strategy, expected, {victim})
+    assert rerun == {"mid s1.mid", "end s1.end", "total total.txt"}  # the files brought back stay back
