@@ -30,7 +30,8 @@ directory first on ``PATH`` (``python``, ``ruffus-luigi``, ``luigid``) and no
 Each run block must show a visible outcome: a ``python`` block asserts something or
 makes or changes a file; a shell block makes or changes a file or prints something.
 ``test_most_python_blocks_run`` counts the blocks so that ``no-run`` markers cannot
-quietly take over, and an HTML comment before a fence that is not one of the markers
+quietly take over (a ``python`` block marked ``file`` counts as run: some later block of
+its page must run or import it), and an HTML comment before a fence that is not one of the markers
 above is an error (a misspelt marker must not silently skip a block).
 """
 
@@ -214,9 +215,15 @@ def test_page_examples_run(page: Path, tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
     ran = 0
-    for block in blocks(page):
+    page_blocks = blocks(page)
+    for i, block in enumerate(page_blocks):
         if block.action == "file":
             assert "/" not in block.arg and block.arg not in (".", ".."), "%s: file: takes a plain name" % block.where()
+            if block.lang == "python":  # a script or module some later block runs or imports
+                stem = block.arg.removesuffix(".py")
+                assert any(stem in later.code for later in page_blocks[i + 1 :] if later.action == "run"), (
+                    "%s: no later block of the page uses %s" % (block.where(), block.arg)
+                )
             (work / block.arg).write_text(block.code)
         elif block.action == "run":
             run_block(block, work, tmp_path / "logs")
@@ -230,7 +237,7 @@ def test_page_examples_run(page: Path, tmp_path: Path) -> None:
 def test_most_python_blocks_run() -> None:
     found = all_blocks()
     python = [b for b in found if b.lang == "python"]
-    running = [b for b in python if b.action == "run"]
+    running = [b for b in python if b.action in ("run", "file")]  # a file is run by a later block
     skipped = [b for b in found if b.action == "no-run"]
     shells_run = [b for b in found if b.lang in SHELLS and b.action == "run"]
     assert len(python) >= 10, "only %d python blocks found: is the parser broken?" % len(python)
