@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "lost_job_retries": 2,
     "checkpoint": "history",
     "keep": "",
+    "progress": "auto",
 }
 
 # the files Luigi reads its configuration from (besides LUIGI_CONFIG_PATH)
@@ -85,6 +86,18 @@ def run_job_backend() -> str:
 def lost_job_retries() -> int:
     """Resubmissions of a lost job (RUFFUS_LUIGI_LOST_JOB_RETRIES overrides luigi.cfg)."""
     return int(os.environ.get("RUFFUS_LUIGI_LOST_JOB_RETRIES") or setting("lost_job_retries"))
+
+
+def progress() -> str:
+    """The progress display: ``"auto"`` (a live line when stdout is a terminal), ``"1"`` or ``"0"``.
+
+    RUFFUS_LUIGI_PROGRESS overrides ``[ruffus_luigi] progress``; see ``progress``.
+    """
+    value = (os.environ.get("RUFFUS_LUIGI_PROGRESS") or str(setting("progress"))).strip().lower()
+    for meaning, spellings in (("auto", ("auto", "")), ("1", ("1", "true", "yes", "on")), ("0", ("0", "false", "no", "off"))):
+        if value in spellings:
+            return meaning
+    raise ValueError("RUFFUS_LUIGI_PROGRESS / [ruffus_luigi] progress: %r is not 0, 1 or auto" % value)
 
 
 def section(name: str) -> dict[str, str]:

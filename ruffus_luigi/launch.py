@@ -14,7 +14,7 @@ from typing import Any
 
 import luigi
 
-from . import config, luigi_settings, translate  # noqa: F401 - luigi_settings: [ruffus_luigi] known to Luigi
+from . import config, luigi_settings, progress, translate  # noqa: F401 - luigi_settings: [ruffus_luigi] known to Luigi
 from . import exceptions as rx
 from .pipeline import lookup_pipeline, lookup_tasks_from_user_specified_names
 from .run import RunState, default_state
@@ -45,6 +45,7 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
         state.jobs_per_luigi_task = config.jobs_per_luigi_task()
     translate.register_run(state)
     try:
+        state.progress = progress.start(state)
         roots = [translate.stage_of(t, state) for t in state.incomplete]
         if roots:
             try:
@@ -82,6 +83,8 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
                 ]
             )
     finally:
+        if state.progress is not None:
+            state.progress.close()
         translate.forget_run(state)
         shutil.rmtree(state.run_dir, ignore_errors=True)
 

@@ -49,3 +49,8 @@ class ruffus_luigi(luigi.Config):  # noqa: N801 - the section name users write
         default=DEFAULTS["lost_job_retries"],
         description="How often a job the cluster lost (no state, no exit code) is resubmitted.",
     )
+    progress = luigi.Parameter(
+        default=DEFAULTS["progress"],
+        description="Progress display: auto (a live status line on stderr when stdout is a terminal, "
+        "nothing otherwise), 1 (also plain lines every 10 s when not a terminal) or 0 (never).",
+    )

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from multiprocessing.managers import BaseProxy, SyncManager
 from typing import Any
 
+from . import progress
+
 
 def setup_std_shared_logger(logger_name: str, args: dict) -> logging.Logger:
     """A logger writing to ``args["file_name"]`` (or configured by ``args["config_file"]``)."""
@@ -43,23 +45,31 @@ class LoggerProxy(BaseProxy):
 
     _exposed_ = ("debug", "info", "warning", "error", "critical", "log")
 
+    def _logged(self, method: str, args: tuple, kwargs: dict) -> Any:
+        """Call the real logger; a run's live progress line is taken off the terminal meanwhile."""
+        progress.before_output()
+        try:
+            return self._callmethod(method, args, kwargs)
+        finally:
+            progress.after_line()
+
     def debug(self, *args: Any, **kwargs: Any) -> Any:
-        return self._callmethod("debug", args, kwargs)
+        return self._logged("debug", args, kwargs)
 
     def info(self, *args: Any, **kwargs: Any) -> Any:
-        return self._callmethod("info", args, kwargs)
+        return self._logged("info", args, kwargs)
 
     def warning(self, *args: Any, **kwargs: Any) -> Any:
-        return self._callmethod("warning", args, kwargs)
+        return self._logged("warning", args, kwargs)
 
     def error(self, *args: Any, **kwargs: Any) -> Any:
-        return self._callmethod("error", args, kwargs)
+        return self._logged("error", args, kwargs)
 
     def critical(self, *args: Any, **kwargs: Any) -> Any:
-        return self._callmethod("critical", args, kwargs)
+        return self._logged("critical", args, kwargs)
 
     def log(self, *args: Any, **kwargs: Any) -> Any:
-        return self._callmethod("log", args, kwargs)
+        return self._logged("log", args, kwargs)
 
 
 class LoggingManager(SyncManager):

@@ -204,6 +204,7 @@ class RunState:
         self.checkpoints: list[Checkpoint] = []  # the run's strategies (``history`` is implicit)
         self.task_checkpoints: dict[Task, list[Checkpoint]] = {}  # tasks that chose their own
         self.intermediates: Intermediates | None = None  # set when a strategy frees files
+        self.progress: Any = None  # a progress.Progress while the run shows its progress
 
     # -- the graph Luigi sees --------------------------------------------------
     def parents_to_wait_for(self, task: Task) -> list[Task]:
@@ -303,6 +304,8 @@ class RunState:
             # before any job runs: no stale verdict survives a crash
             self.planner.cache.forget(task, [j.index for c in chunks for j in c.jobs if j.needs_run or c.forced])
         self.planned[task] = chunks
+        if self.progress is not None:
+            self.progress.planned(task, chunks)
         return chunks
 
     def _log(self, task: Task, defer: bool, level: int, message: str) -> None:
@@ -422,6 +425,8 @@ class RunState:
                 log_at_level(self.logger, 1, self.verbose, "Uptodate Task = %r" % name)
                 self._log_warnings(task)
         self.finished.add(task)
+        if self.progress is not None:
+            self.progress.task_finished(task)
         if self.intermediates is not None:
             self.intermediates.stage_finished(task)
         for child in [c for c in self.deferred_logs if self.early_parent(c) is task]:

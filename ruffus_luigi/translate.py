@@ -22,6 +22,8 @@ import luigi.interface
 import luigi.scheduler
 import luigi.worker
 
+from . import progress
+
 if TYPE_CHECKING:
     from .pipeline import Task
     from .run import RunState
@@ -216,7 +218,17 @@ class RuffusWorker(luigi.worker.Worker):
             # About to fork: the collector would otherwise walk (and so copy, page by page)
             # the whole inherited heap in the child. Undone when the run ends (launch).
             gc.freeze()
+        progress.chunk_started(task)
         return process
+
+    def _handle_next_task(self) -> None:
+        """Wait for a task's result (at most ``wait_interval``); tell the run's progress."""
+        running = list(self._running_tasks.items())
+        super()._handle_next_task()
+        for task_id, process in running:
+            if task_id not in self._running_tasks:
+                progress.chunk_ended(process.task)
+        progress.tick()
 
     def _keep_alive(self, get_work_response) -> bool:  # noqa: ANN001
         """Wait while another worker of a shared luigid runs a task ours need."""

@@ -1,0 +1,250 @@
+"""The progress renderer: one live line on a terminal (erased around other lines), plain lines elsewhere."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from ruffus_luigi import config, progress
+from ruffus_luigi.loggers import t_stream_logger
+from ruffus_luigi.progress import ERASE, GuardedLogger, GuardedStream, Progress
+
+STATUS = "[ruffus-luigi] tasks"
+
+
+def screen(raw: str) -> tuple[list[str], str]:
+    """What a terminal shows for ``raw``: finished lines, and the line the cursor is on.
+
+    Understands ``\\r``, ``\\n`` and ESC[K (clear to the end of the line); anything else
+    is printed as is, so stray escape codes show up in the lines.
+    """
+    lines: list[str] = []
+    line: list[str] = []
+    col = 0
+    for token in re.findall(r"\x1b\[K|\r|\n|[^\r\n\x1b]+|\x1b", raw):
+        if token == "\r":
+            col = 0
+        elif token == "\n":
+            lines.append("".join(line))
+            line, col = [], 0
+        elif token == "\x1b[K":
+            del line[col:]
+        else:
+            for ch in token:
+                if col < len(line):
+                    line[col] = ch
+                else:
+                    line.append(ch)
+                col += 1
+    return lines, "".join(line)
+
+
+class FakeTTY(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def live(tasks: int = 3, keep_final: bool = True, width: int = 200) -> tuple[Progress, FakeTTY, Clock]:
+    tty, clock = FakeTTY(), Clock()
+    return Progress(tty, True, tasks, keep_final, clock, lambda: width), tty, clock
+
+
+def test_text_counts_tasks_jobs_running_failures_elapsed_and_eta() -> None:
+    p, _, clock = live(tasks=3)
+    p.stage_planned("a", 100)
+    p.chunk_started(1, 1)
+    p.chunk_started(2, 1)
+    clock.now += 10
+    p.chunk_finished(1, 48, 2)
+    assert p.text() == (
+        "[ruffus-luigi] tasks 0/3  jobs 48/100+  running 1  failed 2  elapsed 0:10  ETA 0:10+"
+    )
+    p.task_finished("a")
+    p.stage_planned("b", 50)
+    p.task_finished("c")  # never planned (inactive): its jobs are known, none
+    clock.now += 3600
+    assert p.text() == "[ruffus-luigi] tasks 2/3  jobs 48/150  running 1  failed 2  elapsed 1:00:10  ETA 2:05:20"
+    assert "ETA" not in p.text(final=True)
+
+
+def test_live_line_is_redrawn_in_place_at_most_five_times_a_second() -> None:
+    p, tty, clock = live()
+    p.stage_planned("a", 10)
+    for i in range(10):
+        p.chunk_started(i)
+        clock.now += 0.05
+        p.chunk_finished(i, 1, 0)
+    draws = [w for w in tty.writes if STATUS in w]
+    assert 2 <= len(draws) <= 4  # 0.5 s of events: a draw, then one per 0.2 s
+    assert all(w.startswith(ERASE) and "\n" not in w for w in draws)
+    lines, current = screen(tty.getvalue())
+    assert lines == [] and current.startswith(STATUS)
+
+
+def test_the_line_is_erased_before_a_log_line_and_drawn_again_after() -> None:
+    p, tty, clock = live()
+    stream = GuardedStream(tty, p)
+    logger = GuardedLogger(t_stream_logger(stream), p)
+    p.stage_planned("a", 3)
+    p.chunk_started(1)
+    assert p.drawn
+    logger.info("Task enters queue = 'a' ")
+    assert tty.writes[-2:] == [ERASE, "Task enters queue = 'a' \n"]
+    stream.write("a job's own line\n")
+    clock.now += 0.3
+    p.update()
+    stream.write("another\n")
+    # a write to the line's own stream takes the line off in the same write
+    assert tty.writes[-1] == ERASE + "another\n"
+    clock.now += 0.3
+    logger.info("    Job  = [a -> b] completed")  # drawn again after this line
+    stream.write("half a line ...")
+    clock.now += 0.3
+    p.update()  # not now: the cursor is in the middle of someone's line
+    stream.write(" done\n")
+    clock.now += 0.3
+    logger.warning("careful")
+    p.close()
+    lines, current = screen(tty.getvalue())
+    assert lines == [
+        "Task enters queue = 'a' ",
+        "a job's own line",
+        "another",
+        "    Job  = [a -> b] completed",
+        "half a line ... done",
+        "",
+        "",
+        "WARNING:",
+        "    careful",
+        "",
+        "[ruffus-luigi] tasks 0/3  jobs 0/3+  running 1  failed 0  elapsed 0:01",
+    ]
+    assert current == ""
+
+
+def test_never_two_status_lines_whatever_the_order_of_events() -> None:
+    p, tty, clock = live()
+    stream = GuardedStream(tty, p)
+    for i in range(50):
+        clock.now += 0.07
+        [p.chunk_started, lambda k: p.chunk_finished(k, 1, 0), lambda k: stream.write("line %d\n" % k), p.update][i % 4](i)
+    p.close()
+    lines, current = screen(tty.getvalue())
+    assert [line for line in lines if "ruffus-luigi" in line] == [lines[-1]]
+    assert all(line.startswith("line ") for line in lines[:-1]) and current == ""
+
+
+def test_at_verbose_0_the_final_line_is_erased() -> None:
+    p, tty, _ = live(keep_final=False)
+    p.chunk_started(1)
+    p.close()
+    assert screen(tty.getvalue()) == ([], "")
+
+
+def test_the_line_never_wraps() -> None:
+    p, tty, _ = live(width=40)
+    p.chunk_started(1)
+    assert len(screen(tty.getvalue())[1]) == 39
+
+
+def test_a_forked_worker_clears_the_line_before_each_line_it_starts() -> None:
+    p, tty, _ = live()
+    stream = GuardedStream(tty, p)
+    p.chunk_started(1)
+    p.pid = -1  # as seen from a forked worker
+    stream.write("job output")
+    stream.write(" continued\n")
+    assert tty.writes[-2:] == [ERASE + "job output", " continued\n"]
+    lines, current = screen(tty.getvalue())
+    assert lines == ["job output continued"] and current == ""
+
+
+def test_plain_lines_every_ten_seconds_and_at_the_end_without_escape_codes() -> None:
+    out, clock = io.StringIO(), Clock()
+    p = Progress(out, False, 2, True, clock)
+    p.stage_planned("a", 4)
+    for i in range(4):
+        p.chunk_started(i)
+        clock.now += 6
+        p.chunk_finished(i, 1, 0)
+        p.update()
+    p.task_finished("a")
+    p.close()
+    assert out.getvalue() == (
+        "[ruffus-luigi] tasks 0/2  jobs 2/4+  running 0  failed 0  elapsed 0:12  ETA 0:12+\n"
+        "[ruffus-luigi] tasks 0/2  jobs 4/4+  running 0  failed 0  elapsed 0:24\n"
+        "[ruffus-luigi] tasks 1/2  jobs 4/4+  running 0  failed 0  elapsed 0:24\n"
+    )
+
+
+def test_install_routes_logger_and_std_streams_through_the_line_and_close_restores_them(monkeypatch) -> None:
+    tty = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    original = t_stream_logger(tty)
+    state = SimpleNamespace(logger=original)
+    p = Progress(tty, True, 1, True, Clock(), lambda: 100)
+    p.install(state)
+    try:
+        assert isinstance(state.logger, GuardedLogger) and isinstance(sys.stderr, GuardedStream)
+        assert progress._active is p
+    finally:
+        p.close()
+    assert state.logger is original and sys.stderr is tty and progress._active is None
+    sys.stderr.write("after\n")  # a wrapper someone kept passes everything through once closed
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [(None, "auto"), ("auto", "auto"), ("1", "1"), ("on", "1"), ("0", "0"), ("False", "0")],
+)
+def test_setting(monkeypatch, env, expected) -> None:
+    monkeypatch.setattr(config, "luigi_config_in_use", lambda: False)
+    if env is None:
+        monkeypatch.delenv("RUFFUS_LUIGI_PROGRESS", raising=False)
+    else:
+        monkeypatch.setenv("RUFFUS_LUIGI_PROGRESS", env)
+    assert config.progress() == expected
+
+
+def test_a_bad_setting_says_which(monkeypatch) -> None:
+    monkeypatch.setenv("RUFFUS_LUIGI_PROGRESS", "sometimes")
+    with pytest.raises(ValueError, match="RUFFUS_LUIGI_PROGRESS"):
+        config.progress()
+
+
+@pytest.mark.parametrize(
+    ("setting", "stdout_tty", "expected"),
+    [("auto", False, None), ("auto", True, "live"), ("1", False, "plain"), ("1", True, "live"), ("0", True, None)],
+)
+def test_start_chooses_one_rendering_by_whether_stdout_is_a_terminal(monkeypatch, setting, stdout_tty, expected) -> None:
+    monkeypatch.setenv("RUFFUS_LUIGI_PROGRESS", setting)
+    out = FakeTTY() if stdout_tty else io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", FakeTTY())
+    state = SimpleNamespace(incomplete=[1, 2], verbose=1, logger=t_stream_logger(sys.stderr))
+    p = progress.start(state)
+    try:
+        assert (None if p is None else "live" if p.live else "plain") == expected
+    finally:
+        if p is not None:
+            p.close()
