@@ -89,6 +89,7 @@ class Chunk:
     luigi_task: Any = None
     upstream: list[Chunk] = field(default_factory=list)  # chunks making this one's inputs
     version: str = ""  # under a shared luigid: changes when the chunk's inputs change
+    dispatched: bool = False  # this run's Luigi worker started it
 
     def complete(self) -> bool:
         if self.done:
@@ -97,8 +98,8 @@ class Chunk:
             outcomes = self.state.outcomes(self)
             self.done = not any(o.error or o.signalled_break for o in outcomes)
             return self.done
-        if self.forced:
-            return False
+        if self.forced or (self.dispatched and os.getpid() == self.state.pid):
+            return False  # (being run by this run: its outcome file will say; no disk recheck)
         state = self.state
         forked = os.getpid() != state.pid
         if self.recheck or (state.shared_scheduler and forked):

@@ -218,6 +218,8 @@ class RuffusWorker(luigi.worker.Worker):
             # About to fork: the collector would otherwise walk (and so copy, page by page)
             # the whole inherited heap in the child. Undone when the run ends (launch).
             gc.freeze()
+        if isinstance(task, RuffusTask) and task.chunk >= 0:
+            task._chunk().dispatched = True
         progress.chunk_started(task)
         return process
 

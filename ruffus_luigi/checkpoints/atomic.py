@@ -9,8 +9,8 @@ the final path never holds a half-written file.
 It cannot apply to what a job writes without being told the name (a path computed
 from the input, an undeclared side file): those are written in place as usual. It is
 also skipped for glob patterns among the outputs (``@split`` to ``*.part``), for
-outputs that are inputs too, and where the output's directory does not exist yet (the
-job may be the one to create it).
+outputs that are inputs too or symbolic links (the job writes through the link), and
+where the output's directory does not exist yet (the job may be the one to create it).
 """
 
 from __future__ import annotations
@@ -59,7 +59,12 @@ class Atomic(Checkpoint):
         inputs = set(job.inputs)
         names = {}
         for out in job.outputs:
-            if is_glob(out) or out in inputs or not os.path.isdir(os.path.dirname(out) or "."):
+            if (
+                is_glob(out)
+                or out in inputs
+                or os.path.islink(out)  # written through the link, to where it points
+                or not os.path.isdir(os.path.dirname(out) or ".")
+            ):
                 continue
             temporary = temporary_path(out)
             _remove_key_dir(temporary)  # left by a run that was killed

@@ -272,3 +272,22 @@ def test_real_ruffus_history_is_still_understood(tmp_path, strategy):
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"data", "ruffus_luigi_intermediates"} <= tables
     assert con.execute("SELECT COUNT(*) FROM data").fetchone()[0] == 10
+
+
+def test_atomic_writes_through_an_output_that_is_a_symbolic_link(tmp_path):
+    (tmp_path / "big").mkdir()
+    (tmp_path / "x.txt").symlink_to("big/x.txt")
+    (tmp_path / "link.py").write_text(
+        "from ruffus import originate, pipeline_run\n"
+        "@originate(['x.txt'])\n"
+        "def make(output):\n"
+        "    open(output, 'w').write('data')\n"
+        "pipeline_run(verbose=0, checkpoint='atomic')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "ruffus_luigi", "run", "link.py"],
+        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "x.txt").is_symlink(), "the link was replaced by a file"
+    assert (tmp_path / "big" / "x.txt").read_text() == "data"
