@@ -27,6 +27,20 @@ def _use_shim() -> None:
     os.environ["PYTHONPATH"] = SHIM + (os.pathsep + current if current else "")
 
 
+def _list_backends() -> int:
+    """One line per installed back end: name, then the distribution and entry point providing it."""
+    from . import config, plugins
+
+    pm = plugins.manager()
+    dists = {pm.get_name(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
+    chosen = config.backend()
+    for name, (_, plugin) in sorted(plugins.backend_factories().items()):
+        dist = dists.get(plugin)
+        where = "%s %s" % (dist.project_name, dist.version) if dist is not None else "registered by hand"
+        print("%-12s %s (entry point %s)%s" % (name, where, plugin, "  [chosen]" if name == chosen else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``ruffus-luigi`` and ``python -m ruffus_luigi``."""
     parser = argparse.ArgumentParser(
@@ -43,8 +57,15 @@ def main(argv: list[str] | None = None) -> int:
         help="checkpoint strategies for the script's pipeline_run: history (default), atomic, "
         "zero-intermediates, remove-intermediates, ...",
     )
+    run.add_argument(
+        "--backend",
+        metavar="NAME",
+        help="where the script's jobs run: local (default), drmaa, slurm, or any installed "
+        "back end (see `ruffus-luigi backends`); overrides RUFFUS_LUIGI_BACKEND and luigi.cfg",
+    )
     run.add_argument("script")
     run.add_argument("args", nargs=argparse.REMAINDER)
+    sub.add_parser("backends", help="list the installed back ends and the plugin providing each")
     sub.add_parser("shim-path", help="print the directory of the `ruffus` import alias")
     status = sub.add_parser("status", help="files zeroed or removed by checkpoint strategies, and the space saved")
     status.add_argument(
@@ -54,12 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     if options.command == "shim-path":
         print(shim_path())
         return 0
+    if options.command == "backends":
+        return _list_backends()
     if options.command == "status":
         from .checkpoints.intermediates import status_report
         from .history import get_default_history_file_name
 
         print(status_report(options.history_file or get_default_history_file_name()), end="")
         return 0
+    if options.backend:
+        os.environ["RUFFUS_LUIGI_BACKEND"] = options.backend
     if options.checkpoint:
         os.environ["RUFFUS_LUIGI_CHECKPOINT"] = options.checkpoint
     if options.scheduler_host:
