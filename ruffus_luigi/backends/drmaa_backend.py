@@ -95,6 +95,8 @@ class DrmaaBackend(Backend):
         self.poll_interval = float(poll_interval)
         self._specs: dict[str, JobSpec] = {}
         self._next_probe = 0
+        self.polls = 0  # poll calls, and the jobStatus queries they made: tests count them
+        self.status_queries = 0
 
     def submit(self, specs: list[JobSpec]) -> list[str]:
         ids = []
@@ -126,6 +128,7 @@ class DrmaaBackend(Backend):
 
     def poll(self, ids: list[str]) -> dict[str, JobState]:
         with _lock:
+            self.polls += 1
             self._reap()
             states: dict[str, JobState] = {}
             unknown = [i for i in ids if i not in _finished and i not in self._specs]
@@ -154,6 +157,7 @@ class DrmaaBackend(Backend):
             _finished[str(info.jobId)] = JobState.SUCCEEDED if ok else JobState.FAILED
 
     def _probe(self, job_id: str) -> JobState:
+        self.status_queries += 1
         try:
             status = self.session.jobStatus(job_id)
         except drmaa.errors.InvalidJobException:

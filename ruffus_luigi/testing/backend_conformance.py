@@ -20,7 +20,9 @@ is pytest's ``tmp_path``). ``timeout`` bounds each wait.
 
 from __future__ import annotations
 
+import _thread
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -117,6 +119,35 @@ class BackendConformance:
         state = self.wait(backend, [job_id])[job_id]
         assert state in (JobState.FAILED, JobState.LOST)
         assert read_exit_code(spec.exitcode_path) in (None, *range(1, 256))
+
+    def test_ctrl_c_cancels_the_jobs_in_flight(self, backend: Backend, job_dir: Path) -> None:
+        specs = [self.spec(job_dir, "ctrlc%d" % i, "sleep 600") for i in range(2)]
+        submitted: list[str] = []
+        submit = backend.submit
+
+        def recording_submit(batch: list[JobSpec]) -> list[str]:
+            ids = submit(batch)
+            submitted.extend(ids)
+            return ids
+
+        def ctrl_c_once_submitted() -> None:
+            deadline = time.monotonic() + self.timeout
+            while len(submitted) < len(specs) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1.0)
+            _thread.interrupt_main()  # what Ctrl-C does to the process running the pipeline
+
+        backend.submit = recording_submit  # type: ignore[method-assign]
+        threading.Thread(target=ctrl_c_once_submitted, daemon=True).start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                self.dispatch(backend, specs)
+        finally:
+            del backend.submit
+        assert len(submitted) == 2
+        # cancelled on the cluster: they end now, not after their 600 s
+        states = self.wait(backend, submitted)
+        assert set(states.values()) <= {JobState.FAILED, JobState.LOST}, states
 
     def test_unknown_id_is_lost(self, backend: Backend) -> None:
         assert backend.poll([self.unknown_job_id]) == {self.unknown_job_id: JobState.LOST}

@@ -66,7 +66,7 @@ def test_conformance_kit(cluster, tmp_path):
         tmp_path,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "10 passed" in done.stdout
+    assert "11 passed" in done.stdout
 
 
 # ------------------------------------------------------------------------------- a pipeline
@@ -210,3 +210,120 @@ def test_ruffus_pool_manager_module_on_grid_engine(sge, monkeypatch, tmp_path):
     }
     assert cases["test_pipeline_runs_with_multithreading"] == "passed", log
     assert cases["test_pipeline_fails_with_unknown_manager"] == "passed", log
+
+
+# --------------------------------------------------------------- the same outputs everywhere
+
+PIPELINES = REPO / "tests" / "pipelines"
+SAME_PIPELINES = ["branches.py", "chain_collate_split.py"]
+JOB_FILES = ".ruffus_luigi"  # a cluster back end's job scripts, logs and exit code files
+
+
+def outputs(workdir: Path) -> dict[str, bytes | None]:
+    """Every file (bytes) and directory (None) a run left, the job files and history left out."""
+    found: dict[str, bytes | None] = {}
+    for root, dirs, files in os.walk(workdir):
+        dirs[:] = [d for d in dirs if d != JOB_FILES]
+        rel_root = os.path.relpath(root, workdir)
+        for d in dirs:
+            found[os.path.normpath(os.path.join(rel_root, d))] = None
+        for f in files:
+            rel = os.path.normpath(os.path.join(rel_root, f))
+            if not rel.startswith(".ruffus_history.sqlite"):
+                found[rel] = Path(root, f).read_bytes()
+    return found
+
+
+def cluster_jobs_ended(cluster) -> int:
+    """How many jobs the cluster's accounting knows (qacct; sacct -c reads the completion file)."""
+    if cluster.name == "sge":
+        done = cluster.run(["qacct", "-j"])
+        return sum(line.startswith("jobnumber") for line in done.stdout.splitlines())
+    done = cluster.run(["sacct", "-c", "-n", "-X", "-P", "--format=JobID", "-S", "2000-01-01"])
+    return len(done.stdout.split())
+
+
+def test_same_pipelines_give_byte_identical_outputs_on_local_drmaa_and_slurm(sge, slurm, tmp_path):
+    """Each pipeline of tests/pipelines runs on local, on Grid Engine (drmaa) and on Slurm, 4 jobs
+    in flight: every output file is byte for byte the same, and the cluster runs' jobs did run as
+    cluster jobs (the cluster's accounting gained a job per Ruffus job)."""
+    for script in SAME_PIPELINES:
+        runs = {}
+        for backend, cluster in (("local", sge), ("drmaa", sge), ("slurm", slurm)):
+            workdir = tmp_path / script[:-3] / backend
+            workdir.mkdir(parents=True)
+            (workdir / script).write_bytes((PIPELINES / script).read_bytes())
+            before = cluster_jobs_ended(cluster)
+            done = run(cluster, [sys.executable, script, "1", "run"], workdir, RUFFUS_LUIGI_BACKEND=backend, MP="4")
+            assert done.returncode == 0, "%s on %s:\n%s%s" % (script, backend, done.stdout, done.stderr)
+            ran = cluster_jobs_ended(cluster) - before
+            if backend != "local":
+                assert ran >= 5, "%s on %s: only %d cluster jobs" % (script, backend, ran)
+            runs[backend] = outputs(workdir)
+        assert len([v for v in runs["local"].values() if v]) >= 5
+        assert runs["drmaa"] == runs["local"], script
+        assert runs["slurm"] == runs["local"], script
+
+
+# ------------------------------------------------- 200 jobs: one status query per poll cycle
+
+MANY = textwrap.dedent(
+    """
+    import json, os, sys, threading, time
+    from ruffus_luigi import plugins
+    from ruffus_luigi.backends.base import JobSpec
+    from ruffus_luigi.dispatch import Dispatcher
+
+    name, count, work = sys.argv[1], int(sys.argv[2]), os.getcwd()
+    backend = plugins.create_backend(name, poll_interval=0.5)
+    specs = [JobSpec.in_dir("many%03d" % i, work + "/logs", work, command="echo %d" % i) for i in range(count)]
+    me, peak, stop = os.getpid(), {"threads": 0, "children": 0}, threading.Event()
+
+    def watch():  # this process's threads and child processes, while the jobs are in flight
+        while not stop.is_set():
+            peak["threads"] = max(peak["threads"], len(os.listdir("/proc/self/task")))
+            children = 0
+            for task in os.listdir("/proc/self/task"):
+                with open("/proc/self/task/%s/children" % task) as f:
+                    children += len(f.read().split())
+            peak["children"] = max(peak["children"], children)
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    dispatcher = Dispatcher(backend, exit_file_grace=30.0)
+    results = dispatcher.run(specs)  # all of them in flight at once
+    stop.set()
+    watcher.join()
+    counters = {"polls": dispatcher.polls, "cycles": dispatcher.cycles, **peak}
+    if name == "slurm":
+        counters.update(backend_polls=backend.commands_run.count("squeue"),
+                        status_queries=backend.commands_run.count("squeue") + backend.commands_run.count("sacct"),
+                        submissions=backend.commands_run.count("sbatch"))
+    else:
+        counters.update(backend_polls=backend.polls, status_queries=backend.status_queries)
+    counters["succeeded"] = sum(r.succeeded for r in results)
+    counters["outputs_ok"] = all(open(s.stdout_path).read() == "%d\\n" % i for i, s in enumerate(specs))
+    backend.close()
+    print(json.dumps(counters))
+    """
+)
+
+
+def test_200_jobs_one_status_query_per_poll_cycle_and_no_process_per_job(cluster, tmp_path):
+    """200 jobs in flight at once on each cluster. The back end's own counters: one poll per
+    dispatcher cycle and one status query (squeue; DRMAA jobStatus) per poll, so far fewer
+    queries than jobs; the submitting process never holds a process (or a thread) per job."""
+    count = 200
+    (tmp_path / "many.py").write_text(MANY)
+    done = run(cluster, [sys.executable, "many.py", BACKENDS[cluster.name], str(count)], tmp_path, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    counters = json.loads(done.stdout.strip().splitlines()[-1])
+    assert counters["succeeded"] == count and counters["outputs_ok"], counters
+    assert counters["backend_polls"] == counters["polls"] <= counters["cycles"], counters
+    assert counters["status_queries"] <= counters["backend_polls"], counters  # one per cycle at most
+    assert 1 <= counters["polls"] < count, counters
+    assert counters["children"] <= 2, counters  # sbatch/squeue run one at a time; nothing waits per job
+    assert counters["threads"] <= 12, counters  # main, poller, watcher (+ libdrmaa's own few)
+    if cluster.name == "slurm":
+        assert counters["submissions"] == count, counters
