@@ -71,6 +71,8 @@ def test_cluster_job_killed_while_writing(cluster, strategy, tmp_path, tmp_path_
 
     assert rc == 1, out
     assert "Job  = [s1/s1.start -> s1/s1.mid]" in out
-    assert jobs_with(workdir, "done") == ALL_JOBS - {victim, "end s1.end", "total total.txt"}
+    # nothing downstream of the killed job ran; whether the other samples got through before
+    # the run stopped is timing (the rerun below does exactly what is left either way)
+    assert jobs_with(workdir, "done") <= ALL_JOBS - {victim, "end s1.end", "total total.txt"}
     check_interrupted(workdir, strategy, {victim})
     check_rerun(workdir, strategy, expected, {victim}, backend, base=cluster.env)
