@@ -152,8 +152,9 @@ class PlanCache:
                          "verdicts": dict(enumerate(stored[5]))}
         if entry is not None and self._reads_still_hold(entry["reads"], planner):
             self.current[task] = entry
-            for kind, message in entry["notes"]:
-                (planner.warning if kind == "warning" else planner.match_failure)(task, message)
+            with self.paused():  # (they are this task's notes, not those of a task reading it)
+                for kind, message in entry["notes"]:
+                    (planner.warning if kind == "warning" else planner.match_failure)(task, message)
             return iter(entry["jobs"])
         return self._recording(task, static, planner)
 
