@@ -41,21 +41,36 @@ def checkpointed(strategies: list[Checkpoint], job: CheckpointJob) -> Iterator[N
     After hooks run in reverse order. A failing ``job_succeeded`` (an output that cannot be
     put in place) fails the job, and the strategies not yet told are told it failed.
     """
+    _before(strategies, job)
+    try:
+        yield
+    except BaseException:
+        _tell_failed(strategies, job)
+        raise
+    _after(strategies, job)
+
+
+def _before(strategies: list[Checkpoint], job: CheckpointJob) -> None:
+    """Every strategy's ``before_job``, in order; if one fails, those before it are told."""
     entered: list[Checkpoint] = []
     try:
         for strategy in strategies:
             strategy.before_job(job)
             entered.append(strategy)
-        yield
     except BaseException:
         _tell_failed(entered, job)
         raise
-    while entered:
-        strategy = entered.pop()
+
+
+def _after(strategies: list[Checkpoint], job: CheckpointJob) -> None:
+    """Every strategy's ``job_succeeded``, in reverse order; if one fails, the rest are told it failed."""
+    waiting = list(strategies)
+    while waiting:
+        strategy = waiting.pop()
         try:
             strategy.job_succeeded(job)
         except BaseException:
-            _tell_failed(entered, job)
+            _tell_failed(waiting, job)
             raise
 
 
@@ -67,13 +82,9 @@ def run_checkpointed(
     ready: dict[int, PlannedJob] = {}
     for job in jobs:
         cjob = strategy_job(task, job.params)
-        entered = []
         try:
-            for strategy in strategies:
-                strategy.before_job(cjob)
-                entered.append(strategy)
+            _before(strategies, cjob)
         except Exception:
-            _tell_failed(entered, cjob)
             outcomes.append(JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task._name, job.name)))
             continue
         wrapped[job.index] = cjob
@@ -88,13 +99,11 @@ def run_checkpointed(
             told.add(outcome.index)
             if outcome.ran and not outcome.error:
                 try:
-                    for strategy in reversed(strategies):
-                        strategy.job_succeeded(cjob)
+                    _after(strategies, cjob)
                 except Exception:
                     outcome.ran = False
                     outcome.name = job.name
                     outcome.error = exception_tuple(task._name, job.name)
-                    _tell_failed(strategies, cjob)
             else:
                 _tell_failed(strategies, cjob)
         for index, cjob in wrapped.items():

@@ -165,17 +165,19 @@ def any_task_checkpoint() -> bool:
 
 def task_checkpoint(*names: str) -> str | None:
     """``checkpoint`` of ``[ruffus_luigi.task.<name>]`` for the first name that sets it, or None."""
-    for name in names:
-        value = section("ruffus_luigi.task." + name).get("checkpoint")
-        if value is not None:
-            return value
-    return None
+    return _task_option(names, "checkpoint")
 
 
 def task_keeps_outputs(*names: str) -> bool:
     """``keep_outputs = true`` in ``[ruffus_luigi.task.<name>]``: never zero or remove this task's outputs."""
+    value = _task_option(names, "keep_outputs")
+    return value is not None and value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _task_option(names: tuple[str, ...], key: str) -> str | None:
+    """``key`` in the first ``[ruffus_luigi.task.<name>]`` section that sets it."""
     for name in names:
-        value = section("ruffus_luigi.task." + name).get("keep_outputs")
+        value = section("ruffus_luigi.task." + name).get(key)
         if value is not None:
-            return value.strip().lower() in ("1", "true", "yes", "on")
-    return False
+            return value
+    return None

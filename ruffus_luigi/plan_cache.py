@@ -163,7 +163,7 @@ class PlanCache:
 
         if not self.tasks:
             for pipeline in Pipeline.pipelines.values():
-                for task in pipeline.tasks if hasattr(pipeline, "tasks") else pipeline.task_order:
+                for task in pipeline.tasks:
                     self.tasks[(pipeline.name, task._name)] = task
         return self.tasks.get((pipeline_name, name))
 
@@ -251,20 +251,16 @@ class PlanCache:
 
     def remember(self, task: Task, params: tuple, stats: dict[str, Any] | None = None) -> None:
         """This job was found up to date (``stats``: the files as the check saw them)."""
-        i = self._index(task, params)
-        if i is None:
-            return
-        sig = signature(params, stats)
-        entry = self.current[task]
-        if sig is not None and entry["verdicts"].get(i) != sig:
-            entry["verdicts"][i] = sig
-            self.dirty.add(task)
+        sig = signature(params, stats) if self._index(task, params) is not None else None
+        if sig is not None:
+            self.remember_signature(task, params, sig)
 
     def remember_signature(self, task: Task, params: tuple, sig: Signature) -> None:
         """A job that ran is up to date with its files as ``sig`` (see ``ran_signature``)."""
         i = self._index(task, params)
-        if i is not None:
-            self.current[task]["verdicts"][i] = sig
+        verdicts = self.current[task]["verdicts"] if i is not None else {}
+        if i is not None and verdicts.get(i) != sig:
+            verdicts[i] = sig
             self.dirty.add(task)
 
     def forget(self, task: Task, running: list[int]) -> None:
