@@ -85,6 +85,7 @@ class Dispatcher:
     :param backend: the back end (its calls are serialised, so it need not be thread-safe)
     :param hook: pluggy hook relay for the job event hooks, or None
     :param lost_retries: resubmissions of a job reported lost that left no exit code
+        (each lost copy is cancelled first, so it cannot run alongside the next)
     :param exit_file_grace: seconds to wait for the exit code file of a job the back end
         reports finished (shared file systems show files late)
     """
@@ -205,8 +206,10 @@ class Dispatcher:
         if tracked:
             states = self._poll(list(tracked))
             if states is not None:
+                lost: list[str] = []
                 for job_id, job in tracked.items():
-                    self._update(job, states.get(job_id, JobState.LOST))
+                    self._update(job, states.get(job_id, JobState.LOST), lost)
+                self._cancel_lost(lost)
         with self._cond:
             for batch in [b for b in self._batches if not b.waiting and b.in_flight == 0]:
                 self._batches.remove(batch)
@@ -261,7 +264,8 @@ class Dispatcher:
                         self._finish(job, JobState.FAILED, None, "back end %r cannot be polled: %s" % (self.name, e))
             return None
 
-    def _update(self, job: _Job, state: JobState) -> None:
+    def _update(self, job: _Job, state: JobState, lost: list[str]) -> None:
+        """Act on one job's state; the id of a lost job goes to ``lost``, to be cancelled."""
         if state is JobState.PENDING:
             return
         if state is JobState.RUNNING:
@@ -279,6 +283,7 @@ class Dispatcher:
             return
         if state is JobState.LOST:
             self._untrack(job.job_id)
+            lost.append(job.job_id)
             if job.attempts <= self.lost_retries:
                 log.warning("back end %r lost job %s (%s): resubmitting", self.name, job.spec.name, job.job_id)
                 with self._cond:
@@ -299,6 +304,21 @@ class Dispatcher:
             None,
             "back end %r reports %s but the job wrote no exit code (killed, or never started)" % (self.name, state.value),
         )
+
+    def _cancel_lost(self, ids: list[str]) -> None:
+        """Cancel lost jobs, in one call, before the next cycle resubmits them.
+
+        A back end may report a job lost that still runs (it merely lost track of it);
+        cancelling that first copy keeps the job from running twice. Errors are logged
+        and ignored: a job that is really gone cannot be cancelled.
+        """
+        if not ids:
+            return
+        try:
+            with self._backend_lock:
+                self.backend.cancel(ids)
+        except Exception as e:
+            log.warning("back end %r: cancelling lost job(s) %s failed (ignored): %s", self.name, ", ".join(ids), e)
 
     def _untrack(self, job_id: str) -> _Job | None:
         with self._cond:
