@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import _thread
 import os
+import shlex
 import threading
 import time
 from pathlib import Path
@@ -68,8 +69,10 @@ class BackendConformance:
             assert time.monotonic() < deadline, "jobs not done after %s s: %s" % (self.timeout, states)
             time.sleep(max(0.05, min(backend.poll_interval, 2.0)))
 
-    def dispatch(self, backend: Backend, specs: list[JobSpec], **kwargs) -> tuple[list[JobResult], Dispatcher]:
-        dispatcher = Dispatcher(backend, exit_file_grace=30.0)
+    def dispatch(
+        self, backend: Backend, specs: list[JobSpec], lost_retries: int = 2, **kwargs
+    ) -> tuple[list[JobResult], Dispatcher]:
+        dispatcher = Dispatcher(backend, lost_retries=lost_retries, exit_file_grace=30.0)
         return dispatcher.run(specs, **kwargs), dispatcher
 
     # -- the contract -------------------------------------------------------------------------
@@ -194,3 +197,71 @@ class BackendConformance:
         assert max(calls) <= 4  # never more than 4 in flight
         assert len(calls) == dispatcher.polls <= dispatcher.cycles  # one poll per cycle
         assert [Path(s.stdout_path).read_text() for s in specs] == ["%d\n" % i for i in range(12)]
+
+    def test_failed_job_is_reported_with_its_exit_code_and_not_resubmitted(
+        self, backend: Backend, job_dir: Path
+    ) -> None:
+        # Only lost jobs are resubmitted (retrying failures is Luigi's retry_count's job):
+        # a back end that calls a failed job lost, e.g. once it has left the queue, fails this.
+        submitted: list[str] = []
+        submit = backend.submit
+
+        def recording_submit(specs: list[JobSpec]) -> list[str]:
+            ids = submit(specs)
+            submitted.extend(ids)
+            return ids
+
+        backend.submit = recording_submit  # type: ignore[method-assign]
+        try:
+            spec = self.spec(job_dir, "fails", "echo why-it-failed >&2; exit 42")
+            [result], _ = self.dispatch(backend, [spec], lost_retries=2)
+        finally:
+            del backend.submit
+        assert (result.state, result.exit_code, result.attempts) == (JobState.FAILED, 42, 1), result.describe()
+        assert len(submitted) == 1
+        assert "exit code 42" in result.describe() and "why-it-failed" in result.log_tail
+
+    def test_lost_job_is_cancelled_then_resubmitted_and_succeeds(self, backend: Backend, job_dir: Path) -> None:
+        # The back end loses track of a job that still runs: the first copy marks itself
+        # and sleeps; the poll then says lost once. The dispatcher must cancel that copy
+        # before it resubmits the job, whose second copy finds the mark and succeeds.
+        mark = job_dir / "first-copy.started"
+        command = "if [ -e {m} ]; then echo second-copy; else touch {m}; sleep 600; echo first-copy; fi"
+        spec = self.spec(job_dir, "lost", command.format(m=shlex.quote(str(mark))))
+        calls: list[tuple[str, list[str]]] = []
+        submit, poll, cancel = backend.submit, backend.poll, backend.cancel
+
+        def recording_submit(specs: list[JobSpec]) -> list[str]:
+            ids = submit(specs)
+            calls.append(("submit", ids))
+            return ids
+
+        def losing_poll(ids: list[str]) -> dict[str, JobState]:
+            states = poll(ids)
+            first = calls[0][1][0]
+            if first in states and mark.exists() and ("lost", [first]) not in calls:
+                calls.append(("lost", [first]))
+                states[first] = JobState.LOST
+            return states
+
+        def recording_cancel(ids: list[str]) -> None:
+            calls.append(("cancel", list(ids)))
+            cancel(ids)
+
+        backend.submit, backend.poll = recording_submit, losing_poll  # type: ignore[method-assign]
+        backend.cancel = recording_cancel  # type: ignore[method-assign]
+        try:
+            [result], _ = self.dispatch(backend, [spec], lost_retries=1)
+        finally:
+            del backend.submit, backend.poll, backend.cancel
+            if calls and ("cancel", calls[0][1]) not in calls:
+                backend.cancel(calls[0][1])  # leave no sleep 600 behind
+        assert result.succeeded and result.attempts == 2, result.describe()
+        [first], [second] = calls[0][1], calls[-1][1]
+        assert calls == [("submit", [first]), ("lost", [first]), ("cancel", [first]), ("submit", [second])], calls
+        assert first != second and result.job_id == second
+        # The first copy was really stopped: it ends now, not after its sleep 600. Its state
+        # may be read from the exit code file it shares with the second copy: any end will do.
+        self.wait(backend, [first])
+        assert Path(spec.stdout_path).read_text() == "second-copy\n"
+        assert read_exit_code(spec.exitcode_path) == 0
