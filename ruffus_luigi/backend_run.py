@@ -96,7 +96,7 @@ def _spec(state: RunState, task: Task, job: PlannedJob, base: str, resources: Re
     directory = pyjob.pack(
         os.path.join(base, name), task._name, job.name, task.user_defined_work_func, job.params, style, named, backend
     )
-    return JobSpec.in_dir(
+    spec = JobSpec.in_dir(
         name,
         os.path.join(base, "logs"),
         state.workdir,
@@ -105,6 +105,11 @@ def _spec(state: RunState, task: Task, job: PlannedJob, base: str, resources: Re
         task_name=task._get_display_name(),
         params=job.params,
     )
+    try:  # an earlier attempt's exit code must not answer for this one (retries)
+        os.unlink(spec.exitcode_path)
+    except FileNotFoundError:
+        pass
+    return spec
 
 
 def _run_group(

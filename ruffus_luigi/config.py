@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "backend": "",
     "run_job_backend": "",
     "lost_job_retries": 2,
+    "retry_count": 1,
+    "retry_delay": 1.0,
     "checkpoint": "history",
     "keep": "",
     "progress": "auto",
@@ -88,6 +90,27 @@ def lost_job_retries() -> int:
     return int(os.environ.get("RUFFUS_LUIGI_LOST_JOB_RETRIES") or setting("lost_job_retries"))
 
 
+def retry_count(*names: str) -> int:
+    """Attempts a failing job gets in all (Luigi's ``retry_count`` meaning): 1 means no retry.
+
+    ``[ruffus_luigi.task.<name>] retry_count`` for the first name that sets it, else
+    RUFFUS_LUIGI_RETRY_COUNT, else ``[ruffus_luigi] retry_count``.
+    """
+    value = _task_option(names, "retry_count") or os.environ.get("RUFFUS_LUIGI_RETRY_COUNT") or setting("retry_count")
+    try:
+        count = int(value)
+    except ValueError:
+        raise ValueError("retry_count must be a whole number of attempts, not %r" % value) from None
+    if count < 1:
+        raise ValueError("retry_count must be 1 (no retry) or more, not %d" % count)
+    return count
+
+
+def retry_delay() -> float:
+    """Seconds between a job's failure and its next attempt (RUFFUS_LUIGI_RETRY_DELAY overrides luigi.cfg)."""
+    return float(os.environ.get("RUFFUS_LUIGI_RETRY_DELAY") or setting("retry_delay"))
+
+
 def progress() -> str:
     """The progress display: ``"auto"`` (a live line when stdout is a terminal), ``"1"`` or ``"0"``.
 
@@ -118,14 +141,14 @@ def backend_options(name: str) -> dict[str, str]:
     return section("ruffus_luigi.backend." + name)
 
 
-TASK_CHECKPOINT_KEYS = ("checkpoint", "keep_outputs")  # in a task's section, next to its resources
+TASK_RUN_KEYS = ("checkpoint", "keep_outputs", "retry_count")  # in a task's section, next to its resources
 
 
 def task_resources(*names: str) -> dict[str, str]:
     """``[ruffus_luigi.task.<name>]`` for the first of ``names`` that has a section."""
     for name in names:
         values = section("ruffus_luigi.task." + name)
-        for key in TASK_CHECKPOINT_KEYS:
+        for key in TASK_RUN_KEYS:
             values.pop(key, None)
         if values:
             return values

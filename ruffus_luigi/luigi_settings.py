@@ -49,6 +49,15 @@ class ruffus_luigi(luigi.Config):  # noqa: N801 - the section name users write
         default=DEFAULTS["lost_job_retries"],
         description="How often a job the cluster lost (no state, no exit code) is resubmitted.",
     )
+    retry_count = luigi.IntParameter(
+        default=DEFAULTS["retry_count"],
+        description="Attempts a failing job gets in all, as Luigi's retry_count counts them (1: no "
+        "retry). A task can set its own in [ruffus_luigi.task.<name>] retry_count.",
+    )
+    retry_delay = luigi.FloatParameter(
+        default=DEFAULTS["retry_delay"],
+        description="Seconds to wait before trying a failed job again.",
+    )
     progress = luigi.Parameter(
         default=DEFAULTS["progress"],
         description="Progress display: auto (a live status line on stderr when stdout is a terminal, "

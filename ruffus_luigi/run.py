@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import checkpointing
+from . import checkpointing, config
 from . import exceptions as rx
 from . import history as hist
 from .checkpointing import Intermediates, checkpointed, run_checkpointed, strategy_job
@@ -36,6 +36,7 @@ from .pipeline import Task
 from .plan import Session, generation_error, prepare, tasks_to_run, use_plan_cache
 from .plan_cache import ran_signature
 from .printout import job_descriptor, up_to_date_task_messages
+from .retries import retrying
 
 
 def log_at_level(logger: Any, level: int, verbose: int, message: str) -> bool:
@@ -206,6 +207,7 @@ class RunState:
         self.task_checkpoints: dict[Task, list[Checkpoint]] = {}  # tasks that chose their own
         self.intermediates: Intermediates | None = None  # set when a strategy frees files
         self.progress: Any = None  # a progress.Progress while the run shows its progress
+        self.retry_counts: dict[Task, int] = {}
 
     # -- the graph Luigi sees --------------------------------------------------
     def parents_to_wait_for(self, task: Task) -> list[Task]:
@@ -486,24 +488,32 @@ class RunState:
         # an interrupted job must not leave an old record vouching for a half-written output
         hist.forget_jobs(history, [job.display for job in todo])
         outcomes: list[JobOutcome] = []
+        attempts = 1 if self.terminate_immediately or self.touch_files_only else self.attempts(task)
+        delay = config.retry_delay() if attempts > 1 else 0.0
+
+        def retried(run: Any, jobs: list[PlannedJob]) -> None:
+            retrying(run, jobs, outcomes, attempts, delay, self.stopping)
+
         try:
             if backend != "local" and self.touch_files_only == 0 and not task._run_in_main_process:
                 from .backend_run import run_jobs
 
                 strategies = self.checkpoints_for(task)
                 if strategies:
-                    run_checkpointed(strategies, task, todo, outcomes, lambda jobs: run_jobs(self, task, jobs, outcomes))
+                    retried(lambda jobs, out: run_checkpointed(
+                        strategies, task, jobs, out, lambda ready: run_jobs(self, task, ready, out)
+                    ), todo)
                 else:
-                    run_jobs(self, task, todo, outcomes)  # a cluster: see backend_run
+                    retried(lambda jobs, out: run_jobs(self, task, jobs, out), todo)  # a cluster: see backend_run
             elif self.multithread > 1 and len(todo) > 1:
                 with ThreadPoolExecutor(self.multithread) as pool:
-                    outcomes.extend(pool.map(lambda j: self._run_job(task, j), todo))
+                    retried(lambda jobs, out: out.extend(pool.map(lambda j: self._run_job(task, j), jobs)), todo)
             else:
                 for job in todo:
                     if self.stopping():
                         break
-                    outcome = self._run_job(task, job)
-                    outcomes.append(outcome)
+                    retried(lambda jobs, out: out.append(self._run_job(task, jobs[0])), [job])
+                    outcome = outcomes[-1]
                     if outcome.ran and self.verbose >= 3 and os.getpid() == self.pid:
                         self.logger.info("    %s completed" % job.name)  # right away, as Ruffus does
                         outcome.announced = True
@@ -523,6 +533,13 @@ class RunState:
             if history is not self.planner.history:
                 history.close()
         return outcomes
+
+    def attempts(self, task: Task) -> int:
+        """How many times a failing job of this task is tried (``retry_count``, read once per task)."""
+        found = self.retry_counts.get(task)
+        if found is None:
+            found = self.retry_counts[task] = config.retry_count(task._get_display_name(), task._name)
+        return found
 
     def checkpoints_for(self, task: Task) -> list[Checkpoint]:
         return self.task_checkpoints.get(task, self.checkpoints)
@@ -697,9 +714,12 @@ def pipeline_run(
             state.one_second_per_job = planner.checksum_level == hist.CHECKSUM_FILE_TIMESTAMPS
         else:
             state.one_second_per_job = bool(one_second_per_job)
-        from . import config
-
         state.backend = config.backend(backend)  # before Luigi forks its workers
+        for task in incomplete:  # a bad retry_count fails here, naming the task, before any job runs
+            try:
+                state.attempts(task)
+            except ValueError as e:
+                raise ValueError("Ruffus task %r: %s" % (task._get_display_name(), e)) from None
         state.checkpoints, state.task_checkpoints = chosen.checkpoints, chosen.task_checkpoints
         if chosen.frees_files:
             state.intermediates = Intermediates(state, chosen.scope)

@@ -90,6 +90,9 @@ PIPELINE = textwrap.dedent(
         record(o)
         if os.environ.get("FAIL_B") and i == "b.txt":
             raise ValueError("b is bad")
+        if os.environ.get("FAIL_B_ONCE") and i == "b.txt" and not os.path.exists("b.failed"):
+            open("b.failed", "w").close()
+            raise ValueError("b failed once")
         open(o, "w").write(open(i).read().upper())
     up.ruffus_luigi_resources = {"memory": "2G", "walltime": "0:10:00"}
 
@@ -141,6 +144,20 @@ def test_failed_cluster_job_is_a_ruffus_error(cluster, tmp_path):
     assert done.returncode != 0
     assert "builtins.ValueError(b is bad)" in done.stderr and "Job  = [b.txt -> b.up]" in done.stderr
     assert (tmp_path / "a.up").exists() and not (tmp_path / "all.txt").exists()
+
+
+def test_failed_cluster_job_is_retried_with_retry_count(cluster, tmp_path):
+    (tmp_path / "pipeline.py").write_text(PIPELINE)
+    backend = BACKENDS[cluster.name]
+    done = run(
+        cluster, [sys.executable, "pipeline.py", "3"], tmp_path,
+        RUFFUS_LUIGI_BACKEND=backend, RUFFUS_LUIGI_RETRY_COUNT="2", RUFFUS_LUIGI_RETRY_DELAY="0", FAIL_B_ONCE="1",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "b failed once" in done.stderr and "trying again" in done.stderr
+    assert (tmp_path / "b.failed").exists() and (tmp_path / "all.txt").read_text() == "A.TXT+B.TXT+C.TXT"
+    job = where(tmp_path, "b.up")  # the second attempt was a cluster job too
+    assert JOB_ID_VARIABLE[cluster.name] in job["env"]
 
 
 # ------------------------------------------------------------------------- drmaa_wrapper.run_job
