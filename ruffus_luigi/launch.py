@@ -76,7 +76,7 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
                         t._name,
                         "",
                         "ruffus_luigi.LuigiError",
-                        "(Luigi did not run this task)",
+                        _not_run_reason(state),
                         result.summary_text if result is not None else "",
                     )
                     for t in unfinished[:1]
@@ -87,6 +87,17 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
             state.progress.close()
         translate.forget_run(state)
         shutil.rmtree(state.run_dir, ignore_errors=True)
+
+
+def _not_run_reason(state: RunState) -> str:
+    """Why a stage can end unfinished with no job failed, and what to do."""
+    if not state.shared_scheduler:
+        return "(Luigi did not run this task)"
+    return (
+        "(Luigi did not run this task: the scheduler %s stopped giving this run work before the task was done."
+        " If luigid was restarted without its saved state it forgot the run's pending tasks. Jobs that"
+        " finished are recorded: run the pipeline again to do what is left)" % state.scheduler_address
+    )
 
 
 def _stop_workers() -> None:
@@ -136,6 +147,7 @@ def _luigi_build(roots: list, state: RunState, host: str | None, port: int | Non
     else:
         kwargs["local_scheduler"] = _configured_local()
     state.shared_scheduler = not kwargs.get("local_scheduler")
+    state.scheduler_address = url or ("http://%s:%s/" % (host, kwargs["scheduler_port"]) if host else "named in luigi.cfg [core]")
     try:
         return luigi.build(
             roots,

@@ -201,6 +201,7 @@ class RunState:
         self.any_job_ran = False
         self.one_second_per_job = False
         self.shared_scheduler = False
+        self.scheduler_address = ""  # the luigid's URL, for messages
         self.deferred_logs: dict[Task, list[str]] = {}
         self.waits_for_parent: set[Task] = set()
         self.checkpoints: list[Checkpoint] = []  # the run's strategies (``history`` is implicit)
