@@ -9,9 +9,12 @@ module (or object) that holds implementations marked with ``hookimpl``::
 The built-in back ends (``local``, ``drmaa``) and checkpoint strategies (``history``,
 ``atomic``, ``zero-intermediates``, ``remove-intermediates``) are registered exactly this way.
 
-Stability promise: the hooks below, their argument names and the types in
-``ruffus_luigi.backends.base`` (``Backend``, ``JobSpec``, ``JobState``, ``Resources``) and
-``ruffus_luigi.checkpoints.base`` (``Checkpoint``, ``CheckpointJob``, ``RunInfo``) are public. Within a major version, hooks and arguments are only ever added, never
+Stability promise: the hooks below, their argument names, ``BackendFactory`` and
+``CheckpointFactory``, what ``ruffus_luigi.backends`` exports (``Backend``, ``BackendUnavailable``,
+``JobSpec``, ``JobState``, ``Resources``, ``job_name``, ``prepare_job``, ``read_exit_code``),
+``ruffus_luigi.checkpoints.base`` (``Checkpoint``, ``CheckpointJob``, ``RunInfo``) and the
+conformance kit ``ruffus_luigi.testing.backend_conformance.BackendConformance`` are public
+(the kit may gain test cases in a minor version). Within a major version, hooks and arguments are only ever added, never
 removed or renamed, and a new argument is never required of an implementation (pluggy
 passes an implementation only the arguments it names). A breaking change needs a new
 major version and is announced one minor version ahead by a ``DeprecationWarning``.
