@@ -14,7 +14,6 @@ two test modules of the same name.)
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -27,27 +26,14 @@ from checkpoint_kit import (  # noqa: E402
     check_rerun,
     finish,
     jobs_with,
-    run,
-    snapshot,
+    reference,
     start,
     wait_half_written,
+    workdir_in,
 )
 
 BACKENDS = {"sge": "drmaa", "slurm": "slurm"}
 KILL = {"sge": "qdel", "slurm": "scancel"}
-
-_references: dict[str, dict] = {}
-
-
-def reference(strategy: str, factory: pytest.TempPathFactory) -> dict:
-    """An uninterrupted local run with ``strategy``."""
-    if strategy not in _references:
-        workdir = factory.mktemp("reference-" + strategy)
-        rc, out, ran = run(workdir, strategy)
-        assert rc == 0, out
-        assert ran == Counter(ALL_JOBS)
-        _references[strategy] = snapshot(workdir)
-    return _references[strategy]
 
 
 @pytest.fixture(params=["sge", "slurm"])
@@ -57,9 +43,8 @@ def cluster(request):
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_cluster_job_killed_while_writing(cluster, strategy, tmp_path, tmp_path_factory):
-    expected = reference(strategy, tmp_path_factory)
-    workdir = tmp_path / "work"
-    workdir.mkdir()
+    expected = reference(strategy, tmp_path_factory)  # a local run: back ends do not change outputs
+    workdir = workdir_in(tmp_path)
     backend = {"RUFFUS_LUIGI_BACKEND": BACKENDS[cluster.name]}
     victim = "mid s1.mid"
     proc = start(workdir, strategy, {**backend, "HOLD": "s1.mid"}, base=cluster.env)

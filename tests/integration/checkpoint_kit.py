@@ -12,16 +12,20 @@ job (its output is new). Everything else had succeeded and must not run again.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tests" / "pipelines" / "scenarios" / "checkpoint_chain.py"
@@ -41,6 +45,9 @@ PRODUCER = {path: job for job, path in OUTPUT.items()}
 CONSUMERS = {path: {job for job, inputs in INPUTS.items() if path in inputs} for path in PRODUCER}
 FULL_SIZE = {"make": 7600, "mid": 7600, "end": 7600}  # bytes of a sample's outputs (checked by the reference)
 BOOKKEEPING = {SCRIPT.name, "jobs.log", "release", "luigi.cfg"}
+# Where the runs' Python keeps bytecode when the environment forbids writing it beside the
+# sources (PYTHONDONTWRITEBYTECODE): compiling ruffus-luigi afresh costs every run ~0.1 s of CPU.
+PYCACHE = Path(tempfile.gettempdir()) / "ruffus-luigi-test-pycache"
 
 
 def job_of(output: str) -> str:
@@ -52,6 +59,8 @@ def environment(extra: dict | None = None, base: dict | None = None) -> dict:
     env = {k: v for k, v in (base or os.environ).items() if not k.startswith("RUFFUS_LUIGI_")}
     env.pop("HOLD", None)
     env["PYTHONPATH"] = str(REPO)
+    if env.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
+        env.setdefault("PYTHONPYCACHEPREFIX", str(PYCACHE))
     env.update(extra or {})
     return env
 
@@ -90,6 +99,50 @@ def run(workdir: Path, strategy: str, env: dict | None = None, base: dict | None
     before = len(log_lines(workdir))
     rc, out = finish(start(workdir, strategy, env, base=base))
     return rc, out, Counter(job for event, job, *_ in log_lines(workdir)[before:] if event == "start")
+
+
+def workdir_in(tmp_path: Path) -> Path:
+    """The run's working directory: its output files (``work*.out``) go beside it, in ``tmp_path``."""
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    return workdir
+
+
+_references: dict[str, dict[str, bytes | None]] = {}
+
+
+def reference(strategy: str, factory: pytest.TempPathFactory) -> dict[str, bytes | None]:
+    """What an uninterrupted local run with ``strategy`` leaves (see ``snapshot``).
+
+    One run per strategy and test session: under pytest-xdist the first worker to need it
+    makes it, under a lock, in the session's base temporary directory, and the others read
+    that directory (each reference costs a whole run, and every test compares with one).
+    """
+    if strategy in _references:
+        return _references[strategy]
+    shared = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the session's, holding each worker's own
+    workdir = shared / ("reference-" + strategy)
+    made = shared / ("reference-%s.made" % strategy)
+    with open(shared / ("reference-%s.lock" % strategy), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not made.exists():
+            shutil.rmtree(workdir, ignore_errors=True)
+            workdir.mkdir()
+            rc, out, ran = run(workdir, strategy)
+            assert rc == 0, out
+            assert ran == Counter(ALL_JOBS)
+            made.touch()
+    got = snapshot(workdir)
+    if strategy == "history":
+        for job, path in OUTPUT.items():
+            if job.split()[0] in FULL_SIZE:
+                assert len(got[path]) == FULL_SIZE[job.split()[0]], path  # type: ignore[arg-type]
+    else:  # the strategies change where files are kept, never what the final result is
+        assert got["total.txt"] == reference("history", factory)["total.txt"]
+    _references[strategy] = got
+    return got
 
 
 # -- observing -------------------------------------------------------------------------

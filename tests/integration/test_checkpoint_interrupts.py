@@ -32,7 +32,6 @@ from pathlib import Path
 import pytest
 from checkpoint_kit import (
     ALL_JOBS,
-    FULL_SIZE,
     OUTPUT,
     SAMPLES,
     STRATEGIES,
@@ -44,11 +43,13 @@ from checkpoint_kit import (
     jobs_with,
     leftovers,
     log_lines,
+    reference,
     run,
     snapshot,
     start,
     wait_for,
     wait_half_written,
+    workdir_in,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
@@ -57,32 +58,6 @@ from luigid import Luigid  # noqa: E402
 # Luigi retries a failed call to luigid after rpc-retry-wait seconds (30 by default: a
 # restart then stalls the run 30 s, and it still carries on); 1 s keeps the test short.
 RPC_RETRY = "[core]\nrpc-retry-wait = 1\nrpc-retry-attempts = 20\n"
-
-_references: dict[str, dict] = {}
-
-
-def reference(strategy: str, factory: pytest.TempPathFactory) -> dict:
-    """What an uninterrupted run with ``strategy`` leaves (one run per strategy and test process)."""
-    if strategy not in _references:
-        workdir = factory.mktemp("reference-" + strategy)
-        rc, out, ran = run(workdir, strategy)
-        assert rc == 0, out
-        assert ran == Counter(ALL_JOBS)
-        _references[strategy] = snapshot(workdir)
-        if strategy == "history":
-            got = _references[strategy]
-            for job, path in OUTPUT.items():
-                if job.split()[0] in FULL_SIZE:
-                    assert len(got[path]) == FULL_SIZE[job.split()[0]], path
-        else:  # the strategies change where files are kept, never what the final result is
-            assert _references[strategy]["total.txt"] == reference("history", factory)["total.txt"]
-    return _references[strategy]
-
-
-def workdir_in(tmp_path: Path) -> Path:
-    workdir = tmp_path / "work"
-    workdir.mkdir()
-    return workdir
 
 
 def group_alive(pgid: int) -> bool:
