@@ -470,6 +470,10 @@ class JobHistory:
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys())
 
+    def __bool__(self) -> bool:
+        """Always true: ``history or default`` must not count every record (``__len__``) to decide."""
+        return True
+
     def __len__(self) -> int:
         with self._lock:
             return self.con.execute("SELECT count() FROM data").fetchone()[0]

@@ -172,7 +172,7 @@ class Planner:
                 params,
                 task.user_defined_work_func,
                 self.checksum_level,
-                history or self.history,
+                self.history if history is None else history,
                 self.verbose_abbreviated_path,
                 dates,
                 explain,
