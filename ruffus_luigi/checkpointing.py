@@ -82,6 +82,7 @@ def run_checkpointed(
     ready: dict[int, PlannedJob] = {}
     for job in jobs:
         cjob = strategy_job(task, job.params)
+        cjob.in_process = False
         try:
             _before(strategies, cjob)
         except Exception:

@@ -36,6 +36,7 @@ class CheckpointJob:
     inputs: list[str]  # its input file names, flattened
     outputs: list[str]  # its declared output file names, flattened (glob patterns kept)
     state: dict[str, Any] = field(default_factory=dict)  # a strategy's notes between hooks
+    in_process: bool = True  # False: a back end runs it elsewhere (a cluster job may outlive this process)
 
 
 @dataclass

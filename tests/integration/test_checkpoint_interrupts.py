@@ -12,6 +12,9 @@ tests/pipelines/scenarios/checkpoint_chain.py is interrupted, then run again, an
 - no half-written file is taken as complete: no job reads an interrupted output in the
   interrupted run, the rerun redoes it, and with ``atomic`` it never reaches its final path.
 
+``atomic``'s temporary files: those of a killed job go at the next run's start, even
+when no job of that run needs them; those of a job another run is still writing stay.
+
 Interruptions: SIGKILL of the worker writing an output; Ctrl-C (SIGINT to the process
 group); luigid restarted mid-run, gracefully (the run carries on) or killed and restarted
 without its state (the run fails, the rerun finishes); one output on a full file system
@@ -35,6 +38,7 @@ from checkpoint_kit import (
     OUTPUT,
     SAMPLES,
     STRATEGIES,
+    TMP_DIR,
     check_interrupted,
     check_rerun,
     expected_rerun,
@@ -99,6 +103,8 @@ def test_sigkill_of_the_worker_writing_an_output(strategy, tmp_path, tmp_path_fa
     # only the victim's chain stopped (and the merge needing it)
     assert jobs_with(workdir, "done") == ALL_JOBS - {victim, "end s1.end", "total total.txt"}
     check_interrupted(workdir, strategy, {victim})
+    if strategy == "atomic":  # what the rerun must not leave
+        assert leftovers(workdir) == ["s1/" + TMP_DIR]
     check_rerun(workdir, strategy, expected, {victim})
 
 
@@ -275,3 +281,55 @@ def test_sigkill_while_a_rerun_brings_freed_files_back(strategy, tmp_path, tmp_p
     check_interrupted(workdir, strategy, {victim})
     rerun, _ = check_rerun(workdir, strategy, expected, {victim})
     assert rerun == {"mid s1.mid", "end s1.end", "total total.txt"}  # the files brought back stay back
+
+
+# -- 6. atomic's temporary files after a kill, and while another run writes them ----------
+def kill_atomic_run_writing_s1_mid(workdir: Path) -> None:
+    proc = start(workdir, "atomic", {"HOLD": "s1.mid"})
+    pid, _ = wait_half_written(workdir, ["mid s1.mid"])["mid s1.mid"]
+    os.kill(pid, signal.SIGKILL)
+    rc, out = finish(proc)
+    assert rc == 1, out
+    assert leftovers(workdir) == ["s1/" + TMP_DIR]
+
+
+def test_atomic_leftover_of_a_killed_job_goes_at_the_next_run_start(tmp_path, tmp_path_factory):
+    """Even when that run has nothing to do: the job was redone by a run without ``atomic``."""
+    expected = reference("history", tmp_path_factory)
+    workdir = workdir_in(tmp_path)
+    kill_atomic_run_writing_s1_mid(workdir)
+    rc, out, ran = run(workdir, "history")
+    assert rc == 0, out
+    assert ran == Counter(["mid s1.mid", "end s1.end", "total total.txt"])
+    assert leftovers(workdir) == ["s1/" + TMP_DIR]  # (no atomic run since)
+
+    rc, out, ran = run(workdir, "atomic")
+    assert rc == 0, out
+    assert ran == Counter()
+    assert leftovers(workdir) == []
+    assert snapshot(workdir) == expected
+
+
+def test_atomic_run_start_keeps_the_temporary_file_of_a_run_still_going(
+    tmp_path, tmp_path_factory, restartable_luigid
+):
+    """A second run against the same luigid starts while the first is writing s1.mid."""
+    expected = reference("atomic", tmp_path_factory)
+    workdir = workdir_in(tmp_path)
+    env = {"RUFFUS_LUIGI_SCHEDULER_URL": restartable_luigid.url}
+    first = start(workdir, "atomic", {**env, "HOLD": "s1.mid"})
+    wait_half_written(workdir, ["mid s1.mid"])
+    (temporary,) = workdir.glob("s1/%s/*/s1.mid" % TMP_DIR)
+    half = temporary.read_bytes()
+    second = start(workdir, "atomic", env)
+    second_out = Path(second.out_file.name)  # type: ignore[attr-defined]
+    wait_for(lambda: "Tasks which will be run:" in second_out.read_text(), "the second run to start")
+    assert temporary.read_bytes() == half, "the second run's start touched a file still being written"
+
+    (workdir / "release").touch()
+    for proc in (first, second):
+        rc, out = finish(proc)
+        assert rc == 0, out
+    assert Counter(job for e, job, *_ in log_lines(workdir) if e == "start") == Counter(ALL_JOBS)
+    assert snapshot(workdir) == expected
+    assert leftovers(workdir) == []
