@@ -583,9 +583,13 @@ def _version(chunk: Chunk) -> str:
     left out: another run writing them must not change the chunk's identity.
     """
     parts = [u.luigi_task.task_id for u in chunk.upstream]
+    # inputs that upstream chunks (re)make are named by those chunks' ids: no need to stat them
+    remade = {f for u in chunk.upstream for j in u.jobs if j.needs_run or u.forced for f in _strings(j.params[1:2])}
     for job in chunk.jobs:
         if job.needs_run or chunk.forced:
             for f in _strings(job.params[:1]):
+                if f in remade:
+                    continue
                 try:
                     parts.append("%s:%d" % (f, os.stat(f).st_mtime_ns))
                 except OSError:
