@@ -58,15 +58,18 @@ def writer(strategy: Atomic, cjob: CheckpointJob, end: str) -> Iterator[int]:
             os.read(hold_r, 1)
         finally:
             os._exit(1)
+    os.close(ready_w)  # so that a child failing early ends the read below
+    os.close(hold_r)
+    reaped = False
     try:
         assert os.read(ready_r, 1) == b"x", "the child did not start its job"
         if end == "killed":
-            os.waitpid(pid, 0)
+            reaped = bool(os.waitpid(pid, 0))
         yield pid
     finally:
-        for fd in (ready_r, ready_w, hold_r, hold_w):
-            os.close(fd)
-        if end != "killed":
+        os.close(ready_r)
+        os.close(hold_w)
+        if not reaped:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
 
