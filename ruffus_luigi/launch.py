@@ -46,7 +46,9 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
     translate.register_run(state)
     try:
         state.progress = progress.start(state)
-        roots = [translate.stage_of(t, state) for t in state.incomplete]
+        required = {p for t in state.incomplete for p in state.stage_requirements(t)}
+        # only stages nothing else requires: Luigi would tell the scheduler of a shared one once per root
+        roots = [translate.stage_of(t, state) for t in state.incomplete if t not in required]
         if roots:
             try:
                 result = _luigi_build(roots, state, host, port)

@@ -223,6 +223,16 @@ class RuffusWorker(luigi.worker.Worker):
         progress.chunk_started(task)
         return process
 
+    def _add(self, task: luigi.Task, is_complete: bool):  # noqa: ANN202 - Luigi's generator of dependencies
+        """Tell the scheduler of a chunk once: later stages require it again through their chunks.
+
+        Luigi reports every incomplete dependency again on each ``add`` (each chunk a stage
+        yields), an RPC apiece under luigid; the worker that runs the chunk reports its end.
+        """
+        if isinstance(task, RuffusTask) and task.chunk >= 0 and task.task_id in self._scheduled_tasks:
+            return iter(())
+        return super()._add(task, is_complete)
+
     def _handle_next_task(self) -> None:
         """Wait for a task's result (at most ``wait_interval``); tell the run's progress."""
         running = list(self._running_tasks.items())
