@@ -65,6 +65,10 @@ def environment(extra: dict | None = None, base: dict | None = None) -> dict:
     return env
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(workdir: Path, strategy: str, env: dict | None = None, jobs: int = 2, base: dict | None = None) -> subprocess.Popen:
     """The pipeline started in its own process group; its output goes to a file beside workdir."""
     if not (workdir / SCRIPT.name).exists():
@@ -75,6 +79,9 @@ def start(workdir: Path, strategy: str, env: dict | None = None, jobs: int = 2, 
         [sys.executable, "-m", "ruffus_luigi", "run", SCRIPT.name, strategy, str(jobs)],
         cwd=workdir, env=environment(env, base), stdout=out, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        # and Ctrl-C reaches it as one, even when pytest was started where SIGINT is ignored
+        # (a background job of a script): Python would keep ignoring it
+        preexec_fn=_default_sigint,
     )
     proc.out_file = out  # type: ignore[attr-defined]
     return proc
