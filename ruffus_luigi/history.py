@@ -545,9 +545,15 @@ class _JobRecords:
         self.values: dict[str, Any] = {}
         self.raw: dict[str, bytes] = {}
         self.keys: dict[str, str] = {}
+        self.fetch(paths)
+
+    def fetch(self, paths: Iterable[str]) -> None:
+        """Read the records of more files (before ``get`` asks for them), in one query."""
+        history = self.history
         if isinstance(history, JobHistory):
-            self.keys = {p: history.key(p) for p in paths}
-            self.raw = history.fetch_raw(set(self.keys.values()))
+            keys = {p: history.key(p) for p in paths if p not in self.keys}
+            self.keys.update(keys)
+            self.raw.update(history.fetch_raw(set(keys.values())))
 
     def get(self, path: str) -> Any:
         """The record of a file, or _MISSING."""
@@ -765,7 +771,7 @@ def job_needs_update(
         return True, f"...\n        Missing file{plural} {shorten_filenames_encoder(missing, vap)}"
 
     use_history = checksum_level >= CHECKSUM_HISTORY_TIMESTAMPS
-    records = _JobRecords(history, o + i if use_history else ())
+    records = _JobRecords(history, o if use_history else ())  # inputs' records: below, if needed
     if use_history:
         incomplete: list[str] = []
         for p in o:
@@ -824,6 +830,12 @@ def job_needs_update(
         out_times.append((mtime, p))
 
     oldest_output = min((t for t, _ in out_times), default=None)
+    if not explain and oldest_output is not None:
+        # an input's time is at least its file's: a new enough file settles it unread
+        if any(stats[p].st_mtime >= oldest_output for p in i):  # type: ignore[union-attr]
+            return True, ""
+    if use_history:
+        records.fetch(i)
     in_times: list[tuple[float, str]] = []
     for p in i:
         mtime = stats[p].st_mtime  # type: ignore[union-attr]

@@ -53,6 +53,30 @@ def signature(params: tuple, stats: dict[str, Any] | None = None) -> Signature |
     return tuple(found)
 
 
+def still_up_to_date(kept: Signature, params: tuple) -> bool:
+    """Whether a job found up to date with its files as ``kept`` still is.
+
+    Its inputs must be as they were. An output may have been rewritten in place since
+    (same inode, not older, any size): Ruffus dates an output by its history record
+    unless the file is over 1.1 s older than that record, so a newer file never makes
+    the output older (a touched output of a @split keeps its job up to date).
+    """
+    inputs = flatten_strings(params[0])
+    files = inputs + flatten_strings(params[1])
+    if len(files) != len(kept):
+        return False
+    for n, (f, (mtime_ns, size, inode)) in enumerate(zip(files, kept, strict=True)):
+        st = absent.stat(f)
+        if st is None:
+            return False
+        if n < len(inputs):
+            if (st.st_mtime_ns, st.st_size, st.st_ino) != (mtime_ns, size, inode):
+                return False
+        elif st.st_ino != inode or st.st_mtime_ns < mtime_ns:
+            return False
+    return True
+
+
 def ran_signature(params: tuple, started: float, settled: float | None) -> Signature | None:
     """The files of a job that just ran and was recorded, if Ruffus' rule must find it up to date.
 
@@ -237,7 +261,7 @@ class PlanCache:
         if i is None:
             return False
         kept = self.current[task]["verdicts"].get(i)
-        return kept is not None and kept == signature(params)
+        return kept is not None and still_up_to_date(kept, params)
 
     def known_stale(self, task: Task, params: tuple) -> bool:
         """Found out of date earlier in this run."""

@@ -13,6 +13,7 @@ job (its output is new). Everything else had succeeded and must not run again.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -285,4 +286,29 @@ def check_rerun(workdir: Path, strategy: str, reference: dict, interrupted: set[
     assert sorted(got) == sorted(reference), "files differ from an uninterrupted run"
     different = [name for name in reference if got[name] != reference[name]]
     assert not different, "not byte-identical to an uninterrupted run: %s" % different
-    return expected, sum(1 for v in reference.values() if v is not None)
+    compared = sum(1 for v in reference.values() if v is not None)
+    record(strategy, env, interrupted, expected, done, compared)
+    return expected, compared
+
+
+# -- figures ---------------------------------------------------------------------------
+FIGURES = REPO / "artifacts" / "checkpoint_interrupts.jsonl"
+
+
+def record(strategy: str, env: dict | None, interrupted: set[str], rerun: set[str], done: set[str],
+           compared: int) -> None:
+    """One line per interruption checked, for the summary (tests/conftest.py) and the README's figures."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
+    line = {
+        "test": test,
+        "strategy": strategy,
+        "backend": (env or {}).get("RUFFUS_LUIGI_BACKEND", "local"),
+        "interrupted_jobs": len(interrupted),
+        "jobs_rerun": len(rerun),
+        "succeeded_not_rerun": len(done - rerun),
+        "succeeded_rerun_to_bring_back": len(done & rerun),
+        "files_compared": compared,
+    }
+    FIGURES.parent.mkdir(exist_ok=True)
+    with open(FIGURES, "a") as f:  # one short append per line: safe across xdist workers
+        f.write(json.dumps(line) + "\n")

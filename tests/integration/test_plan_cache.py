@@ -106,6 +106,31 @@ def test_touched_input_reruns_what_ruffus_reruns(dirs):
     assert both(dirs) == []
 
 
+def test_output_made_newer_keeps_its_job_but_one_made_older_is_judged_again(dirs):
+    both(dirs)
+    both(dirs)
+
+    def touch(d):
+        time.sleep(0.01)
+        os.utime(d / "a.mid")
+
+    assert both(dirs, touch) == ["total all.txt"]  # mid a.mid stays up to date, as in Ruffus
+
+    def backdate(d):  # the same file, older than its input and than its history record
+        old = (d / "a.start").stat().st_mtime - 100
+        os.utime(d / "a.mid", (old, old))
+
+    assert both(dirs, backdate) == ["mid a.mid", "total all.txt"]
+
+    def replace(d):  # a new file in its place (another inode), also older
+        (d / "b.mid").unlink()
+        (d / "b.mid").write_text("b")
+        old = (d / "b.start").stat().st_mtime - 100
+        os.utime(d / "b.mid", (old, old))
+
+    assert both(dirs, replace) == ["mid b.mid", "total all.txt"]
+
+
 def test_deleted_output_and_new_glob_match_are_seen(dirs):
     both(dirs)
     assert both(dirs, lambda d: (d / "a.mid").unlink()) == ["mid a.mid", "total all.txt"]
