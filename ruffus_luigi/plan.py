@@ -160,14 +160,14 @@ class Planner:
                     return True, "Needed again by a job that must run (%s)" % strategy.name
         if task.uses_modify_time:
             cache = self.cache if not dates and len(params) >= 2 else None
+            stats: dict[str, Any] | None = {} if cache is not None else None
             if cache is not None:
-                if cache.known_up_to_date(task, params):
+                if cache.known_up_to_date(task, params, stats):
                     return False, "Up to date"
                 # out of date earlier in this run: upstream work only makes inputs newer
                 # (not for rechecks with another connection: another run may have done it)
                 if not explain and history is None and cache.known_stale(task, params):
                     return True, ""
-            stats: dict[str, Any] | None = {} if cache is not None else None
             verdict = hist.params_need_update(
                 params,
                 task.user_defined_work_func,

@@ -53,13 +53,14 @@ def signature(params: tuple, stats: dict[str, Any] | None = None) -> Signature |
     return tuple(found)
 
 
-def still_up_to_date(kept: Signature, params: tuple) -> bool:
+def still_up_to_date(kept: Signature, params: tuple, stats: dict[str, Any] | None = None) -> bool:
     """Whether a job found up to date with its files as ``kept`` still is.
 
     Its inputs must be as they were. An output may have been rewritten in place since
     (same inode, not older, any size): Ruffus dates an output by its history record
     unless the file is over 1.1 s older than that record, so a newer file never makes
     the output older (a touched output of a @split keeps its job up to date).
+    ``stats`` receives the files stat'ed, for a full check to reuse.
     """
     inputs = flatten_strings(params[0])
     files = inputs + flatten_strings(params[1])
@@ -67,6 +68,8 @@ def still_up_to_date(kept: Signature, params: tuple) -> bool:
         return False
     for n, (f, (mtime_ns, size, inode)) in enumerate(zip(files, kept, strict=True)):
         st = absent.stat(f)
+        if stats is not None:
+            stats[f] = st
         if st is None:
             return False
         if n < len(inputs):
@@ -256,12 +259,13 @@ class PlanCache:
             entry["indexed"] = len(jobs)
         return index.get(id(params))
 
-    def known_up_to_date(self, task: Task, params: tuple) -> bool:
+    def known_up_to_date(self, task: Task, params: tuple, stats: dict[str, Any] | None = None) -> bool:
+        """The job was found up to date and still is (``stats``: see ``still_up_to_date``)."""
         i = self._index(task, params)
         if i is None:
             return False
         kept = self.current[task]["verdicts"].get(i)
-        return kept is not None and still_up_to_date(kept, params)
+        return kept is not None and still_up_to_date(kept, params, stats)
 
     def known_stale(self, task: Task, params: tuple) -> bool:
         """Found out of date earlier in this run."""

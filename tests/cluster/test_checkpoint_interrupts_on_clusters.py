@@ -1,11 +1,16 @@
-"""A cluster job killed by the cluster (qdel on Grid Engine, scancel on Slurm) in the middle of writing.
+"""Interrupted runs whose jobs are cluster jobs (back ends drmaa on Grid Engine, slurm on Slurm).
 
 The cluster half of tests/integration/test_checkpoint_interrupts.py (same pipeline, same
-checks, through tests/integration/checkpoint_kit.py): the pipeline's jobs run as cluster
-jobs (back ends drmaa and slurm); the job writing s1/s1.mid is killed half-way by the
-cluster's own command. The run must fail naming that job, no job may read the half-written
-file, and a rerun must run exactly the jobs left (each once) and end byte-identical to an
-uninterrupted run (the local one: the back end does not change what jobs write).
+checks, through tests/integration/checkpoint_kit.py), for each strategy:
+
+- the job writing s1/s1.mid killed half-way by the cluster's own command (qdel, scancel):
+  the run must fail naming that job;
+- Ctrl-C to the whole run while two cluster jobs write: the run ends within seconds and
+  cancels them, so they never finish.
+
+No job may read a half-written file, and a rerun must run exactly the jobs left (each once)
+and end byte-identical to an uninterrupted run (the local one: the back end does not change
+what jobs write).
 
 (Not named test_checkpoint_interrupts.py: without __init__.py files, pytest cannot collect
 two test modules of the same name.)
@@ -13,7 +18,10 @@ two test modules of the same name.)
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +36,7 @@ from checkpoint_kit import (  # noqa: E402
     jobs_with,
     reference,
     start,
+    wait_for,
     wait_half_written,
     workdir_in,
 )
@@ -61,3 +70,38 @@ def test_cluster_job_killed_while_writing(cluster, strategy, tmp_path, tmp_path_
     assert jobs_with(workdir, "done") <= ALL_JOBS - {victim, "end s1.end", "total total.txt"}
     check_interrupted(workdir, strategy, {victim})
     check_rerun(workdir, strategy, expected, {victim}, backend, base=cluster.env)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_ctrl_c_while_two_cluster_jobs_write(cluster, strategy, tmp_path, tmp_path_factory):
+    expected = reference(strategy, tmp_path_factory)
+    workdir = workdir_in(tmp_path)
+    backend = {"RUFFUS_LUIGI_BACKEND": BACKENDS[cluster.name]}
+    held = ["end s1.end", "end s2.end"]  # with 2 jobs in flight, nothing else runs meanwhile
+    proc = start(workdir, strategy, {**backend, "HOLD": "s1.end,s2.end"}, base=cluster.env)
+    ids = [job_id for _, job_id in wait_half_written(workdir, held, timeout=120).values()]
+    assert all(i.isdigit() for i in ids), "the jobs must run as cluster jobs: %s" % ids
+    os.killpg(proc.pid, signal.SIGINT)
+    t0 = time.monotonic()
+    rc, out = finish(proc, timeout=60)
+
+    assert time.monotonic() - t0 < 15, "Ctrl-C took %.1f s" % (time.monotonic() - t0)
+    assert rc != 0, out
+    # the cancel reaches the jobs a moment later (the cluster signals them asynchronously)
+    wait_for(lambda: not queued(cluster, ids), "the cluster to drop jobs %s" % ids, timeout=60, every=0.5)
+    time.sleep(1)
+    (workdir / "release").touch()  # a job still running would now finish: none may
+    time.sleep(2)
+    assert not jobs_with(workdir, "done") & set(held), "a held job finished after Ctrl-C"
+    (workdir / "release").unlink()
+    check_interrupted(workdir, strategy, set(held))
+    check_rerun(workdir, strategy, expected, set(held), backend, base=cluster.env)
+
+
+def queued(cluster, ids: list[str]) -> list[str]:
+    """Which of these jobs the cluster still lists as pending or running."""
+    if cluster.name == "sge":
+        listed = cluster.run(["qstat", "-u", "*"]).stdout.split()
+    else:
+        listed = cluster.run(["squeue", "-h", "-o", "%i"]).stdout.split()
+    return [i for i in ids if i in listed]
