@@ -153,7 +153,7 @@ def _luigi_build(roots: list, state: RunState, host: str | None, port: int | Non
     try:
         return luigi.build(
             roots,
-            worker_scheduler_factory=translate.WorkerSchedulerFactory(_resources(state)),
+            worker_scheduler_factory=translate.WorkerSchedulerFactory(_resources(state), state),
             workers=state.workers,
             detailed_summary=True,
             log_level=os.environ.get("RUFFUS_LUIGI_LOG_LEVEL", "CRITICAL"),  # Luigi's own log, for debugging

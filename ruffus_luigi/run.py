@@ -202,6 +202,7 @@ class RunState:
         self.one_second_per_job = False
         self.shared_scheduler = False
         self.scheduler_address = ""  # the luigid's URL, for messages
+        self.scheduler: Any = None  # the Luigi scheduler of the run (set by translate)
         self.deferred_logs: dict[Task, list[str]] = {}
         self.waits_for_parent: set[Task] = set()
         self.checkpoints: list[Checkpoint] = []  # the run's strategies (``history`` is implicit)
@@ -397,7 +398,32 @@ class RunState:
                 chunk.version = _version(chunk)
             chunk.luigi_task = register_chunk(chunk)
             chunks.append(chunk)
+        if self.shared_scheduler:
+            self.renew_finished(chunks)
         return chunks
+
+    def renew_finished(self, chunks: list[Chunk]) -> None:
+        """Give a new identity to chunks with work left that luigid lists as done.
+
+        luigid ignores a done task made pending again within ``stable_done_cooldown_secs``,
+        and a chunk's identity can repeat (its outputs deleted and the run started again at
+        once), or its outputs go after it was done: such a chunk would never be handed out
+        again. Its new version is made from the done task's last update, so runs started
+        together still share it. One query per stage (when cut, and if resumed with work left).
+        """
+        from .translate import register_chunk
+
+        family = chunks[0].luigi_task.task_family if chunks else ""
+        try:
+            done = self.scheduler.task_list(status="DONE", search=family) if family else {}
+        except Exception:  # (an old or unreachable luigid: its refusals show as before)
+            return
+        for chunk in chunks:
+            info = done.get(chunk.luigi_task.task_id) if isinstance(done, dict) else None
+            if isinstance(info, dict):
+                seed = "%s done at %s" % (chunk.version, info.get("last_updated"))
+                chunk.version = hashlib.md5(seed.encode()).hexdigest()[:10]
+                chunk.luigi_task = register_chunk(chunk)
 
     def finish_stage(self, task: Task) -> None:
         """Log the jobs' completion, run ``@posttask`` and release the task's dependants."""

@@ -131,9 +131,11 @@ class RuffusTask(luigi.Task):
         if resumed and state.shared_scheduler:
             for c in chunks:
                 c.recheck = True
-        pending = [c.luigi_task for c in chunks if not c.complete()]
+        pending = [c for c in chunks if not c.complete()]
+        if resumed and pending and state.shared_scheduler:
+            state.renew_finished(pending)  # luigid took them for done: they were not
         if pending:
-            yield pending
+            yield [c.luigi_task for c in pending]
         parent = state.early_parent(task)
         if parent is not None and parent not in state.finished:
             yield stage_of(parent, state)  # Ruffus finishes a task after its parents
@@ -254,8 +256,9 @@ class WorkerSchedulerFactory(luigi.interface._WorkerSchedulerFactory):
     so the limits hold across every worker of that scheduler.
     """
 
-    def __init__(self, resources: dict[str, int] | None = None) -> None:
+    def __init__(self, resources: dict[str, int] | None = None, state: RunState | None = None) -> None:
         self.resources = resources or {}
+        self.state = state
 
     def create_local_scheduler(self) -> luigi.scheduler.Scheduler:
         return luigi.scheduler.Scheduler(prune_on_get_work=False, record_task_history=False)
@@ -263,6 +266,8 @@ class WorkerSchedulerFactory(luigi.interface._WorkerSchedulerFactory):
     def create_worker(self, scheduler: Any, worker_processes: int, assistant: bool = False) -> RuffusWorker:
         for name, amount in self.resources.items():
             scheduler.update_resource(name, amount)
+        if self.state is not None:
+            self.state.scheduler = scheduler
         return RuffusWorker(
             scheduler=scheduler, worker_processes=worker_processes, assistant=assistant, **_polling()
         )

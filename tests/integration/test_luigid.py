@@ -50,3 +50,27 @@ def test_two_runs_started_together_run_every_job_exactly_once(luigid, tmp_path):
     counts = jobs_run(tmp_path)
     assert len(counts) == 13
     assert counts == Counter({name: 1 for name in counts}), counts
+
+
+def test_a_run_started_again_at_once_after_its_outputs_went_redoes_them(luigid, tmp_path):
+    """luigid still lists the first run's chunks as done (and ignores making them pending for
+    10 s): the next run must get them handed out anyway, not wait for ever."""
+    run = start_run(tmp_path, luigid.url, "2")
+    _out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    for name in ["s1.mid", "all.txt"]:  # the history stays: only these jobs are out of date
+        (tmp_path / name).unlink()
+    (tmp_path / "jobs.log").unlink()
+    run = start_run(tmp_path, luigid.url, "2")
+    _out, err = run.communicate(timeout=60)
+    assert run.returncode == 0, err
+    assert jobs_run(tmp_path) == Counter({"step s1.mid": 1, "total all.txt": 1})
+
+    for path in tmp_path.iterdir():  # everything gone, history included: the same chunks again
+        if path.name != SCRIPT.name:
+            path.unlink()
+    run = start_run(tmp_path, luigid.url, "2")
+    _out, err = run.communicate(timeout=60)
+    assert run.returncode == 0, err
+    assert (tmp_path / "all.txt").read_text() == EXPECTED_ALL
+    assert len(jobs_run(tmp_path)) == 13 and set(jobs_run(tmp_path).values()) == {1}
