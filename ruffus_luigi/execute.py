@@ -34,11 +34,16 @@ class JobOutcome:
     announced: bool = False  # its "completed" line is logged already (ran in the driver)
 
 
-def check_input_files_exist(params: Any, retries: int = FILE_CHECK_RETRY) -> None:
-    """Fail clearly when an input is missing (retrying for slow shared file systems)."""
+def check_input_files_exist(params: Any, retries: int = FILE_CHECK_RETRY, seen: dict | None = None) -> None:
+    """Fail clearly when an input is missing (retrying for slow shared file systems).
+
+    ``seen``: files the caller has just stat'ed (found ones are not looked at again).
+    """
     if not len(params):
         return
     for f in flatten_strings(params[0]):
+        if seen is not None and isinstance(seen.get(f), os.stat_result):
+            continue
         tries = retries
         while not os.path.exists(f):
             if os.path.lexists(f):

@@ -604,7 +604,13 @@ def job_output_files(params: Sequence[Any]) -> list[str]:
         elif os.path.lexists(pattern):  # what glob.glob does for a plain name
             found.append(os.path.abspath(pattern))
     if found:
-        inputs = {os.path.abspath(p) for p in flatten_strings([params[0]])}
+        # only inputs that could name an output are made absolute (a @merge has thousands)
+        names = {os.path.basename(f) for f in found}
+        inputs = {
+            os.path.abspath(p)
+            for p in flatten_strings([params[0]])
+            if os.path.basename(p) in names or os.path.basename(p) in ("", ".", "..")
+        }
         found = [f for f in found if f not in inputs]
     return found
 

@@ -144,11 +144,18 @@ class Planner:
         return task.job_source(self)
 
     def job_needs_update(
-        self, task: Task, params: Any, dates: bool = False, history: Any = None, explain: bool = True
+        self,
+        task: Task,
+        params: Any,
+        dates: bool = False,
+        history: Any = None,
+        explain: bool = True,
+        stats: dict[str, Any] | None = None,
     ) -> tuple[bool, str]:
         """Ruffus' per-job check: timestamps and history, directories, or the user's function.
 
         ``history`` replaces the planner's own connection (a forked worker needs its own).
+        ``stats`` receives the files looked at, for the caller to reuse.
         A checkpoint strategy can make a job that looks up to date run (never the reverse).
         """
         if self.completion_checks and len(params) >= 2:
@@ -160,7 +167,8 @@ class Planner:
                     return True, "Needed again by a job that must run (%s)" % strategy.name
         if task.uses_modify_time:
             cache = self.cache if not dates and len(params) >= 2 else None
-            stats: dict[str, Any] | None = {} if cache is not None else None
+            if stats is None and cache is not None:
+                stats = {}
             if cache is not None:
                 if cache.known_up_to_date(task, params, stats):
                     return False, "Up to date"

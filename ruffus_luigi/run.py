@@ -366,7 +366,8 @@ class RunState:
             if verbose >= 3:
                 log.info("    %s no function to check if up-to-date " % job.name)
             return True
-        needs, msg = self.planner.job_needs_update(task, job.params, verbose > 6, explain=verbose >= 4)
+        seen: dict[str, Any] = {}
+        needs, msg = self.planner.job_needs_update(task, job.params, verbose > 6, explain=verbose >= 4, stats=seen)
         if not needs:
             if verbose >= 5:
                 log.info("    %s unnecessary: already %s" % (job.name, msg))
@@ -376,7 +377,7 @@ class RunState:
         elif verbose >= 3:
             log.info("    %s" % job.name)
         if task.uses_modify_time:
-            check_input_files_exist(job.params)
+            check_input_files_exist(job.params, seen=seen)
         return True
 
     def _cut(self, task: Task, jobs: list[PlannedJob], forced: bool, producers: dict[str, Chunk]) -> list[Chunk]:
