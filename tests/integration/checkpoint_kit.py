@@ -70,14 +70,18 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def start(workdir: Path, strategy: str, env: dict | None = None, jobs: int = 2, base: dict | None = None) -> subprocess.Popen:
-    """The pipeline started in its own process group; its output goes to a file beside workdir."""
+def start(workdir: Path, strategy: str, env: dict | None = None, jobs: int = 2, base: dict | None = None,
+          prefix: tuple[str, ...] = ()) -> subprocess.Popen:
+    """The pipeline started in its own process group; its output goes to a file beside workdir.
+
+    ``prefix``: a command the run goes through (e.g. setpriv dropping capabilities).
+    """
     if not (workdir / SCRIPT.name).exists():
         shutil.copy(SCRIPT, workdir / SCRIPT.name)
     n = len(list(workdir.parent.glob(workdir.name + ".run*.out")))
     out = open(workdir.parent / ("%s.run%d.out" % (workdir.name, n)), "w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ruffus_luigi", "run", SCRIPT.name, strategy, str(jobs)],
+        [*prefix, sys.executable, "-m", "ruffus_luigi", "run", SCRIPT.name, strategy, str(jobs)],
         cwd=workdir, env=environment(env, base), stdout=out, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
         # and Ctrl-C reaches it as one, even when pytest was started where SIGINT is ignored
@@ -102,10 +106,11 @@ def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str]:
     return proc.returncode, text
 
 
-def run(workdir: Path, strategy: str, env: dict | None = None, base: dict | None = None) -> tuple[int, str, Counter]:
+def run(workdir: Path, strategy: str, env: dict | None = None, base: dict | None = None,
+        prefix: tuple[str, ...] = ()) -> tuple[int, str, Counter]:
     """One whole run: exit code, output, and the jobs it started (Counter of job names)."""
     before = len(log_lines(workdir))
-    rc, out = finish(start(workdir, strategy, env, base=base))
+    rc, out = finish(start(workdir, strategy, env, base=base, prefix=prefix))
     return rc, out, Counter(job for event, job, *_ in log_lines(workdir)[before:] if event == "start")
 
 

@@ -18,7 +18,8 @@ when no job of that run needs them; those of a job another run is still writing 
 Interruptions: SIGKILL of the worker writing an output; Ctrl-C (SIGINT to the process
 group); luigid restarted mid-run, gracefully (the run carries on) or killed and restarted
 without its state (the run fails, the rerun finishes); one output on a full file system
-(ENOSPC) or under a path whose directory is a file (ENOTDIR). The cluster cases (qdel,
+(ENOSPC), under a path whose directory is a file (ENOTDIR) or in a directory the run may
+not write to (EACCES; the run drops root's capability to ignore file modes). The cluster cases (qdel,
 scancel) are in tests/cluster/test_checkpoint_interrupts_on_clusters.py.
 """
 
@@ -254,6 +255,28 @@ def test_output_whose_directory_is_a_file(strategy, tmp_path, tmp_path_factory):
     assert leftovers(workdir) == []
 
     (workdir / "s2").unlink()  # the script makes the directory again
+    check_rerun(workdir, strategy, expected, {"make s2.start"})
+
+
+# Root ignores file modes; without these capabilities a directory's mode holds for it too.
+NO_DAC_OVERRIDE = ("setpriv", "--inh-caps=-dac_override,-dac_read_search",
+                   "--bounding-set=-dac_override,-dac_read_search")
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_output_in_a_directory_without_write_permission(strategy, tmp_path, tmp_path_factory):
+    expected = reference(strategy, tmp_path_factory)
+    workdir = workdir_in(tmp_path)
+    (workdir / "s2").mkdir(mode=0o555)
+    rc, out, _ = run(workdir, strategy, prefix=NO_DAC_OVERRIDE)
+
+    assert rc == 1, out
+    assert "Job  = [None -> s2/s2.start]" in out and "Permission denied: 's2/" in out
+    check_other_samples_unaffected(workdir, "s2", tmp_path_factory)
+    assert "mid s2.mid" not in jobs_with(workdir, "start") and "total total.txt" not in jobs_with(workdir, "start")
+    assert leftovers(workdir) == []
+
+    (workdir / "s2").chmod(0o755)
     check_rerun(workdir, strategy, expected, {"make s2.start"})
 
 
