@@ -403,26 +403,29 @@ class RunState:
             self.renew_finished(chunks)
         return chunks
 
-    def renew_finished(self, chunks: list[Chunk]) -> None:
+    def renew_finished(self, chunks: list[Chunk], all_of_them: bool = False) -> None:
         """Give a new identity to chunks with work left that luigid lists as done.
 
-        luigid ignores a done task made pending again within ``stable_done_cooldown_secs``,
-        and a chunk's identity can repeat (its outputs deleted and the run started again at
-        once), or its outputs go after it was done: such a chunk would never be handed out
-        again. Its new version is made from the done task's last update, so runs started
-        together still share it. One query per stage (when cut, and if resumed with work left).
+        A chunk's id repeats from run to run (``_version``), and luigid ignores a done task
+        made pending again within ``stable_done_cooldown_secs``: such a chunk would not be
+        handed out. Its new version is made from the done task's last update, so runs
+        started together still share it: one query per stage when it is cut. A stage that
+        luigid resumed while chunks have work left (``all_of_them``) renews those without
+        asking: luigid took them for done.
         """
         from .translate import register_chunk
 
-        family = chunks[0].luigi_task.task_family if chunks else ""
-        try:
-            done = self.scheduler.task_list(status="DONE", search=family) if family else {}
-        except Exception:  # (an old or unreachable luigid: its refusals show as before)
-            return
+        done: Any = {}
+        if not all_of_them and chunks:
+            try:
+                done = self.scheduler.task_list(status="DONE", search=chunks[0].luigi_task.task_family)
+            except Exception:  # (an old or unreachable luigid: the resumed stage renews them)
+                return
         for chunk in chunks:
             info = done.get(chunk.luigi_task.task_id) if isinstance(done, dict) else None
-            if isinstance(info, dict):
-                seed = "%s done at %s" % (chunk.version, info.get("last_updated"))
+            if all_of_them or isinstance(info, dict):
+                when = info.get("last_updated") if isinstance(info, dict) else "resumed"
+                seed = "%s done at %s" % (chunk.version, when)
                 chunk.version = hashlib.md5(seed.encode()).hexdigest()[:10]
                 chunk.luigi_task = register_chunk(chunk)
 
@@ -603,25 +606,15 @@ class RunState:
 
 
 def _version(chunk: Chunk) -> str:
-    """What makes a rerun's chunk a new Luigi task while concurrent runs share one.
+    """Part of a chunk's Luigi task id under luigid: its upstream chunks' ids.
 
-    luigid refuses to make a task it saw done in the last few seconds pending
-    again; a chunk whose inputs (or upstream chunks) changed is new work. Outputs are
-    left out: another run writing them must not change the chunk's identity.
+    Runs started together make the same chunks, so they share them. A rerun's chunk gets
+    the id it had last time; ``RunState.renew_finished`` gives it a new one while luigid
+    still lists that one as done.
     """
-    parts = [u.luigi_task.task_id for u in chunk.upstream]
-    # inputs that upstream chunks (re)make are named by those chunks' ids: no need to stat them
-    remade = {f for u in chunk.upstream for j in u.jobs if j.needs_run or u.forced for f in _strings(j.params[1:2])}
-    for job in chunk.jobs:
-        if job.needs_run or chunk.forced:
-            for f in _strings(job.params[:1]):
-                if f in remade:
-                    continue
-                try:
-                    parts.append("%s:%d" % (f, os.stat(f).st_mtime_ns))
-                except OSError:
-                    parts.append(f + ":-")
-    return hashlib.md5("\n".join(parts).encode()).hexdigest()[:10]
+    if not chunk.upstream:
+        return ""
+    return hashlib.md5("\n".join(u.luigi_task.task_id for u in chunk.upstream).encode()).hexdigest()[:10]
 
 
 class _WaitForParent(Exception):

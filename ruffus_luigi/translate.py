@@ -133,7 +133,7 @@ class RuffusTask(luigi.Task):
                 c.recheck = True
         pending = [c for c in chunks if not c.complete()]
         if resumed and pending and state.shared_scheduler:
-            state.renew_finished(pending)  # luigid took them for done: they were not
+            state.renew_finished(pending, all_of_them=True)  # luigid took them for done
         if pending:
             yield [c.luigi_task for c in pending]
         parent = state.early_parent(task)
