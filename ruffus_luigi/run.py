@@ -91,6 +91,7 @@ class Chunk:
     upstream: list[Chunk] = field(default_factory=list)  # chunks making this one's inputs
     version: str = ""  # under a shared luigid: changes when the chunk's inputs change
     dispatched: bool = False  # this run's Luigi worker started it
+    keep_signatures: bool | None = None  # set by a slot: the driver's plan cache wants them
 
     def complete(self) -> bool:
         if self.done:
@@ -558,8 +559,11 @@ class RunState:
             settled: list[float | None] = []
             hist.record_jobs(history, [(by_index[o.index].display, func) for o in done], settled)  # one commit
             cache = self.planner.cache
+            keep = chunk.keep_signatures
+            if keep is None:
+                keep = cache is not None and task in cache.current
             for o, when in zip(done, settled, strict=True):
-                if cache is not None and task in cache.current:  # (in the worker: its cores, not the driver's)
+                if keep:  # (in the worker: its cores, not the driver's)
                     o.signature = ran_signature(by_index[o.index].params, o.started, when)
             if history is not self.planner.history:
                 history.close()

@@ -161,8 +161,13 @@ def register_chunk(chunk: Any) -> RuffusTask:
     """Make the Luigi instance for a chunk and remember which chunk it stands for."""
     cls = class_for(chunk.task)
     instance = cls(chunk=chunk.index, jobs=chunk.description, workdir=chunk.state.workdir, version=chunk.version)
-    _chunk_registry[(cls.ruffus_name, chunk.index, chunk.description, chunk.state.workdir, chunk.version)] = chunk
+    _chunk_registry[chunk_key(chunk)] = chunk
     return instance
+
+
+def chunk_key(chunk: Any) -> tuple:
+    """What a chunk's Luigi instance is found by (its parameters)."""
+    return (chunk.task._get_display_name(), chunk.index, chunk.description, chunk.state.workdir, chunk.version)
 
 
 def resource_name(task: Task) -> str:
@@ -208,7 +213,19 @@ def forget_run(state: RunState) -> None:
 
 
 class RuffusWorker(luigi.worker.Worker):
-    """A Luigi worker that plans in the calling process and forks only for chunks."""
+    """A Luigi worker that plans in the calling process and runs chunks in its N slots."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from .slots import SlotPool
+
+        self._slots = SlotPool(self)
+
+    def __exit__(self, *exc: Any) -> bool:
+        try:
+            return super().__exit__(*exc)
+        finally:
+            self._slots.close()
 
     def _create_task_process(self, task: luigi.Task):  # noqa: ANN202
         process = super()._create_task_process(task)
@@ -216,6 +233,8 @@ class RuffusWorker(luigi.worker.Worker):
             task.chunk < 0 or task.ruffus_task._run_in_main_process or task._state().in_process
         ):
             process.use_multiprocessing = False
+        elif isinstance(task, RuffusTask) and process.use_multiprocessing:
+            process = self._slots.process_for(task, process)
         else:
             # About to fork: the collector would otherwise walk (and so copy, page by page)
             # the whole inherited heap in the child. Undone when the run ends (launch).

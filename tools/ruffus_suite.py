@@ -6,6 +6,8 @@ package named after their parent folder) and each module runs in a fresh
 interpreter with the alias first on PYTHONPATH. Modules that use Ruffus
 internals are out of scope (see README). A module listed in
 ``tests/ruffus_suite_expected_pass.txt`` that fails makes the exit status non-zero.
+``test_pool_manager`` opens a DRMAA session when it is imported (``drmaa`` is one of our
+dependencies), so it runs with the one-host Grid Engine of ``tools/cluster`` up.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tools" / "cluster"))
+from clusters import ClusterError, cluster  # noqa: E402
+
+NEEDS_CLUSTER = {"test_pool_manager.py": "sge"}
 INTERNAL = {
     "test_file_name_parameters.py", "test_ruffus_utility.py",
     "test_ruffus_utility_parse_task_arguments.py", "test_task_file_dependencies.py",
@@ -52,13 +58,20 @@ def run_module(src: Path, module: str, results: Path) -> tuple[str, int, int, in
     workdir = scratch / "ruffus" / "test"
     shutil.copytree(src, workdir, ignore=shutil.ignore_patterns("__pycache__"))
     try:
-        return _run(workdir, module, results)
+        if module not in NEEDS_CLUSTER:
+            return _run(workdir, module, results, {})
+        try:
+            with cluster(NEEDS_CLUSTER[module]) as running:
+                return _run(workdir, module, results, running.vars)
+        except ClusterError as e:
+            (results / (module[:-3] + ".log")).write_text(str(e))
+            return module, 1, 1, 1
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run(workdir: Path, module: str, results: Path) -> tuple[str, int, int, int]:
-    env = dict(os.environ)
+def _run(workdir: Path, module: str, results: Path, cluster_vars: dict[str, str]) -> tuple[str, int, int, int]:
+    env = dict(os.environ, **cluster_vars)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "ruffus_luigi" / "shim"), str(REPO)])
     for var in ("DEFAULT_RUFFUS_HISTORY_FILE", "DEFAULT_RUFFUS_CHECKSUM_LEVEL"):
         env.pop(var, None)
