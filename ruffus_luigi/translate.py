@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
 import luigi
@@ -33,6 +34,8 @@ CHUNKS_PER_WORKER = 4
 MIN_CHUNKS_PER_TASK = 8
 MAX_CHUNKS_PER_TASK = 50
 """A Ruffus task with more jobs than this is split into this many Luigi tasks."""
+INTERRUPT_GRACE = 5.0
+"""Seconds a worker process has after Ctrl-C to end by itself before it is terminated."""
 
 _classes: dict[str, type] = {}
 _tasks: dict[str, Task] = {}
@@ -221,9 +224,19 @@ class RuffusWorker(luigi.worker.Worker):
 
         self._slots = SlotPool(self)
 
-    def __exit__(self, *exc: Any) -> bool:
+    def __exit__(self, exc_type: Any, *exc: Any) -> bool:
+        """Stop; after Ctrl-C, first give the worker processes a moment to end by themselves.
+
+        They got the SIGINT too, and are cancelling their cluster jobs and recording the
+        jobs that finished: Luigi's SIGTERM right away would cut that short.
+        """
+        if exc_type is KeyboardInterrupt:
+            deadline = time.monotonic() + INTERRUPT_GRACE
+            for process in list(self._running_tasks.values()):
+                if process.use_multiprocessing:
+                    process.join(max(0.0, deadline - time.monotonic()))
         try:
-            return super().__exit__(*exc)
+            return super().__exit__(exc_type, *exc)
         finally:
             self._slots.close()
 
