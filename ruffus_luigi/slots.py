@@ -96,6 +96,8 @@ class SlotPool:
     def take(self, run: SlotRun) -> _Slot | None:
         """A free slot (the least recently used, so jobs spread over all N), or None."""
         while True:
+            while len(self.slots) < self.worker.worker_processes:  # (luigid can raise it mid-run)
+                self.slots.append(_Slot(self))
             for i, slot in enumerate(self.slots):
                 if not slot.process.is_alive() and not slot.busy:
                     slot.close()
@@ -223,7 +225,9 @@ class SlotRun:
             return self._fallback.exitcode
         if self.is_alive():
             return None
-        return self.died_with or 0
+        if self.died_with is None:
+            return 0
+        return self.died_with or 1  # (a slot that left while busy failed the chunk, whatever it says)
 
     @property
     def pid(self) -> int | None:
