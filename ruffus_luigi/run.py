@@ -410,25 +410,35 @@ class RunState:
         A chunk's id repeats from run to run (``_version``), and luigid ignores a done task
         made pending again within ``stable_done_cooldown_secs``: such a chunk would not be
         handed out. Its new version is made from the done task's last update, so runs
-        started together still share it: one query per stage when it is cut. A stage that
-        luigid resumed while chunks have work left (``all_of_them``) renews those without
-        asking: luigid took them for done.
+        started together still share it, and renewed again while luigid lists that one as
+        done too (each rerun adds a link): one query per stage when it is cut. A stage that
+        luigid resumed while chunks have work left (``all_of_them``) renews those first:
+        luigid took them for done.
         """
+        if not chunks:
+            return
+        if all_of_them:
+            for chunk in chunks:
+                self._renew(chunk, "resumed")
+        try:
+            done = self.scheduler.task_list(status="DONE", search=chunks[0].luigi_task.task_family)
+        except Exception:  # (an old or unreachable luigid: a resumed stage renews them)
+            return
+        if not isinstance(done, dict):
+            return
+        for chunk in chunks:
+            seen = set()
+            info = done.get(chunk.luigi_task.task_id)
+            while isinstance(info, dict) and chunk.luigi_task.task_id not in seen:
+                seen.add(chunk.luigi_task.task_id)
+                self._renew(chunk, info.get("last_updated"))
+                info = done.get(chunk.luigi_task.task_id)
+
+    def _renew(self, chunk: Chunk, when: Any) -> None:
         from .translate import register_chunk
 
-        done: Any = {}
-        if not all_of_them and chunks:
-            try:
-                done = self.scheduler.task_list(status="DONE", search=chunks[0].luigi_task.task_family)
-            except Exception:  # (an old or unreachable luigid: the resumed stage renews them)
-                return
-        for chunk in chunks:
-            info = done.get(chunk.luigi_task.task_id) if isinstance(done, dict) else None
-            if all_of_them or isinstance(info, dict):
-                when = info.get("last_updated") if isinstance(info, dict) else "resumed"
-                seed = "%s done at %s" % (chunk.version, when)
-                chunk.version = hashlib.md5(seed.encode()).hexdigest()[:10]
-                chunk.luigi_task = register_chunk(chunk)
+        chunk.version = hashlib.md5(("%s done at %s" % (chunk.version, when)).encode()).hexdigest()[:10]
+        chunk.luigi_task = register_chunk(chunk)
 
     def finish_stage(self, task: Task) -> None:
         """Log the jobs' completion, run ``@posttask`` and release the task's dependants."""

@@ -257,6 +257,17 @@ class RuffusWorker(luigi.worker.Worker):
         progress.chunk_started(task)
         return process
 
+    def _run_task(self, task_id: str) -> None:
+        """Run it; a task run in this process has its result queued already: report it now.
+
+        Luigi would first ask the scheduler for more work, which cannot yet include the
+        chunks a stage just yielded (an RPC per stage and per in-process chunk, under luigid).
+        """
+        super()._run_task(task_id)
+        process = self._running_tasks.get(task_id)
+        if process is not None and not process.use_multiprocessing:
+            self._handle_next_task()
+
     def _add(self, task: luigi.Task, is_complete: bool):  # noqa: ANN202 - Luigi's generator of dependencies
         """Tell the scheduler of a chunk once: later stages require it again through their chunks.
 

@@ -74,3 +74,24 @@ def test_a_run_started_again_at_once_after_its_outputs_went_redoes_them(luigid, 
     assert run.returncode == 0, err
     assert (tmp_path / "all.txt").read_text() == EXPECTED_ALL
     assert len(jobs_run(tmp_path)) == 13 and set(jobs_run(tmp_path).values()) == {1}
+
+
+def test_runs_started_again_and_again_tell_luigid_of_each_chunk_once(luigid, tmp_path):
+    """Each rerun within luigid's cooldown renews ids the last run renewed to: the renewal
+    must follow the chain at once, not learn it one stage resumption (and round of RPCs) at a time."""
+    for attempt in range(4):
+        for path in tmp_path.iterdir():
+            if path.name != SCRIPT.name:
+                path.unlink()
+        env = dict(os.environ, RUFFUS_LUIGI_SCHEDULER_URL=luigid.url, PYTHONPATH=str(REPO), RUFFUS_LUIGI_LOG_LEVEL="INFO")
+        shutil.copy(SCRIPT, tmp_path / SCRIPT.name)
+        run = subprocess.run(
+            [sys.executable, "-m", "ruffus_luigi", "run", SCRIPT.name, "2"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert run.returncode == 0, run.stderr
+        assert len(jobs_run(tmp_path)) == 13 and set(jobs_run(tmp_path).values()) == {1}
+        told = [line.split()[5] for line in run.stderr.splitlines()
+                if "Informed scheduler that task" in line and line.split()[-1] == "PENDING"]
+        chunks = [t for t in told if t.split("_")[1].isdigit()]  # family_<chunk>_... (a stage: family__-1...)
+        assert len(chunks) == 13, "run %d told luigid of %d chunks: %s" % (attempt + 1, len(chunks), chunks)
