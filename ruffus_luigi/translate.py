@@ -34,6 +34,8 @@ CHUNKS_PER_WORKER = 4
 MIN_CHUNKS_PER_TASK = 8
 MAX_CHUNKS_PER_TASK = 50
 """A Ruffus task with more jobs than this is split into this many Luigi tasks."""
+IDLE_WAIT = 0.5
+"""Seconds a worker waits for its own tasks before asking a scheduler that had no work again."""
 INTERRUPT_GRACE = 5.0
 """Seconds a worker process has after Ctrl-C to end by itself before it is terminated."""
 
@@ -278,8 +280,28 @@ class RuffusWorker(luigi.worker.Worker):
             return iter(())
         return super()._add(task, is_complete)
 
+    def _get_work(self):  # noqa: ANN202 - Luigi's GetWorkResponse
+        response = super()._get_work()
+        mine = all(t.get("worker") == self._id for t in response.running_tasks or [])
+        self._only_ours_can_change = response.task_id is None and mine
+        return response
+
     def _handle_next_task(self) -> None:
-        """Wait for a task's result (at most ``wait_interval``); tell the run's progress."""
+        """Wait for a task's result; tell the run's progress.
+
+        Luigi waits at most ``wait_interval`` and asks the scheduler for work again. When it
+        just had none to give and every running task is ours, nothing can change there
+        before one of ours ends: wait for that (up to ``IDLE_WAIT``), saving the RPCs.
+        """
+        if getattr(self, "_only_ours_can_change", False) and self._running_tasks:
+            self._only_ours_can_change = False
+            deadline = time.monotonic() + IDLE_WAIT
+            while (
+                self._task_result_queue.empty()
+                and time.monotonic() < deadline
+                and all(p.is_alive() for p in self._running_tasks.values() if p.use_multiprocessing)
+            ):
+                time.sleep(0.005)
         running = list(self._running_tasks.items())
         super()._handle_next_task()
         for task_id, process in running:
