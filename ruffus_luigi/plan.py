@@ -198,6 +198,16 @@ class Planner:
             return True, ""
         return task.needs_update_func(*params)
 
+    def verdicts(self, task: Task) -> PlanCache | None:
+        """The plan cache if a verdict that holds settles a job of the task (``PlanCache.holds``).
+
+        As ``job_needs_update`` would conclude: file times decide, and no checkpoint
+        strategy has a say.
+        """
+        if not task.uses_modify_time or self.completion_checks:
+            return None
+        return self.cache
+
     def task_is_up_to_date(self, task: Task, logger: Any = None, verbose: int = 0) -> bool:
         """True when the task is inactive or every job is up to date.
 
@@ -214,8 +224,10 @@ class Planner:
                     return not self.job_needs_update(task, (), explain=False)[0]
                 return not task.needs_update_func()[0]
             seen = []
-            for params, _ in self.jobs(task):
-                if self.job_needs_update(task, params, explain=False)[0]:
+            cache = self.verdicts(task)
+            for i, (params, _) in enumerate(self.jobs(task)):
+                held = cache is not None and cache.holds(task, i, params)
+                if not held and self.job_needs_update(task, params, explain=False)[0]:
                     return False
                 seen.append(params)
             if task.output_filenames is None:  # spares dependants generating them again

@@ -66,14 +66,16 @@ def still_up_to_date(kept: Signature, params: tuple, stats: dict[str, Any] | Non
     files = inputs + flatten_strings(params[1])
     if len(files) != len(kept):
         return False
-    for n, (f, (mtime_ns, size, inode)) in enumerate(zip(files, kept, strict=True)):
+    n_inputs = len(inputs)
+    for n, f in enumerate(files):
         st = absent.stat(f)
         if stats is not None:
             stats[f] = st
         if st is None:
             return False
-        if n < len(inputs):
-            if (st.st_mtime_ns, st.st_size, st.st_ino) != (mtime_ns, size, inode):
+        mtime_ns, size, inode = kept[n]
+        if n < n_inputs:
+            if st.st_mtime_ns != mtime_ns or st.st_size != size or st.st_ino != inode:
                 return False
         elif st.st_ino != inode or st.st_mtime_ns < mtime_ns:
             return False
@@ -266,6 +268,22 @@ class PlanCache:
             return False
         kept = self.current[task]["verdicts"].get(i)
         return kept is not None and still_up_to_date(kept, params, stats)
+
+    def holds(self, task: Task, i: int, params: tuple) -> bool:
+        """``known_up_to_date`` for the job at ``i`` of the task's job list, walked in order.
+
+        Planning walks the list, so the job's index is known: one check per job instead of
+        the chain through ``Planner.job_needs_update``. A verdict found not to hold is
+        dropped, so the full check that follows does not look at it again.
+        """
+        entry = self.current.get(task)
+        kept = entry["verdicts"].get(i) if entry is not None else None
+        if kept is None or entry["jobs"][i][0] is not params:
+            return False
+        if still_up_to_date(kept, params):
+            return True
+        del entry["verdicts"][i]
+        return False
 
     def known_stale(self, task: Task, params: tuple) -> bool:
         """Found out of date earlier in this run."""

@@ -34,7 +34,7 @@ from .filenames import flatten_strings
 from .loggers import black_hole_logger, stderr_logger
 from .pipeline import Task
 from .plan import Session, generation_error, prepare, tasks_to_run, use_plan_cache
-from .plan_cache import ran_signature
+from .plan_cache import PlanCache, ran_signature
 from .printout import job_descriptor, up_to_date_task_messages
 from .retries import retrying
 
@@ -338,22 +338,29 @@ class RunState:
         planned: list[PlannedJob] = []
         outputs: list = []
         source = planner.jobs(task) if task.job_source else iter([((), [])])
+        cache = self._verdicts(task, forced)
         for i, (params, display) in enumerate(source):
             if len(params) >= 2:
                 outputs.append(params[1])
             job = PlannedJob(i, params, display, True, task, self.vap)
             inputs = _strings(params[:1]) if producers else ()
-            if any(f in producers for f in inputs):  # (set.isdisjoint(dict) would walk the dict)
+            if producers and any(f in producers for f in inputs):  # (set.isdisjoint(dict) would walk the dict)
                 # its input is about to be remade, so it will be newer than the output ...
                 if any(o in inputs or os.path.islink(o) for o in _strings(params[1:2])):
                     raise _WaitForParent  # ... unless the output is (a link to) an input
                 job.needs_run = True
+            elif cache is not None and cache.holds(task, i, params):
+                job.needs_run = False
             else:
                 job.needs_run = self._needs_run(task, job, forced)
             planned.append(job)
         if not task.indeterminate_output:
             task.output_filenames = outputs
         return planned
+
+    def _verdicts(self, task: Task, forced: bool) -> PlanCache | None:
+        """``Planner.verdicts``, unless ``_needs_run`` must log each verdict or the task is forced."""
+        return None if forced or self.verbose >= 5 else self.planner.verdicts(task)
 
     def _needs_run(self, task: Task, job: PlannedJob, forced: bool) -> bool:
         log, verbose = self.logger, self.verbose
