@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from . import absent
+from . import absent, collector
 from . import exceptions as rx
 from . import history as hist
 from .execute import exception_tuple
@@ -406,7 +406,8 @@ def circular_dependencies(targets: list[Task]) -> rx.error_circular_dependencies
 def use_plan_cache(planner: Planner) -> None:
     """Reuse the last run's jobs and verdicts (``plan_cache``) when the history is a file.
 
-    RUFFUS_LUIGI_PLAN_CACHE=0 turns it off.
+    RUFFUS_LUIGI_PLAN_CACHE=0 turns it off. The loaded entries last the run, out of the
+    garbage collector's passes (``collector``): the caller thaws them when it ends.
     """
     history = planner.history
     if (
@@ -414,7 +415,8 @@ def use_plan_cache(planner: Planner) -> None:
         and history.filename != hist.MEMORY
         and os.environ.get("RUFFUS_LUIGI_PLAN_CACHE", "1") != "0"
     ):
-        planner.cache = PlanCache(history.con, planner.checksum_level)
+        with collector.long_lived():
+            planner.cache = PlanCache(history.con, planner.checksum_level)
 
 
 # -- preparing a run or a printout ---------------------------------------------

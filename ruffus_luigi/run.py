@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import checkpointing, config
+from . import checkpointing, collector, config
 from . import exceptions as rx
 from . import history as hist
 from .checkpointing import Intermediates, checkpointed, run_checkpointed, strategy_job
@@ -759,7 +759,8 @@ def pipeline_run(
         succeeded = False
         try:
             if incomplete:  # Luigi takes 0.3-0.6 s to import: only when there is work
-                from .launch import execute
+                with collector.long_lived():
+                    from .launch import execute
 
                 execute(state, scheduler_host, scheduler_port)
             if state.intermediates is not None:
@@ -775,5 +776,6 @@ def pipeline_run(
         if planner.cache is not None:
             planner.cache.save()
         planner.history.close()
+        collector.thaw()
 
 

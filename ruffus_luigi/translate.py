@@ -218,7 +218,7 @@ class RuffusWorker(luigi.worker.Worker):
             process.use_multiprocessing = False
         else:
             # About to fork: the collector would otherwise walk (and so copy, page by page)
-            # the whole inherited heap in the child. Undone when the run ends (launch).
+            # the whole inherited heap in the child. Undone when the run ends (collector.thaw).
             gc.freeze()
         if isinstance(task, RuffusTask) and task.chunk >= 0:
             task._chunk().dispatched = True
