@@ -44,9 +44,24 @@ Signature = tuple  # ((mtime_ns, size, inode), ...) of a job's input then output
 
 def signature(params: tuple, stats: dict[str, Any] | None = None) -> Signature | None:
     """The files of a job as they are now (None if one is missing)."""
+    return _files(flatten_strings(params[0]) + flatten_strings(params[1]), stats)
+
+
+def inputs_seen(params: tuple, stats: dict[str, Any]) -> Signature | None:
+    """The inputs' part of the job's ``signature`` from ``stats`` only (None unless it has them all)."""
+    return _files(flatten_strings(params[0]), stats, look=False)
+
+
+def _files(files: list[str], stats: dict[str, Any] | None, look: bool = True) -> Signature | None:
+    """(mtime_ns, size, inode) of each file as ``stats`` has it, else (``look``) as it is now."""
     found = []
-    for f in flatten_strings(params[0]) + flatten_strings(params[1]):
-        st = stats.get(f) if stats is not None and f in stats else absent.stat(f)
+    for f in files:
+        if stats is not None and f in stats:
+            st = stats[f]
+        elif look:
+            st = absent.stat(f)
+        else:
+            return None
         if st is None:
             return None
         found.append((st.st_mtime_ns, st.st_size, st.st_ino))
@@ -82,22 +97,29 @@ def still_up_to_date(kept: Signature, params: tuple, stats: dict[str, Any] | Non
     return True
 
 
-def ran_signature(params: tuple, started: float, settled: float | None) -> Signature | None:
+def ran_signature(
+    params: tuple, started: float, settled: float | None, inputs: Signature | None = None
+) -> Signature | None:
     """The files of a job that just ran and was recorded, if Ruffus' rule must find it up to date.
 
     That is when its oldest output's time (``settled``, from its history record) is after
     the job started, and every input is older: inputs' records were written by jobs that
     finished before this one started, and their files are older than ``settled``.
+    ``inputs``: the inputs' part as the job's up-to-date check saw them (``inputs_seen``),
+    so that a @merge's thousands are not stat'ed again. They do not change while it runs;
+    had one changed, it would not match the signature kept, and the next run would check
+    the job in full.
     """
     if not started or settled is None or settled < started or len(params) < 2:
         return None
-    sig = signature(params)
-    if sig is None:
+    if inputs is None:
+        inputs = _files(flatten_strings(params[0]), None)
+    outputs = _files(flatten_strings(params[1]), None)
+    if inputs is None or outputs is None:
         return None
-    n_inputs = len(flatten_strings(params[0]))
-    if any(mtime_ns >= settled * 1e9 for mtime_ns, _, _ in sig[:n_inputs]):
+    if any(mtime_ns >= settled * 1e9 for mtime_ns, _, _ in inputs):
         return None
-    return sig
+    return inputs + outputs
 
 
 def _stable(value: Any) -> Any:

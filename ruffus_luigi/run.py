@@ -34,7 +34,7 @@ from .filenames import flatten_strings
 from .loggers import black_hole_logger, stderr_logger
 from .pipeline import Task
 from .plan import Session, generation_error, prepare, tasks_to_run, use_plan_cache
-from .plan_cache import PlanCache, ran_signature
+from .plan_cache import PlanCache, inputs_seen, ran_signature
 from .printout import job_descriptor, up_to_date_task_messages
 from .retries import retrying
 
@@ -55,6 +55,7 @@ class PlannedJob:
     needs_run: bool
     task: Task
     vap: int
+    inputs_seen: tuple | None = None  # its inputs as its up-to-date check saw them (plan_cache.inputs_seen)
 
     @property
     def name(self) -> str:
@@ -385,6 +386,8 @@ class RunState:
             log.info("    %s" % job.name)
         if task.uses_modify_time:
             check_input_files_exist(job.params, seen=seen)
+            if self.planner.cache is not None and task in self.planner.cache.current:
+                job.inputs_seen = inputs_seen(job.params, seen)
         return True
 
     def _cut(self, task: Task, jobs: list[PlannedJob], forced: bool, producers: dict[str, Chunk]) -> list[Chunk]:
@@ -567,7 +570,8 @@ class RunState:
             cache = self.planner.cache
             for o, when in zip(done, settled, strict=True):
                 if cache is not None and task in cache.current:  # (in the worker: its cores, not the driver's)
-                    o.signature = ran_signature(by_index[o.index].params, o.started, when)
+                    ran = by_index[o.index]
+                    o.signature = ran_signature(ran.params, o.started, when, ran.inputs_seen)
             if history is not self.planner.history:
                 history.close()
         return outcomes

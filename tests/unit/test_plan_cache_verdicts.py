@@ -1,12 +1,13 @@
-"""PlanCache.holds: the one-check path planning takes for a job whose last verdict still holds."""
+"""Plan cache verdicts: the one check for a job whose verdict holds, and the signature a job that ran leaves."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
-from ruffus_luigi.plan_cache import PlanCache, signature
+from ruffus_luigi.plan_cache import PlanCache, inputs_seen, ran_signature, signature
 
 TASK = object()  # (the cache keys its current entries by task object only)
 
@@ -42,3 +43,21 @@ def test_a_verdict_that_no_longer_holds_is_dropped(tmp_path: Path, monkeypatch) 
     assert not cache.holds(TASK, 0, jobs[0][0])
     assert 0 not in cache.current[TASK]["verdicts"]  # the full check that follows skips it
     assert not cache.known_up_to_date(TASK, jobs[0][0])
+
+
+def test_a_job_that_ran_keeps_its_inputs_as_its_check_saw_them(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    inputs = ["a.in", "b.in"]
+    for name in inputs:
+        Path(name).write_text("x")
+    params = (inputs, "all.out")
+    seen = {name: os.stat(name) for name in inputs}
+    assert inputs_seen(params, {"a.in": seen["a.in"]}) is None  # (not all seen: stat'ed again after the job)
+    before = inputs_seen(params, seen)
+    started = time.time()
+    Path("all.out").write_text("x")
+    settled = time.time()
+    assert ran_signature(params, started, settled, before) == ran_signature(params, started, settled) == signature(params)
+    os.remove("b.in")
+    assert ran_signature(params, started, settled) is None
+    assert ran_signature(params, started, settled, before)[:2] == before  # (as seen: the next run sees it changed)
