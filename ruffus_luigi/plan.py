@@ -76,6 +76,10 @@ class Planner:
         self.warnings: dict[Task, dict[str, None]] = {}
         self.completion_checks: list[Any] = []  # checkpoint strategies with a say (see checkpoints.base)
         self.cache: PlanCache | None = None  # jobs and verdicts of the last run (plan_cache)
+        # Files stat'ed while no job of the run has started yet, for a second look to reuse
+        # (a @split's outputs are looked at again as its dependant's inputs). None: every
+        # look stats. pipeline_run sets it up; ``files_may_change`` ends it.
+        self.seen: dict[str, Any] | None = None
 
     # -- the Context a job source sees ----------------------------------------
     def match_failure(self, task: Task, message: str) -> None:
@@ -131,6 +135,10 @@ class Planner:
             outputs = merged
         task.output_filenames = outputs
 
+    def files_may_change(self) -> None:
+        """A job is about to run: from now on, every look at a file stats it."""
+        self.seen = None
+
     # -- jobs ----------------------------------------------------------------
     def jobs(self, task: Task):
         """The task's jobs as ``(params, display_params)`` pairs."""
@@ -155,7 +163,7 @@ class Planner:
         """Ruffus' per-job check: timestamps and history, directories, or the user's function.
 
         ``history`` replaces the planner's own connection (a forked worker needs its own).
-        ``stats`` receives the files looked at, for the caller to reuse.
+        ``stats`` receives the files looked at, for the caller to reuse (default: ``seen``).
         A checkpoint strategy can make a job that looks up to date run (never the reverse).
         """
         if self.completion_checks and len(params) >= 2:
@@ -168,7 +176,7 @@ class Planner:
         if task.uses_modify_time:
             cache = self.cache if not dates and len(params) >= 2 else None
             if stats is None and cache is not None:
-                stats = {}
+                stats = {} if self.seen is None or history is not None else self.seen
             if cache is not None:
                 if cache.known_up_to_date(task, params, stats):
                     return False, "Up to date"
@@ -226,7 +234,7 @@ class Planner:
             seen = []
             cache = self.verdicts(task)
             for i, (params, _) in enumerate(self.jobs(task)):
-                held = cache is not None and cache.holds(task, i, params)
+                held = cache is not None and cache.holds(task, i, params, self.seen)
                 if not held and self.job_needs_update(task, params, explain=False)[0]:
                     return False
                 seen.append(params)

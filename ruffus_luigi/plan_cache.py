@@ -75,7 +75,7 @@ def still_up_to_date(kept: Signature, params: tuple, stats: dict[str, Any] | Non
     (same inode, not older, any size): Ruffus dates an output by its history record
     unless the file is over 1.1 s older than that record, so a newer file never makes
     the output older (a touched output of a @split keeps its job up to date).
-    ``stats`` receives the files stat'ed, for a full check to reuse.
+    ``stats``: files already stat'ed, and receives those stat'ed here, for a full check to reuse.
     """
     inputs = flatten_strings(params[0])
     files = inputs + flatten_strings(params[1])
@@ -83,9 +83,12 @@ def still_up_to_date(kept: Signature, params: tuple, stats: dict[str, Any] | Non
         return False
     n_inputs = len(inputs)
     for n, f in enumerate(files):
-        st = absent.stat(f)
-        if stats is not None:
-            stats[f] = st
+        if stats is not None and f in stats:
+            st = stats[f]
+        else:
+            st = absent.stat(f)
+            if stats is not None:
+                stats[f] = st
         if st is None:
             return False
         mtime_ns, size, inode = kept[n]
@@ -291,7 +294,7 @@ class PlanCache:
         kept = self.current[task]["verdicts"].get(i)
         return kept is not None and still_up_to_date(kept, params, stats)
 
-    def holds(self, task: Task, i: int, params: tuple) -> bool:
+    def holds(self, task: Task, i: int, params: tuple, stats: dict[str, Any] | None = None) -> bool:
         """``known_up_to_date`` for the job at ``i`` of the task's job list, walked in order.
 
         Planning walks the list, so the job's index is known: one check per job instead of
@@ -302,7 +305,7 @@ class PlanCache:
         kept = entry["verdicts"].get(i) if entry is not None else None
         if kept is None or entry["jobs"][i][0] is not params:
             return False
-        if still_up_to_date(kept, params):
+        if still_up_to_date(kept, params, stats):
             return True
         del entry["verdicts"][i]
         return False

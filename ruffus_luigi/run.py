@@ -350,7 +350,7 @@ class RunState:
                 if any(o in inputs or os.path.islink(o) for o in _strings(params[1:2])):
                     raise _WaitForParent  # ... unless the output is (a link to) an input
                 job.needs_run = True
-            elif cache is not None and cache.holds(task, i, params):
+            elif cache is not None and cache.holds(task, i, params, planner.seen):
                 job.needs_run = False
             else:
                 job.needs_run = self._needs_run(task, job, forced)
@@ -374,7 +374,7 @@ class RunState:
             if verbose >= 3:
                 log.info("    %s no function to check if up-to-date " % job.name)
             return True
-        seen: dict[str, Any] = {}
+        seen: dict[str, Any] = {} if self.planner.seen is None else self.planner.seen
         needs, msg = self.planner.job_needs_update(task, job.params, verbose > 6, explain=verbose >= 4, stats=seen)
         if not needs:
             if verbose >= 5:
@@ -721,6 +721,7 @@ def pipeline_run(
         if touch_level == 2:
             forced = tasks_to_run(planner, session.targets + session.forced, True, True)[0]
             session.forced = forced
+        planner.seen = {}  # (until the first job starts: see translate.RuffusWorker)
         incomplete, _ = tasks_to_run(
             planner, session.targets, forced, gnu_make_maximal_rebuild_mode, logger, verbose
         )
@@ -777,6 +778,7 @@ def pipeline_run(
         planner.cache = None  # stop now; the next run checks what this one did not keep
         raise
     finally:
+        planner.files_may_change()
         if planner.cache is not None:
             planner.cache.save()
         planner.history.close()

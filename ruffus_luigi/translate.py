@@ -222,6 +222,7 @@ class RuffusWorker(luigi.worker.Worker):
             gc.freeze()
         if isinstance(task, RuffusTask) and task.chunk >= 0:
             task._chunk().dispatched = True
+            task._state().planner.files_may_change()  # (before the fork: the worker inherits it)
         progress.chunk_started(task)
         return process
 
