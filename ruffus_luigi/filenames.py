@@ -65,11 +65,12 @@ def non_str_sequence(x: Any) -> bool:
     return isinstance(x, _SEQUENCE_TYPES)
 
 
-def _collect_strings(p: Any, out: list[str]) -> None:
-    if isinstance(p, str):
-        out.append(p)
-    elif isinstance(p, _SEQUENCE_TYPES):
-        for item in p:
+def _collect_strings(items: Any, out: list[str]) -> None:
+    """The strings in a sequence, in order; one call per nested sequence, not per string."""
+    for item in items:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, _SEQUENCE_TYPES):
             _collect_strings(item, out)
 
 
@@ -80,7 +81,8 @@ def flatten_strings(p: Any) -> list[str]:
     if isinstance(p, str):
         return [p]
     out: list[str] = []
-    _collect_strings(p, out)
+    if isinstance(p, _SEQUENCE_TYPES):
+        _collect_strings(p, out)
     return out
 
 

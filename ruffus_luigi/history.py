@@ -604,15 +604,25 @@ def job_output_files(params: Sequence[Any]) -> list[str]:
         elif os.path.lexists(pattern):  # what glob.glob does for a plain name
             found.append(os.path.abspath(pattern))
     if found:
-        # only inputs that could name an output are made absolute (a @merge has thousands)
-        names = {os.path.basename(f) for f in found}
-        inputs = {
-            os.path.abspath(p)
-            for p in flatten_strings([params[0]])
-            if os.path.basename(p) in names or os.path.basename(p) in ("", ".", "..")
-        }
+        inputs = {os.path.abspath(p) for p in _may_name(flatten_strings([params[0]]), found)}
         found = [f for f in found if f not in inputs]
     return found
+
+
+def _may_name(inputs: list[str], outputs: list[str]) -> list[str]:
+    """The inputs that could name one of these absolute paths: those with its basename.
+
+    Only they need making absolute (a @merge has thousands of inputs). ``str.endswith``
+    lets a superset through cheaply (with every name whose basename may be "", "." or
+    ".."); the exact test runs on those few.
+    """
+    names = {os.path.basename(f) for f in outputs}
+    suffixes = (*names, os.sep, ".")
+    return [
+        p
+        for p in inputs
+        if (p.endswith(suffixes) or not p) and os.path.basename(p) in (*names, "", ".", "..")
+    ]
 
 
 def _job_records(
@@ -815,10 +825,7 @@ def job_needs_update(
     if not i:
         return False, "Missing input files"
 
-    inodes: dict[tuple[int, int], list[str]] = {}
-    for p in i:
-        st = stats[p]
-        inodes.setdefault((st.st_dev, st.st_ino), []).append(p)  # type: ignore[union-attr]
+    inodes = _inputs_by_inode(i, o, stats)
 
     out_times: list[tuple[float, str]] = []
     for p in o:
@@ -858,6 +865,17 @@ def job_needs_update(
     if return_file_dates_when_uptodate:
         return False, "Up to date\n" + _files_with_dates(in_times, out_times, vap)
     return False, "Up to date"
+
+
+def _inputs_by_inode(inputs: list[str], outputs: list[str], stats: dict[str, Any]) -> dict[tuple[int, int], list[str]]:
+    """The inputs that share a file (device, inode) with an output: the only ones that can pass through."""
+    wanted = {(stats[p].st_dev, stats[p].st_ino) for p in outputs}
+    inodes: dict[tuple[int, int], list[str]] = {}
+    for p in inputs:
+        key = (stats[p].st_dev, stats[p].st_ino)
+        if key in wanted:
+            inodes.setdefault(key, []).append(p)
+    return inodes
 
 
 def params_need_update(

@@ -6,7 +6,6 @@ run with nothing to do never imports Luigi (which takes about 0.3 s).
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import shutil
@@ -150,17 +149,14 @@ def _luigi_build(roots: list, state: RunState, host: str | None, port: int | Non
         kwargs["local_scheduler"] = _configured_local()
     state.shared_scheduler = not kwargs.get("local_scheduler")
     state.scheduler_address = url or ("http://%s:%s/" % (host, kwargs["scheduler_port"]) if host else "named in luigi.cfg [core]")
-    try:
-        return luigi.build(
-            roots,
-            worker_scheduler_factory=translate.WorkerSchedulerFactory(_resources(state), state),
-            workers=state.workers,
-            detailed_summary=True,
-            log_level=os.environ.get("RUFFUS_LUIGI_LOG_LEVEL", "CRITICAL"),  # Luigi's own log, for debugging
-            **kwargs,
-        )
-    finally:
-        gc.unfreeze()  # (frozen before each fork: see translate.RuffusWorker)
+    return luigi.build(
+        roots,
+        worker_scheduler_factory=translate.WorkerSchedulerFactory(_resources(state), state),
+        workers=state.workers,
+        detailed_summary=True,
+        log_level=os.environ.get("RUFFUS_LUIGI_LOG_LEVEL", "CRITICAL"),  # Luigi's own log, for debugging
+        **kwargs,
+    )
 
 
 def _configured_local() -> bool:

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from . import absent
+from . import absent, collector
 from . import exceptions as rx
 from . import history as hist
 from .execute import exception_tuple
@@ -76,6 +76,10 @@ class Planner:
         self.warnings: dict[Task, dict[str, None]] = {}
         self.completion_checks: list[Any] = []  # checkpoint strategies with a say (see checkpoints.base)
         self.cache: PlanCache | None = None  # jobs and verdicts of the last run (plan_cache)
+        # Files stat'ed while no job of the run has started yet, for a second look to reuse
+        # (a @split's outputs are looked at again as its dependant's inputs). None: every
+        # look stats. pipeline_run sets it up; ``files_may_change`` ends it.
+        self.seen: dict[str, Any] | None = None
 
     # -- the Context a job source sees ----------------------------------------
     def match_failure(self, task: Task, message: str) -> None:
@@ -131,6 +135,10 @@ class Planner:
             outputs = merged
         task.output_filenames = outputs
 
+    def files_may_change(self) -> None:
+        """A job is about to run: from now on, every look at a file stats it."""
+        self.seen = None
+
     # -- jobs ----------------------------------------------------------------
     def jobs(self, task: Task):
         """The task's jobs as ``(params, display_params)`` pairs."""
@@ -155,7 +163,7 @@ class Planner:
         """Ruffus' per-job check: timestamps and history, directories, or the user's function.
 
         ``history`` replaces the planner's own connection (a forked worker needs its own).
-        ``stats`` receives the files looked at, for the caller to reuse.
+        ``stats`` receives the files looked at, for the caller to reuse (default: ``seen``).
         A checkpoint strategy can make a job that looks up to date run (never the reverse).
         """
         if self.completion_checks and len(params) >= 2:
@@ -168,7 +176,7 @@ class Planner:
         if task.uses_modify_time:
             cache = self.cache if not dates and len(params) >= 2 else None
             if stats is None and cache is not None:
-                stats = {}
+                stats = {} if self.seen is None or history is not None else self.seen
             if cache is not None:
                 if cache.known_up_to_date(task, params, stats):
                     return False, "Up to date"
@@ -198,6 +206,16 @@ class Planner:
             return True, ""
         return task.needs_update_func(*params)
 
+    def verdicts(self, task: Task) -> PlanCache | None:
+        """The plan cache if a verdict that holds settles a job of the task (``PlanCache.holds``).
+
+        As ``job_needs_update`` would conclude: file times decide, and no checkpoint
+        strategy has a say.
+        """
+        if not task.uses_modify_time or self.completion_checks:
+            return None
+        return self.cache
+
     def task_is_up_to_date(self, task: Task, logger: Any = None, verbose: int = 0) -> bool:
         """True when the task is inactive or every job is up to date.
 
@@ -214,8 +232,10 @@ class Planner:
                     return not self.job_needs_update(task, (), explain=False)[0]
                 return not task.needs_update_func()[0]
             seen = []
-            for params, _ in self.jobs(task):
-                if self.job_needs_update(task, params, explain=False)[0]:
+            cache = self.verdicts(task)
+            for i, (params, _) in enumerate(self.jobs(task)):
+                held = cache is not None and cache.holds(task, i, params, self.seen)
+                if not held and self.job_needs_update(task, params, explain=False)[0]:
                     return False
                 seen.append(params)
             if task.output_filenames is None:  # spares dependants generating them again
@@ -394,7 +414,8 @@ def circular_dependencies(targets: list[Task]) -> rx.error_circular_dependencies
 def use_plan_cache(planner: Planner) -> None:
     """Reuse the last run's jobs and verdicts (``plan_cache``) when the history is a file.
 
-    RUFFUS_LUIGI_PLAN_CACHE=0 turns it off.
+    RUFFUS_LUIGI_PLAN_CACHE=0 turns it off. The loaded entries last the run, out of the
+    garbage collector's passes (``collector``): the caller thaws them when it ends.
     """
     history = planner.history
     if (
@@ -402,7 +423,8 @@ def use_plan_cache(planner: Planner) -> None:
         and history.filename != hist.MEMORY
         and os.environ.get("RUFFUS_LUIGI_PLAN_CACHE", "1") != "0"
     ):
-        planner.cache = PlanCache(history.con, planner.checksum_level)
+        with collector.long_lived():
+            planner.cache = PlanCache(history.con, planner.checksum_level)
 
 
 # -- preparing a run or a printout ---------------------------------------------

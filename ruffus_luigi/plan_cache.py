@@ -44,9 +44,24 @@ Signature = tuple  # ((mtime_ns, size, inode), ...) of a job's input then output
 
 def signature(params: tuple, stats: dict[str, Any] | None = None) -> Signature | None:
     """The files of a job as they are now (None if one is missing)."""
+    return _files(flatten_strings(params[0]) + flatten_strings(params[1]), stats)
+
+
+def inputs_seen(params: tuple, stats: dict[str, Any]) -> Signature | None:
+    """The inputs' part of the job's ``signature`` from ``stats`` only (None unless it has them all)."""
+    return _files(flatten_strings(params[0]), stats, look=False)
+
+
+def _files(files: list[str], stats: dict[str, Any] | None, look: bool = True) -> Signature | None:
+    """(mtime_ns, size, inode) of each file as ``stats`` has it, else (``look``) as it is now."""
     found = []
-    for f in flatten_strings(params[0]) + flatten_strings(params[1]):
-        st = stats.get(f) if stats is not None and f in stats else absent.stat(f)
+    for f in files:
+        if stats is not None and f in stats:
+            st = stats[f]
+        elif look:
+            st = absent.stat(f)
+        else:
+            return None
         if st is None:
             return None
         found.append((st.st_mtime_ns, st.st_size, st.st_ino))
@@ -60,42 +75,54 @@ def still_up_to_date(kept: Signature, params: tuple, stats: dict[str, Any] | Non
     (same inode, not older, any size): Ruffus dates an output by its history record
     unless the file is over 1.1 s older than that record, so a newer file never makes
     the output older (a touched output of a @split keeps its job up to date).
-    ``stats`` receives the files stat'ed, for a full check to reuse.
+    ``stats``: files already stat'ed, and receives those stat'ed here, for a full check to reuse.
     """
     inputs = flatten_strings(params[0])
     files = inputs + flatten_strings(params[1])
     if len(files) != len(kept):
         return False
-    for n, (f, (mtime_ns, size, inode)) in enumerate(zip(files, kept, strict=True)):
-        st = absent.stat(f)
-        if stats is not None:
-            stats[f] = st
+    n_inputs = len(inputs)
+    for n, f in enumerate(files):
+        if stats is not None and f in stats:
+            st = stats[f]
+        else:
+            st = absent.stat(f)
+            if stats is not None:
+                stats[f] = st
         if st is None:
             return False
-        if n < len(inputs):
-            if (st.st_mtime_ns, st.st_size, st.st_ino) != (mtime_ns, size, inode):
+        mtime_ns, size, inode = kept[n]
+        if n < n_inputs:
+            if st.st_mtime_ns != mtime_ns or st.st_size != size or st.st_ino != inode:
                 return False
         elif st.st_ino != inode or st.st_mtime_ns < mtime_ns:
             return False
     return True
 
 
-def ran_signature(params: tuple, started: float, settled: float | None) -> Signature | None:
+def ran_signature(
+    params: tuple, started: float, settled: float | None, inputs: Signature | None = None
+) -> Signature | None:
     """The files of a job that just ran and was recorded, if Ruffus' rule must find it up to date.
 
     That is when its oldest output's time (``settled``, from its history record) is after
     the job started, and every input is older: inputs' records were written by jobs that
     finished before this one started, and their files are older than ``settled``.
+    ``inputs``: the inputs' part as the job's up-to-date check saw them (``inputs_seen``),
+    so that a @merge's thousands are not stat'ed again. They do not change while it runs;
+    had one changed, it would not match the signature kept, and the next run would check
+    the job in full.
     """
     if not started or settled is None or settled < started or len(params) < 2:
         return None
-    sig = signature(params)
-    if sig is None:
+    if inputs is None:
+        inputs = _files(flatten_strings(params[0]), None)
+    outputs = _files(flatten_strings(params[1]), None)
+    if inputs is None or outputs is None:
         return None
-    n_inputs = len(flatten_strings(params[0]))
-    if any(mtime_ns >= settled * 1e9 for mtime_ns, _, _ in sig[:n_inputs]):
+    if any(mtime_ns >= settled * 1e9 for mtime_ns, _, _ in inputs):
         return None
-    return sig
+    return inputs + outputs
 
 
 def _stable(value: Any) -> Any:
@@ -266,6 +293,22 @@ class PlanCache:
             return False
         kept = self.current[task]["verdicts"].get(i)
         return kept is not None and still_up_to_date(kept, params, stats)
+
+    def holds(self, task: Task, i: int, params: tuple, stats: dict[str, Any] | None = None) -> bool:
+        """``known_up_to_date`` for the job at ``i`` of the task's job list, walked in order.
+
+        Planning walks the list, so the job's index is known: one check per job instead of
+        the chain through ``Planner.job_needs_update``. A verdict found not to hold is
+        dropped, so the full check that follows does not look at it again.
+        """
+        entry = self.current.get(task)
+        kept = entry["verdicts"].get(i) if entry is not None else None
+        if kept is None or entry["jobs"][i][0] is not params:
+            return False
+        if still_up_to_date(kept, params, stats):
+            return True
+        del entry["verdicts"][i]
+        return False
 
     def known_stale(self, task: Task, params: tuple) -> bool:
         """Found out of date earlier in this run."""

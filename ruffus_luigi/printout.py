@@ -10,6 +10,7 @@ import sys
 import textwrap
 from typing import Any
 
+from . import collector
 from .filenames import ignore_unknown_encoder, shorten_filenames_encoder
 from .pipeline import Task
 from .plan import Planner, prepare, tasks_to_run, use_plan_cache
@@ -211,3 +212,4 @@ def pipeline_printout(
             planner.cache.save()
     finally:
         planner.history.close()
+        collector.thaw()

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import checkpointing, config
+from . import checkpointing, collector, config
 from . import exceptions as rx
 from . import history as hist
 from .checkpointing import Intermediates, checkpointed, run_checkpointed, strategy_job
@@ -34,7 +34,7 @@ from .filenames import flatten_strings
 from .loggers import black_hole_logger, stderr_logger
 from .pipeline import Task
 from .plan import Session, generation_error, prepare, tasks_to_run, use_plan_cache
-from .plan_cache import ran_signature
+from .plan_cache import PlanCache, inputs_seen, ran_signature
 from .printout import job_descriptor, up_to_date_task_messages
 from .retries import retrying
 
@@ -55,6 +55,7 @@ class PlannedJob:
     needs_run: bool
     task: Task
     vap: int
+    inputs_seen: tuple | None = None  # its inputs as its up-to-date check saw them (plan_cache.inputs_seen)
 
     @property
     def name(self) -> str:
@@ -339,22 +340,29 @@ class RunState:
         planned: list[PlannedJob] = []
         outputs: list = []
         source = planner.jobs(task) if task.job_source else iter([((), [])])
+        cache = self._verdicts(task, forced)
         for i, (params, display) in enumerate(source):
             if len(params) >= 2:
                 outputs.append(params[1])
             job = PlannedJob(i, params, display, True, task, self.vap)
             inputs = _strings(params[:1]) if producers else ()
-            if any(f in producers for f in inputs):  # (set.isdisjoint(dict) would walk the dict)
+            if producers and any(f in producers for f in inputs):  # (set.isdisjoint(dict) would walk the dict)
                 # its input is about to be remade, so it will be newer than the output ...
                 if any(o in inputs or os.path.islink(o) for o in _strings(params[1:2])):
                     raise _WaitForParent  # ... unless the output is (a link to) an input
                 job.needs_run = True
+            elif cache is not None and cache.holds(task, i, params, planner.seen):
+                job.needs_run = False
             else:
                 job.needs_run = self._needs_run(task, job, forced)
             planned.append(job)
         if not task.indeterminate_output:
             task.output_filenames = outputs
         return planned
+
+    def _verdicts(self, task: Task, forced: bool) -> PlanCache | None:
+        """``Planner.verdicts``, unless ``_needs_run`` must log each verdict or the task is forced."""
+        return None if forced or self.verbose >= 5 else self.planner.verdicts(task)
 
     def _needs_run(self, task: Task, job: PlannedJob, forced: bool) -> bool:
         log, verbose = self.logger, self.verbose
@@ -367,7 +375,7 @@ class RunState:
             if verbose >= 3:
                 log.info("    %s no function to check if up-to-date " % job.name)
             return True
-        seen: dict[str, Any] = {}
+        seen: dict[str, Any] = {} if self.planner.seen is None else self.planner.seen
         needs, msg = self.planner.job_needs_update(task, job.params, verbose > 6, explain=verbose >= 4, stats=seen)
         if not needs:
             if verbose >= 5:
@@ -379,6 +387,8 @@ class RunState:
             log.info("    %s" % job.name)
         if task.uses_modify_time:
             check_input_files_exist(job.params, seen=seen)
+            if self.planner.cache is not None and task in self.planner.cache.current:
+                job.inputs_seen = inputs_seen(job.params, seen)
         return True
 
     def _cut(self, task: Task, jobs: list[PlannedJob], forced: bool, producers: dict[str, Chunk]) -> list[Chunk]:
@@ -574,7 +584,8 @@ class RunState:
                 keep = cache is not None and task in cache.current
             for o, when in zip(done, settled, strict=True):
                 if keep:  # (in the worker: its cores, not the driver's)
-                    o.signature = ran_signature(by_index[o.index].params, o.started, when)
+                    ran = by_index[o.index]
+                    o.signature = ran_signature(ran.params, o.started, when, ran.inputs_seen)
             if history is not self.planner.history:
                 history.close()
         return outcomes
@@ -724,6 +735,7 @@ def pipeline_run(
         if touch_level == 2:
             forced = tasks_to_run(planner, session.targets + session.forced, True, True)[0]
             session.forced = forced
+        planner.seen = {}  # (until the first job starts: see translate.RuffusWorker)
         incomplete, _ = tasks_to_run(
             planner, session.targets, forced, gnu_make_maximal_rebuild_mode, logger, verbose
         )
@@ -766,7 +778,8 @@ def pipeline_run(
         succeeded = False
         try:
             if incomplete:  # Luigi takes 0.3-0.6 s to import: only when there is work
-                from .launch import execute
+                with collector.long_lived():
+                    from .launch import execute
 
                 execute(state, scheduler_host, scheduler_port)
             if state.intermediates is not None:
@@ -779,8 +792,10 @@ def pipeline_run(
         planner.cache = None  # stop now; the next run checks what this one did not keep
         raise
     finally:
+        planner.files_may_change()
         if planner.cache is not None:
             planner.cache.save()
         planner.history.close()
+        collector.thaw()
 
 

@@ -57,7 +57,7 @@ class SlotPool:
         return SlotRun(self, luigi_process, request)
 
     def _fork(self, n: int) -> None:
-        gc.freeze()  # the slots would otherwise copy the inherited heap page by page (undone in launch)
+        gc.freeze()  # the slots would otherwise copy the inherited heap page by page (collector.thaw)
         self.tasks = dict(translate._tasks)
         self.runs = dict(translate._runs)
         for _ in range(max(1, n)):
@@ -90,7 +90,7 @@ class SlotPool:
         family = chunk.task._get_display_name()
         if self.tasks.get(family) is not chunk.task:
             return None  # (a task defined after the slots were forked)
-        jobs = [(j.index, j.params, j.display, j.needs_run, j.vap) for j in chunk.jobs] if with_jobs else None
+        jobs = [(j.index, j.params, j.display, j.needs_run, j.vap, j.inputs_seen) for j in chunk.jobs] if with_jobs else None
         return (family, chunk.index, chunk.description, chunk.version, chunk.forced, chunk.recheck, done, jobs)
 
     def take(self, run: SlotRun) -> _Slot | None:
@@ -290,7 +290,7 @@ def _install(payload: tuple) -> tuple[translate.RuffusTask, list[tuple]]:
     def rebuild(desc: tuple) -> Chunk:
         family, index, description, version, forced, recheck, done, jobs = desc
         task = translate._tasks[family]
-        planned = [PlannedJob(i, params, display, needs, task, vap) for i, params, display, needs, vap in jobs or ()]
+        planned = [PlannedJob(i, p, display, needs, task, vap, seen) for i, p, display, needs, vap, seen in jobs or ()]
         chunk = Chunk(state, task, index, planned, forced, description, done=done, recheck=recheck, version=version)
         chunk.luigi_task = translate.register_chunk(chunk)
         return chunk

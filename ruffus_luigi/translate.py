@@ -244,6 +244,9 @@ class RuffusWorker(luigi.worker.Worker):
 
     def _create_task_process(self, task: luigi.Task):  # noqa: ANN202
         process = super()._create_task_process(task)
+        if isinstance(task, RuffusTask) and task.chunk >= 0:
+            task._chunk().dispatched = True
+            task._state().planner.files_may_change()  # (before any fork: workers inherit it)
         if isinstance(task, RuffusTask) and (
             task.chunk < 0 or task.ruffus_task._run_in_main_process or task._state().in_process
         ):
@@ -252,10 +255,8 @@ class RuffusWorker(luigi.worker.Worker):
             process = self._slots.process_for(task, process)
         else:
             # About to fork: the collector would otherwise walk (and so copy, page by page)
-            # the whole inherited heap in the child. Undone when the run ends (launch).
+            # the whole inherited heap in the child. Undone when the run ends (collector.thaw).
             gc.freeze()
-        if isinstance(task, RuffusTask) and task.chunk >= 0:
-            task._chunk().dispatched = True
         progress.chunk_started(task)
         return process
 

@@ -45,11 +45,23 @@ dbdict.open = lambda filename, *a, **k: _history.JobHistory(filename)
 ruffus_version = _alias("ruffus_version", types.ModuleType("ruffus.ruffus_version"))
 ruffus_version.__version = __version__
 
-for _optional in ("cmdline", "proxy_logger", "drmaa_wrapper"):
-    try:
-        _alias(_optional, importlib.import_module("ruffus_luigi." + _optional))
-    except ImportError:
-        pass
+_ON_FIRST_USE = ("cmdline", "proxy_logger", "drmaa_wrapper")
+
+
+def __getattr__(name: str) -> types.ModuleType:
+    """``ruffus.cmdline`` and friends, imported when first used (each a module file here).
+
+    Most runs never use them, and they take 10 ms to import (``multiprocessing.managers``,
+    argument parsers, the cluster back ends).
+    """
+    if name in _ON_FIRST_USE:
+        return importlib.import_module("ruffus." + name)
+    raise AttributeError("module 'ruffus' has no attribute %r" % name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ON_FIRST_USE})
+
 
 # Ruffus' internal modules that `from ruffus import *` also binds; only their public
 # functions that ruffus-luigi has are reachable through them.
