@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import luigi
 import luigi.interface
+import luigi.rpc
 import luigi.scheduler
 import luigi.worker
 
@@ -284,15 +285,16 @@ class RuffusWorker(luigi.worker.Worker):
     def _get_work(self):  # noqa: ANN202 - Luigi's GetWorkResponse
         response = super()._get_work()
         mine = all(t.get("worker") == self._id for t in response.running_tasks or [])
-        self._only_ours_can_change = response.task_id is None and mine
+        remote = isinstance(self._scheduler, luigi.rpc.RemoteScheduler)  # (asking a local one is cheap)
+        self._only_ours_can_change = remote and response.task_id is None and mine
         return response
 
     def _handle_next_task(self) -> None:
         """Wait for a task's result; tell the run's progress.
 
-        Luigi waits at most ``wait_interval`` and asks the scheduler for work again. When it
-        just had none to give and every running task is ours, nothing can change there
-        before one of ours ends: wait for that (up to ``IDLE_WAIT``), saving the RPCs.
+        Luigi waits at most ``wait_interval`` and asks the scheduler for work again. When
+        luigid just had none to give and every running task is ours, nothing can change
+        there before one of ours ends: wait for that (up to ``IDLE_WAIT``), saving the RPCs.
         """
         if getattr(self, "_only_ours_can_change", False) and self._running_tasks:
             self._only_ours_can_change = False
@@ -302,7 +304,7 @@ class RuffusWorker(luigi.worker.Worker):
                 and time.monotonic() < deadline
                 and all(p.is_alive() for p in self._running_tasks.values() if p.use_multiprocessing)
             ):
-                time.sleep(0.005)
+                time.sleep(0.002)
         running = list(self._running_tasks.items())
         super()._handle_next_task()
         for task_id, process in running:
