@@ -210,9 +210,9 @@ def test_drmaa_wrapper_run_job(cluster, tmp_path):
 def test_ruffus_pool_manager_module_on_grid_engine(sge, monkeypatch, tmp_path):
     """Ruffus 3.0.0's own test_pool_manager.py, whose remote jobs call run_job with a DRMAA session.
 
-    Its multithread case runs them on Grid Engine. Its multiprocess case (local jobs only)
-    expects 4 worker processes in all and is not about back ends: Luigi's workers start a
-    process per task, so it is left out here.
+    Its multithread case runs them on Grid Engine; its multiprocess case expects its jobs in
+    exactly 4 processes (``multiprocess=4``). The suite runner uses the cluster again from
+    this process, nested in this fixture's use: the cluster must stay up for the tests after.
     """
     sys.path.insert(0, str(REPO / "tools"))
     try:
@@ -229,7 +229,9 @@ def test_ruffus_pool_manager_module_on_grid_engine(sge, monkeypatch, tmp_path):
         for case in ET.parse(tmp_path / "test_pool_manager.xml").getroot().iter("testcase")
     }
     assert cases["test_pipeline_runs_with_multithreading"] == "passed", log
+    assert cases["test_pipeline_runs_with_multiprocessing"] == "passed", log
     assert cases["test_pipeline_fails_with_unknown_manager"] == "passed", log
+    assert sge.run(["qstat", "-f"]).returncode == 0, "the nested use stopped the cluster"
 
 
 # --------------------------------------------------------------- the same outputs everywhere

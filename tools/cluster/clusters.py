@@ -167,7 +167,8 @@ def cluster(name: str) -> Iterator[Cluster]:
     finally:
         rc = 0
         with _locked_state(name) as state:
-            state["users"] = [u for u in state["users"] if u != me]
+            if me in state["users"]:  # one use ends: the same process may hold another (nested)
+                state["users"].remove(me)
             if not state["users"] and state["started"]:
                 rc, output = _script(name, "stop")
                 state["started"] = False
