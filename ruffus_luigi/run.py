@@ -364,6 +364,11 @@ class RunState:
         """``Planner.verdicts``, unless ``_needs_run`` must log each verdict or the task is forced."""
         return None if forced or self.verbose >= 5 else self.planner.verdicts(task)
 
+    def keeps_signatures(self, task: Task) -> bool:
+        """Does the plan cache want the files of this task's jobs that run (``ran_signature``)?"""
+        cache = self.planner.cache
+        return cache is not None and task in cache.current
+
     def _needs_run(self, task: Task, job: PlannedJob, forced: bool) -> bool:
         log, verbose = self.logger, self.verbose
         if forced:
@@ -387,7 +392,7 @@ class RunState:
             log.info("    %s" % job.name)
         if task.uses_modify_time:
             check_input_files_exist(job.params, seen=seen)
-            if self.planner.cache is not None and task in self.planner.cache.current:
+            if self.keeps_signatures(task):
                 job.inputs_seen = inputs_seen(job.params, seen)
         return True
 
@@ -578,10 +583,7 @@ class RunState:
             done = [o for o in outcomes if o.ran and not o.error]
             settled: list[float | None] = []
             hist.record_jobs(history, [(by_index[o.index].display, func) for o in done], settled)  # one commit
-            cache = self.planner.cache
-            keep = chunk.keep_signatures
-            if keep is None:
-                keep = cache is not None and task in cache.current
+            keep = self.keeps_signatures(task) if chunk.keep_signatures is None else chunk.keep_signatures
             for o, when in zip(done, settled, strict=True):
                 if keep:  # (in the worker: its cores, not the driver's)
                     ran = by_index[o.index]

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 _FORK = multiprocessing.get_context("fork")
 FREE = b"free"
 ACCEPTED = b"ok"
+REFUSED = b"refused"
 
 
 class SlotPool:
@@ -45,22 +46,25 @@ class SlotPool:
         self.slots: list[_Slot] = []
         self.tasks: dict[str, Any] = {}  # the Ruffus tasks and runs the slots were forked with
         self.runs: dict[str, Any] = {}
-        self._turn = 0
 
     def process_for(self, task: translate.RuffusTask, luigi_process: luigi.worker.TaskProcess) -> Any:
         """What the worker starts for a chunk: a slot's run, or Luigi's own forked process."""
         if not self.slots:
-            self._fork(self.worker.worker_processes)
+            self._fork()
         request = self._request(task._chunk())
         if request is None:
             return luigi_process
         return SlotRun(self, luigi_process, request)
 
-    def _fork(self, n: int) -> None:
+    def _fork(self) -> None:
         gc.freeze()  # the slots would otherwise copy the inherited heap page by page (collector.thaw)
         self.tasks = dict(translate._tasks)
         self.runs = dict(translate._runs)
-        for _ in range(max(1, n)):
+        self._grow()
+
+    def _grow(self) -> None:
+        """As many slots as the worker has processes (luigid can raise that mid-run)."""
+        while len(self.slots) < max(1, self.worker.worker_processes):
             self.slots.append(_Slot(self))
 
     def _request(self, chunk: Chunk) -> bytes | None:
@@ -72,12 +76,11 @@ class SlotPool:
         for u in chunk.upstream:
             done = u.done or os.path.exists(state.outcome_path(u))
             upstream.append(self._describe(u, with_jobs=not done, done=done and u.complete()))
-        cache = state.planner.cache
         payload = (
             state.run_id,
             self._describe(chunk, with_jobs=True, done=False),
             upstream,
-            cache is not None and chunk.task in cache.current,
+            state.keeps_signatures(chunk.task),
         )
         if any(part is None for part in (payload[1], *upstream)):
             return None
@@ -93,11 +96,10 @@ class SlotPool:
         jobs = [(j.index, j.params, j.display, j.needs_run, j.vap, j.inputs_seen) for j in chunk.jobs] if with_jobs else None
         return (family, chunk.index, chunk.description, chunk.version, chunk.forced, chunk.recheck, done, jobs)
 
-    def take(self, run: SlotRun) -> _Slot | None:
-        """A free slot (the least recently used, so jobs spread over all N), or None."""
+    def take(self, run: SlotRun) -> _Slot:
+        """The free slot used least recently (so jobs spread over all N), once it took the chunk."""
         while True:
-            while len(self.slots) < self.worker.worker_processes:  # (luigid can raise it mid-run)
-                self.slots.append(_Slot(self))
+            self._grow()
             for i, slot in enumerate(self.slots):
                 if not slot.process.is_alive() and not slot.busy:
                     slot.close()
@@ -265,7 +267,7 @@ def _serve(worker: luigi.worker.Worker, conn: Any, driver_ends: list) -> None:
             try:
                 task, keys = _install(pickle.loads(request))
             except Exception:  # noqa: BLE001 - the driver forks this chunk instead
-                conn.send_bytes(b"refused")
+                conn.send_bytes(REFUSED)
                 continue
             conn.send_bytes(ACCEPTED)
             try:

@@ -226,6 +226,7 @@ class RuffusWorker(luigi.worker.Worker):
         from .slots import SlotPool
 
         self._slots = SlotPool(self)
+        self._only_ours_can_change = False  # (see _handle_next_task)
 
     def __exit__(self, exc_type: Any, *exc: Any) -> bool:
         """Stop; after Ctrl-C, first give the worker processes a moment to end by themselves.
@@ -296,7 +297,7 @@ class RuffusWorker(luigi.worker.Worker):
         luigid just had none to give and every running task is ours, nothing can change
         there before one of ours ends: wait for that (up to ``IDLE_WAIT``), saving the RPCs.
         """
-        if getattr(self, "_only_ours_can_change", False) and self._running_tasks:
+        if self._only_ours_can_change and self._running_tasks:
             self._only_ours_can_change = False
             deadline = time.monotonic() + IDLE_WAIT
             while (

@@ -64,8 +64,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "cluster"))
 from clusters import Cluster, ClusterError, cluster  # noqa: E402
 
-__all__ = ["Cluster"]
-
 
 def _cluster(name: str) -> Iterator[Cluster]:
     try:
