@@ -729,6 +729,7 @@ def pipeline_run(
     use_plan_cache(planner)
     if history_file is None and planner.checksum_level != hist.CHECKSUM_FILE_TIMESTAMPS:
         history_file = hist.get_default_history_file_name()
+    state: RunState | None = None
     try:
         chosen = checkpointing.choose(session, history_file, checkpoint, keep)
         if touch_level and verbose >= 1:
@@ -798,6 +799,8 @@ def pipeline_run(
         if planner.cache is not None:
             planner.cache.save()
         planner.history.close()
+        if state is not None:
+            state.planned.clear()  # (chunks and state refer to each other: freed now, not by a later collection)
         collector.thaw()
 
 

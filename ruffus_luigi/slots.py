@@ -124,6 +124,7 @@ class SlotPool:
                 slot.process.join(1)
             slot.close()
         self.slots = []
+        self.tasks, self.runs = {}, {}  # (Luigi's SIGUSR1 handler keeps the last worker, and so this pool, alive)
 
 
 class _Slot:

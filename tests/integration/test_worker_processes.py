@@ -79,3 +79,36 @@ def test_jobs_whose_parameters_cannot_be_pickled_still_run_in_their_own_processe
     assert len(list(tmp_path.glob("*.b"))) == 12
     assert len(pooled) == 2
     assert forked.isdisjoint(pooled) and driver not in forked
+
+
+KEPT_AFTER_RUN = textwrap.dedent(
+    """
+    import gc
+    from ruffus import *
+    from ruffus_luigi.run import PlannedJob
+
+    @originate(["k%03d.a" % i for i in range(300)])
+    def make(output):
+        open(output, "w").close()
+
+    @transform(make, suffix(".a"), ".b")
+    def copy(input, output):
+        open(output, "w").close()
+
+    for _ in range(2):
+        pipeline_run(multiprocess=2, verbose=0, forcedtorun_tasks=[make])
+        print("jobs still in memory", sum(isinstance(o, PlannedJob) for o in gc.get_objects()))
+    """
+)
+
+
+def test_a_finished_run_keeps_none_of_its_jobs_in_memory(tmp_path):
+    # Luigi's SIGUSR1 handler keeps the last worker alive, and with it its worker processes' pool
+    (tmp_path / "p.py").write_text(KEPT_AFTER_RUN)
+    done = subprocess.run(
+        [sys.executable, "-m", "ruffus_luigi", "run", "p.py"],
+        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["jobs still in memory 0"] * 2
+    assert len(list(tmp_path.glob("*.b"))) == 300
