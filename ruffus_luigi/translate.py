@@ -24,7 +24,7 @@ import luigi.rpc
 import luigi.scheduler
 import luigi.worker
 
-from . import progress
+from . import luigid_http, progress
 
 if TYPE_CHECKING:
     from .pipeline import Task
@@ -331,6 +331,9 @@ class WorkerSchedulerFactory(luigi.interface._WorkerSchedulerFactory):
 
     def create_local_scheduler(self) -> luigi.scheduler.Scheduler:
         return luigi.scheduler.Scheduler(prune_on_get_work=False, record_task_history=False)
+
+    def create_remote_scheduler(self, url: str) -> luigi.rpc.RemoteScheduler:
+        return luigid_http.lighten(super().create_remote_scheduler(url))
 
     def create_worker(self, scheduler: Any, worker_processes: int, assistant: bool = False) -> RuffusWorker:
         for name, amount in self.resources.items():
