@@ -40,22 +40,14 @@ class KeptAliveFetcher:
         parts = urllib.parse.urlsplit(full_url)
         path = parts.path + ("?" + parts.query if parts.query else "")
         data = urllib.parse.urlencode(body).encode()
-        conn, reused = self._connection(timeout)
-        try:
-            return self._exchange(conn, path, data)
-        except _CLOSED_BEFORE_REPLY:
-            self.close()
-            if not reused:
-                raise
-        except BaseException:
-            self.close()  # (in an unknown state: the next call starts afresh)
-            raise
-        conn, _ = self._connection(timeout)
-        try:
-            return self._exchange(conn, path, data)
-        except BaseException:
-            self.close()
-            raise
+        while True:
+            conn, reused = self._connection(timeout)
+            try:
+                return self._exchange(conn, path, data)
+            except BaseException as e:
+                self.close()  # (in an unknown state: the next call starts afresh)
+                if not (reused and isinstance(e, _CLOSED_BEFORE_REPLY)):
+                    raise  # (only a kept-alive connection closed under us is tried again, once: on a new one)
 
     def _exchange(self, conn: http.client.HTTPConnection, path: str, data: bytes) -> str:
         conn.request("POST", path, data, self.headers)

@@ -47,10 +47,10 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def run(tmp_path: Path, n: int) -> subprocess.CompletedProcess:
-    (tmp_path / "p.py").write_text(SCRIPT)
+def run(tmp_path: Path, n: int | None, script: str = SCRIPT) -> subprocess.CompletedProcess:
+    (tmp_path / "p.py").write_text(script)
     return subprocess.run(
-        [sys.executable, "-m", "ruffus_luigi", "run", "p.py", str(n)],
+        [sys.executable, "-m", "ruffus_luigi", "run", "p.py", *([str(n)] if n is not None else [])],
         cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=120,
     )
 
@@ -104,11 +104,7 @@ KEPT_AFTER_RUN = textwrap.dedent(
 
 def test_a_finished_run_keeps_none_of_its_jobs_in_memory(tmp_path):
     # Luigi's SIGUSR1 handler keeps the last worker alive, and with it its worker processes' pool
-    (tmp_path / "p.py").write_text(KEPT_AFTER_RUN)
-    done = subprocess.run(
-        [sys.executable, "-m", "ruffus_luigi", "run", "p.py"],
-        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=120,
-    )
+    done = run(tmp_path, None, KEPT_AFTER_RUN)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["jobs still in memory 0"] * 2
     assert len(list(tmp_path.glob("*.b"))) == 300
