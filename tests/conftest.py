@@ -1,7 +1,9 @@
-"""Shared fixtures: a real luigid on a free loopback port, stopped by pid; the interruption figures."""
+"""Shared fixtures: a real luigid on a free loopback port, stopped by pid; the interruption figures;
+the "tried and held" counts of the adversarial tests."""
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -27,9 +29,54 @@ def pytest_sessionstart(session):
         FIGURES.unlink(missing_ok=True)
 
 
+HELD_KINDS = ("bad input", "state corruption", "adversarial")
+_held: Counter = Counter()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "held(cls, kind): an adversarial test of guarantee class `cls`; kind is one of "
+        + ", ".join(HELD_KINDS) + " (counted in the 'tried and held' summary)",
+    )
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for mark in item.iter_markers("held"):
+            cls, kind = mark.args
+            if kind not in HELD_KINDS:
+                raise pytest.UsageError("%s: held kind %r is not one of %s" % (item.nodeid, kind, HELD_KINDS))
+            item.user_properties.append(("held", (cls, kind)))
+
+
+def pytest_runtest_logreport(report):
+    """Counted on the controller (user_properties travel from xdist workers): passed calls only."""
+    if report.when == "call" and report.passed:
+        for name, value in report.user_properties:
+            if name == "held":
+                _held[tuple(value)] += 1
+
+
+def _tried_and_held_table() -> list[str]:
+    classes = sorted({cls for cls, _ in _held})
+    lines = ["| class | " + " | ".join(HELD_KINDS) + " | all |", "|---" * (len(HELD_KINDS) + 2) + "|"]
+    for cls in classes + ["all"]:
+        counts = [sum(n for (c, k), n in _held.items() if k == kind and cls in (c, "all")) for kind in HELD_KINDS]
+        lines.append("| %s | %s | %d |" % (cls, " | ".join(map(str, counts)), sum(counts)))
+    return lines
+
+
 def pytest_terminal_summary(terminalreporter, config):
-    """Totals of the checkpoint interruption suite's reruns, as the README reports them."""
-    if hasattr(config, "workerinput") or not FIGURES.exists():
+    """Totals of the checkpoint interruption suite's reruns and the adversarial tests that held,
+    as the README reports them."""
+    if hasattr(config, "workerinput"):
+        return
+    if _held:
+        terminalreporter.write_line("tried and held (adversarial tests passed, by guarantee class):")
+        for line in _tried_and_held_table():
+            terminalreporter.write_line(line)
+    if not FIGURES.exists():
         return
     lines = [json.loads(line) for line in FIGURES.read_text().splitlines() if line]
     if not lines:
