@@ -15,7 +15,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from . import config, pyjob
+from . import config, pyjob, travelling
 from .backends.base import JobSpec, Resources, job_name
 from .execute import JobOutcome, exception_tuple
 
@@ -38,6 +38,23 @@ def task_resources(task: Task) -> Resources:
     display = task._get_display_name()
     section = config.task_resources(display, task._name)
     return own.merged(Resources.from_mapping(section, "[ruffus_luigi.task.%s]" % display))
+
+
+def check_travel(tasks: list[Task], backend: str) -> None:
+    """Stop the run before any job if a task's function or declared extras cannot be sent to
+    a node (a lambda, an open file): every job of the task would fail the same way."""
+    for task in tasks:
+        if task._run_in_main_process or task.user_defined_work_func is None:
+            continue
+        declared = task.parsed_args
+        named = {k: v for k, v in (declared.get("named_extras") or {}).items() if not k.startswith("__")}
+        part, error = pyjob.unpicklable_part(
+            task.user_defined_work_func, [None, None, *(declared.get("extras") or [])], named
+        )
+        if error is not None:
+            raise pyjob.UnpicklableJobError(
+                "Task %r: %s cannot be pickled to run on back end %r: %s" % (task._name, part, backend, error)
+            )
 
 
 def jobs_dir(state: RunState) -> str:
@@ -145,6 +162,11 @@ def _outcome(task: Task, job: PlannedJob, result: JobResult, backend: str) -> Jo
     """The job's outcome as Ruffus reports it, from the node's result file or the back end's word."""
     spec = result.spec
     _echo(spec)
+    if spec.python_job:
+        try:
+            travelling.replay(spec.python_job)
+        except Exception as e:  # the run's logger is gone: the job's own outcome still counts
+            sys.stderr.write("ruffus-luigi: the log calls of job %s were lost: %s\n" % (spec.name, e))
     answer = pyjob.read_result(spec.python_job or "")
     outcome = JobOutcome(job.index, "", ran=False)
     if answer is not None and answer["error"]:  # the task function raised: Ruffus' error says it all

@@ -16,6 +16,8 @@ import pickle
 import sys
 from typing import Any
 
+from . import travelling
+
 JOB_FILE = "job.pickle"
 CONTEXT_FILE = "context.json"
 RESULT_FILE = "result.pickle"
@@ -45,9 +47,9 @@ def pack(
     """Write the job into ``directory`` (made private); raise naming the part that cannot be pickled."""
     payload = {"func": func, "params": params, "style": style, "named": named_extras}
     try:
-        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        data = travelling.dumps(payload)
     except Exception as e:
-        part, error = _unpicklable_part(func, params, named_extras)
+        part, error = unpicklable_part(func, params, named_extras)
         raise UnpicklableJobError(
             "Task %r: %s of %s cannot be pickled to run on back end %r: %s"
             % (task_name, part, job_name, backend, error or e)
@@ -65,15 +67,17 @@ def pack(
         json.dump(context, f)
     with open(os.path.join(directory, JOB_FILE), "wb") as f:
         f.write(data)
-    try:
-        os.unlink(os.path.join(directory, RESULT_FILE))
-    except FileNotFoundError:
-        pass
+    for stale in (RESULT_FILE, travelling.LOG_FILE):  # an earlier attempt's must not answer for this one
+        try:
+            os.unlink(os.path.join(directory, stale))
+        except FileNotFoundError:
+            pass
     return directory
 
 
-def _unpicklable_part(func: Any, params: Any, named: dict | None) -> tuple[str, Exception | None]:
-    """Which of the function and the parameters fails to pickle, and why."""
+def unpicklable_part(func: Any, params: Any, named: dict | None) -> tuple[str, Exception | None]:
+    """Which of the function and the parameters fails to pickle, and why (``("a parameter",
+    None)`` if none does)."""
     roles = ["input", "output"]
     candidates: list[tuple[str, Any]] = [("the task function %s" % getattr(func, "__qualname__", func), func)]
     for i, value in enumerate(params if isinstance(params, (list, tuple)) else [params]):
@@ -83,7 +87,7 @@ def _unpicklable_part(func: Any, params: Any, named: dict | None) -> tuple[str, 
         candidates.append(("named parameter %r" % key, value))
     for label, value in candidates:
         try:
-            pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            travelling.dumps(value)
         except Exception as e:
             return label, e
     return "a parameter", None

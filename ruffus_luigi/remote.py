@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from . import exceptions as rx
-from . import pyjob
+from . import pyjob, travelling
 from .execute import call_job, exception_tuple
 
 MAIN_ALIAS = "__ruffus_luigi_main__"
@@ -58,6 +58,7 @@ def run(directory: str) -> int:
     task_name, job_name = context["task_name"], context["job_name"]
     sys.path[:0] = context["sys_path"]
     sys.argv = context["argv"]
+    travelling.set_job_dir(directory)
     error: tuple | None = None
     signalled_break = False
     try:

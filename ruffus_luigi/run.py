@@ -774,6 +774,11 @@ def pipeline_run(
                 state.attempts(task)
             except ValueError as e:
                 raise ValueError("Ruffus task %r: %s" % (task._get_display_name(), e)) from None
+        if state.backend != "local" and not touch_level:
+            # (imported here: multiprocessing.managers takes 15 ms, and only cluster runs need it)
+            from .backend_run import check_travel
+
+            check_travel(incomplete, state.backend)
         state.checkpoints, state.task_checkpoints = chosen.checkpoints, chosen.task_checkpoints
         if chosen.frees_files:
             state.intermediates = Intermediates(state, chosen.scope)
