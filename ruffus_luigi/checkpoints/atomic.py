@@ -22,9 +22,9 @@ directories a pipeline used are listed in its history file (table ``ruffus_luigi
 so a run finds them without planning. A key directory goes only if its owner process is
 known here and has ended; one of a process still running (another run, against the same
 luigid) or of another host stays, and so does one of a job a back end ran elsewhere (a
-cluster job may outlive the process that submitted it): those are cleared when their job
-runs again. Only this user's own directories and regular files are read or removed, never
-through a link.
+cluster job may outlive the process that submitted it; its file is ``<key>.<random>.submitter``):
+those are cleared when their job runs again, unless their process still runs. Only this
+user's own directories and regular files are read or removed, never through a link.
 
 It cannot apply to what a job writes without being told the name (a path computed
 from the input, an undeclared side file): those are written in place as usual. It is
@@ -54,6 +54,7 @@ from .base import Checkpoint, CheckpointJob, RunInfo
 
 TMP_DIR = ".ruffus_luigi.tmp"
 OWNER = ".owner"  # suffix of the file naming the process a key directory belongs to
+SUBMITTER = ".submitter"  # instead, for a job a back end runs elsewhere: the process that submitted it
 TABLE = "ruffus_luigi_atomic"
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
@@ -136,16 +137,22 @@ def _open_tmp_dir(dir_fd: int, create: bool) -> int:
 
 
 def _remove_key_dir(tmp_fd: int, name: str) -> None:
-    """Key directory ``name`` and its owner file, if they are this user's and no links."""
+    """Key directory ``name`` and its owner (or submitter) file, if they are this user's and no links."""
     found = _lstat(name, tmp_fd)
     if found and stat.S_ISDIR(found.st_mode) and _mine(found):
         shutil.rmtree(name, ignore_errors=True, dir_fd=tmp_fd)  # descriptor-based: never follows a link
-    owner = _lstat(name + OWNER, tmp_fd)
-    if owner and stat.S_ISREG(owner.st_mode) and _mine(owner):
-        try:
-            os.unlink(name + OWNER, dir_fd=tmp_fd)
-        except FileNotFoundError:
-            pass
+    _forget_owner(tmp_fd, name)
+
+
+def _forget_owner(tmp_fd: int, name: str) -> None:
+    """The owner and submitter files of key directory ``name``, if they are regular files of this user."""
+    for suffix in (OWNER, SUBMITTER):
+        found = _lstat(name + suffix, tmp_fd)
+        if found and stat.S_ISREG(found.st_mode) and _mine(found):
+            try:
+                os.unlink(name + suffix, dir_fd=tmp_fd)
+            except FileNotFoundError:
+                pass
 
 
 def _remove_tmp_dir_if_empty(dir_fd: int, tmp_fd: int) -> None:
@@ -172,23 +179,32 @@ def _read_owner(tmp_fd: int, name: str) -> str:
 
 
 def _stale(tmp_fd: int, name: str) -> bool:
-    """Whether key directory ``name`` may go when its job runs again: no owner, or an owner that ended."""
-    owner = _lstat(name + OWNER, tmp_fd)
-    return owner is None or owner_ended(_read_owner(tmp_fd, name + OWNER))
+    """Whether key directory ``name`` may go when its job runs again: its owner or submitter has ended (or is unknown)."""
+    for suffix in (OWNER, SUBMITTER):
+        if _lstat(name + suffix, tmp_fd) is not None:
+            return owner_ended(_read_owner(tmp_fd, name + suffix))
+    return True
 
 
-def _make_key_dir(tmp_fd: int, key: str, owner: str) -> tuple[str, int]:
-    """A new key directory ``<key>.<random>`` (after its owner file if ``owner`` is known): name and descriptor."""
+def _key_dir_name(name: str) -> str:
+    """The key directory an entry of ``.ruffus_luigi.tmp`` belongs to."""
+    for suffix in (OWNER, SUBMITTER):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _make_key_dir(tmp_fd: int, key: str, in_process: bool) -> tuple[str, int]:
+    """A new key directory ``<key>.<random>``, after its owner (or submitter) file: name and descriptor."""
     for _ in range(100):
         name = "%s.%s" % (key, secrets.token_hex(6))
         try:
-            if owner:
-                fd = os.open(name + OWNER, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                             0o600, dir_fd=tmp_fd)
-                try:
-                    os.write(fd, (owner + "\n").encode())
-                finally:
-                    os.close(fd)
+            fd = os.open(name + (OWNER if in_process else SUBMITTER),
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=tmp_fd)
+            try:
+                os.write(fd, (this_process() + "\n").encode())
+            finally:
+                os.close(fd)
             os.mkdir(name, 0o700, dir_fd=tmp_fd)
         except FileExistsError:
             continue
@@ -349,11 +365,15 @@ class _Temporary:
 
     output: str  # as the job declared it
     directory: str  # the output's directory, as the job names it ("" for the working directory)
+    opened: str  # the same, absolute: what the hooks after the job open (the job may change directory)
     base: str  # the output's name in it
     key_dir: str  # the key directory's name in .ruffus_luigi.tmp
     tmp_id: tuple[int, int]  # (device, inode) of .ruffus_luigi.tmp and of the key directory,
     key_id: tuple[int, int]  # checked again before anything is moved out or removed
     copied: tuple[int, int] | None  # the existing output copied in, or None
+
+    def key_path(self) -> str:
+        return os.path.join(self.opened, TMP_DIR, self.key_dir)
 
     def path(self, trailing_slash: bool) -> str:
         return os.path.join(self.directory, TMP_DIR, self.key_dir, self.base) + ("/" if trailing_slash else "")
@@ -383,6 +403,7 @@ class Atomic(Checkpoint):
     def __init__(self) -> None:
         self.history_file = ""
         self.listed: tuple[int, set[str]] = (0, set())  # (pid, directories it listed in the history)
+        self.active: set[str] = set()  # key directories of this process's jobs not yet finished
 
     def run_started(self, run: RunInfo) -> None:
         self.history_file = run.history_file
@@ -409,11 +430,14 @@ class Atomic(Checkpoint):
         inputs = set(job.inputs)
         names: dict[str, str] = {}
         made: dict[str, _Temporary] = {}  # by absolute path: two spellings of one output share it
+        holders = _holding_directories(job.outputs) if len(job.outputs) > 1 else set()
         try:
             for out in job.outputs:
                 if out in names or is_glob(out) or out in inputs:
                     continue
                 absolute = os.path.abspath(out)
+                if absolute in holders:
+                    continue  # a directory holding another output: the job writes into it by its own name
                 temporary = made.get(absolute)
                 if temporary is None:
                     try:
@@ -430,14 +454,14 @@ class Atomic(Checkpoint):
                 names[out] = temporary.path(out.endswith("/"))
         except BaseException:
             for temporary in made.values():
-                _discard(temporary)
+                self._discard(temporary)
             raise
         if names and len(job.params) >= 2:
             job.state["atomic"] = (made, job.params)
             job.params = (job.params[0], _replace(job.params[1], names), *job.params[2:])
         else:
             for temporary in made.values():
-                _discard(temporary)
+                self._discard(temporary)
 
     def _prepare(self, out: str, in_process: bool) -> _Temporary | None:
         """The key directory of output ``out``, with a copy of the output if it exists; None: write in place."""
@@ -459,7 +483,12 @@ class Atomic(Checkpoint):
                 return None  # a link, a directory, a FIFO ("name/" naming a file): in place, as under Ruffus
             key = _key(stripped)
             for attempt in range(10):
-                tmp_fd = _open_tmp_dir(dir_fd, create=True)
+                try:
+                    tmp_fd = _open_tmp_dir(dir_fd, create=True)
+                except OSError as err:
+                    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                        return None  # no writing here: the job meets Ruffus' own error, or writes where it may
+                    raise
                 try:
                     if tmp_fd >= 0:
                         key_dir, key_fd = self._key_dir(tmp_fd, directory, key, in_process)
@@ -472,13 +501,13 @@ class Atomic(Checkpoint):
                 tmp_fd = -1
             else:
                 raise FileNotFoundError(errno.ENOENT, "removed each time it was made", TMP_DIR)
-            temporary = _Temporary(out, directory, base, key_dir, _identity(os.fstat(tmp_fd)),
+            temporary = _Temporary(out, directory, os.path.abspath(directory or "."), base, key_dir, _identity(os.fstat(tmp_fd)),
                                    _identity(os.fstat(key_fd)), None)
             if found:
                 try:
                     _copy(dir_fd, base, found, key_fd)
                 except BaseException:
-                    _remove_key_dir(tmp_fd, key_dir)
+                    self._discard(temporary)
                     raise
                 temporary.copied = _identity(found)
             return temporary
@@ -486,23 +515,50 @@ class Atomic(Checkpoint):
             _close(key_fd, tmp_fd, dir_fd)
 
     def _key_dir(self, tmp_fd: int, directory: str, key: str, in_process: bool) -> tuple[str, int]:
-        """A new key directory for the output of key ``key``, after removing what a killed job left."""
-        self._list(os.path.join(os.path.abspath(directory or "."), TMP_DIR))
-        for name in os.listdir(tmp_fd):  # a killed job's leftovers: this job is about to redo it
-            if (name == key or name.startswith(key + ".")) and not name.endswith(OWNER) and _stale(tmp_fd, name):
+        """A new key directory for the output of key ``key``, after removing what a killed job left.
+
+        Not removed: those of jobs still running here (another task with the same output)
+        or in a process named by its owner or submitter file that still runs.
+        """
+        tmp_dir = os.path.join(os.path.abspath(directory or "."), TMP_DIR)
+        self._list(tmp_dir)
+        for name in {_key_dir_name(entry) for entry in os.listdir(tmp_fd)}:  # a killed job's: this job redoes it
+            if (
+                (name == key or name.startswith(key + "."))
+                and os.path.join(tmp_dir, name) not in self.active
+                and _stale(tmp_fd, name)
+            ):
                 _remove_key_dir(tmp_fd, name)
-        # a job run elsewhere (a cluster job) may outlive this process: no owner to check
-        return _make_key_dir(tmp_fd, key, this_process() if in_process else "")
+        # a job run elsewhere (a cluster job) may outlive this process: it is not the owner
+        name, fd = _make_key_dir(tmp_fd, key, in_process)
+        self.active.add(os.path.join(tmp_dir, name))
+        return name, fd
 
     def job_succeeded(self, job: CheckpointJob) -> None:
         made, job.params = job.state.pop("atomic", ({}, job.params))
         for temporary in made.values():
+            self.active.discard(temporary.key_path())
             _put_in_place(job.task, temporary)
+
+    def _discard(self, temporary: _Temporary) -> None:
+        self.active.discard(temporary.key_path())
+        _discard(temporary)
 
     def job_failed(self, job: CheckpointJob) -> None:
         made, job.params = job.state.pop("atomic", ({}, job.params))
         for temporary in made.values():
-            _discard(temporary)
+            self._discard(temporary)
+
+
+def _holding_directories(outputs: list[str]) -> set[str]:
+    """The directories above the outputs (absolute): an output among them is written in place."""
+    found: set[str] = set()
+    for out in outputs:
+        path = os.path.dirname(os.path.abspath(out))
+        while path not in found and path != os.path.dirname(path):
+            found.add(path)
+            path = os.path.dirname(path)
+    return found
 
 
 def _put_in_place(task: str, temporary: _Temporary) -> None:
@@ -511,7 +567,7 @@ def _put_in_place(task: str, temporary: _Temporary) -> None:
     If it cannot be moved, it stays where the job wrote it, and loses its owner file so that
     no run start takes it for stale: the job running again replaces it.
     """
-    dir_fd = os.open(temporary.directory or ".", _DIR)
+    dir_fd = os.open(temporary.opened, _DIR)
     tmp_fd = key_fd = -1
     try:
         tmp_fd = _open_checked(TMP_DIR, dir_fd, temporary.tmp_id)
@@ -530,10 +586,7 @@ def _put_in_place(task: str, temporary: _Temporary) -> None:
                 if final and _identity(final) == temporary.copied:
                     os.unlink(temporary.base, dir_fd=dir_fd)
         except OSError as err:
-            try:
-                os.unlink(temporary.key_dir + OWNER, dir_fd=tmp_fd)
-            except OSError:
-                pass
+            _forget_owner(tmp_fd, temporary.key_dir)
             raise UnsafeTemporaryPath(
                 "task %r, output %r: cannot be put in place (%s); what the job wrote is kept in %s"
                 % (task, temporary.output, err.strerror, temporary.path(False))
@@ -547,7 +600,7 @@ def _put_in_place(task: str, temporary: _Temporary) -> None:
 def _discard(temporary: _Temporary) -> None:
     """The key directory of a job that failed (or never started), if it is still the one made for it."""
     try:
-        dir_fd = os.open(temporary.directory or ".", _DIR)
+        dir_fd = os.open(temporary.opened, _DIR)
     except OSError:
         return
     tmp_fd = -1

@@ -6,7 +6,8 @@ then twice more with its jobs forced to rerun; after each run both directories m
 the same entries, byte for byte (type, contents, permission bits, link targets). The
 jobs are those whose output exists when they run again: appending to it, rewriting it in
 ``r+`` mode, reading it before writing it, adding to a directory output (also named with
-a trailing slash), deleting it, writing through a link or into a linked directory.
+a trailing slash, or holding another of the job's outputs), deleting it, writing through
+a link or into a linked directory.
 """
 
 from __future__ import annotations
@@ -69,6 +70,13 @@ SCRIPT = textwrap.dedent(
     def slash(output):
         add_part(output)
 
+    @originate([["bundle", "bundle/summary.txt"]])
+    def bundle(outputs):
+        os.makedirs(outputs[0], exist_ok=True)
+        add_part(os.path.join(outputs[0], "parts"))
+        with open(outputs[1], "a") as f:
+            f.write("summary line\\n")
+
     @transform(start, suffix(".txt"), ".flip")
     def flip(input_file, output):
         if os.path.exists(output):
@@ -84,7 +92,7 @@ SCRIPT = textwrap.dedent(
 
     if __name__ == "__main__":
         forced = sys.argv[1:] == ["rerun"]
-        tasks = [append, count, double, directory, slash, flip, linked]
+        tasks = [append, count, double, directory, slash, bundle, flip, linked]
         pipeline_run(verbose=0, multiprocess=2, forcedtorun_tasks=tasks if forced else [])
     """
 )
@@ -198,3 +206,35 @@ def test_two_tasks_writing_one_output_at_once_run_as_under_ruffus(tmp_path):
         assert (atomic / "same.txt").read_text() in ("first", "second"), "the output is not one job's whole output"
         assert not list(atomic.rglob(TMP_DIR))
         (atomic / "same.txt").unlink()
+
+
+BACK_END = textwrap.dedent(
+    """
+    from ruffus_luigi import plugins
+    from ruffus_luigi.backends.local import LocalBackend
+    from ruffus_luigi.hookspecs import hookimpl
+
+    class Procs:
+        @hookimpl
+        def ruffus_luigi_register_backends(self):
+            return {"procs": lambda **options: LocalBackend()}
+
+    plugins.register(Procs(), "procs-test")
+    """
+)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.held("atomic: two tasks, one output", "bad input")
+def test_two_tasks_writing_one_output_through_a_back_end_keep_each_others_temporary_files(tmp_path):
+    """A back end's jobs may outlive the process submitting them: still, one job's start must not take the other's files.
+
+    The local back end registered under another name takes the cluster path (jobs run
+    outside the process calling the hooks).
+    """
+    script = BACK_END + TWO_TASKS.replace("multiprocess=2)", "multiprocess=2, backend='procs')")
+    (tmp_path / "pipeline.py").write_text(script)
+    done = run(tmp_path, True)
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert (tmp_path / "same.txt").read_text() in ("first", "second")
+    assert not list(tmp_path.rglob(TMP_DIR))
