@@ -188,3 +188,27 @@ def test_forged_owner_files_never_make_a_run_start_delete_anothers_files_or_foll
     assert tree(place["root"]) == roots and (place["root"] / "precious.txt").read_bytes() == PRECIOUS
     assert done.returncode != 0 and "belongs to another user" in done.stderr, done.stderr
     assert not output.exists()
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.held("atomic: foreign temporary paths", "adversarial")
+def test_links_planted_in_a_world_writable_temporary_directory_of_ours_are_neither_followed_nor_removed(
+    place, other_user
+):
+    """Root's own .ruffus_luigi.tmp left writable to all (a umask of 0): the other user's links in it stay unused."""
+    shared, output = place["shared"], place["shared"] / "out.txt"
+    (shared / TMP_DIR).mkdir()
+    (shared / TMP_DIR).chmod(0o777)
+    key = old_key(output)
+    as_other(other_user, "ln -s %s/precious.txt %s.owner; ln -s %s %s; ln -s %s %s.0123456789ab"
+             % (place["root"], key, place["root"], key, place["root"], key), shared / TMP_DIR)
+    planted, roots = tree(shared / TMP_DIR), tree(place["root"])
+
+    done = run_pipeline(place["work"], output)
+
+    assert done.returncode == 0, done.stderr
+    assert output.read_text() == "the job's output"
+    assert (place["root"] / "precious.txt").read_bytes() == PRECIOUS
+    assert tree(place["root"]) == roots
+    assert tree(shared / TMP_DIR) == planted, "the other user's links were removed or changed"
+    assert (shared / TMP_DIR).stat().st_mode & 0o777 == 0o700, "others may still write in it"
