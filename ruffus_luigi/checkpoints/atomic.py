@@ -506,8 +506,10 @@ class Atomic(Checkpoint):
             if found:
                 try:
                     _copy(dir_fd, base, found, key_fd)
-                except BaseException:
+                except BaseException as err:
                     self._discard(temporary)
+                    if isinstance(err, PermissionError):
+                        return None  # an output this user may write but not read: in place, as under Ruffus
                     raise
                 temporary.copied = _identity(found)
             return temporary
