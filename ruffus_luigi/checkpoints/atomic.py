@@ -226,7 +226,7 @@ def _copy(dir_fd: int, base: str, found: os.stat_result, key_fd: int) -> None:
             try:
                 fcntl.ioctl(dst, _FICLONE, src)
             except OSError:
-                _copy_data(src, dst, st.st_size)
+                _copy_data(src, dst)
             os.fchmod(dst, mode)
             os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
         finally:
@@ -235,7 +235,7 @@ def _copy(dir_fd: int, base: str, found: os.stat_result, key_fd: int) -> None:
         os.close(src)
 
 
-def _copy_data(src: int, dst: int, size: int) -> None:
+def _copy_data(src: int, dst: int) -> None:
     """In the kernel: copy_file_range (which may share blocks), else sendfile."""
     try:
         while os.copy_file_range(src, dst, 1 << 30):

@@ -238,3 +238,41 @@ def test_two_tasks_writing_one_output_through_a_back_end_keep_each_others_tempor
     assert (done.returncode, done.stderr) == (0, ""), done.stderr
     assert (tmp_path / "same.txt").read_text() in ("first", "second")
     assert not list(tmp_path.rglob(TMP_DIR))
+
+
+BLOCKED = textwrap.dedent(
+    """
+    import os, sys
+    from ruffus import originate, pipeline_run
+
+    @originate(["x.out"])
+    def make(output):
+        with open(output, "w") as f:
+            f.write("the job's output")
+        if sys.argv[1:] == ["block"]:  # a directory takes the final name while the job runs
+            os.makedirs("x.out/inside")
+
+    pipeline_run(verbose=0)
+    """
+)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.held("atomic: appending and directory outputs", "state corruption")
+def test_output_that_cannot_be_put_in_place_is_kept_and_the_error_says_where(tmp_path):
+    (tmp_path / "pipeline.py").write_text(BLOCKED)
+    done = run(tmp_path, True, "block")
+    assert done.returncode != 0
+    message = "UnsafeTemporaryPath: task 'make', output 'x.out': cannot be put in place (Is a directory); " \
+              "what the job wrote is kept in "
+    assert message in done.stderr, done.stderr
+    kept = Path(tmp_path, done.stderr.split(message)[1].split()[0])
+    assert kept.read_text() == "the job's output"
+    assert (tmp_path / "x.out" / "inside").is_dir(), "the directory in the way was touched"
+
+    (tmp_path / "x.out" / "inside").rmdir()
+    (tmp_path / "x.out").rmdir()
+    done = run(tmp_path, True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "x.out").read_text() == "the job's output"
+    assert not list(tmp_path.rglob(TMP_DIR)), "the kept file stayed after the job ran again"
