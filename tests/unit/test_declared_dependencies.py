@@ -122,7 +122,8 @@ def test_the_tests_import_only_what_the_test_extra_and_the_plugins_declare():
 
 @pytest.mark.timeout(60)
 def test_the_check_sees_an_undeclared_import(tmp_path: Path):
-    """The check itself: networkx in the core, as plan.py once imported it, is caught."""
+    """The check itself: an import in the core of a distribution it does not declare (as plan.py once
+    imported networkx) is caught."""
     module = REPO / "ruffus_luigi" / "_undeclared_probe.py"  # (under the repo: read, never imported)
     assert not module.exists()
     try:
