@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .backends.base import BackendUnavailable, UnknownBackend
 
 SHIM = str(Path(__file__).resolve().parent / "shim")
 
@@ -60,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--backend",
         metavar="NAME",
-        help="where the script's jobs run: local (default), drmaa, slurm, or any installed "
-        "back end (see `ruffus-luigi backends`); overrides RUFFUS_LUIGI_BACKEND and luigi.cfg",
+        help="where the script's jobs run: local (default) or an installed back end such as "
+        "drmaa or slurm (see `ruffus-luigi backends`); overrides RUFFUS_LUIGI_BACKEND and luigi.cfg",
     )
     run.add_argument("script")
     run.add_argument("args", nargs=argparse.REMAINDER)
@@ -97,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(options.script).resolve().parent))
     try:
         runpy.run_path(options.script, run_name="__main__")
+    except (UnknownBackend, BackendUnavailable) as e:  # a setting, not a bug: one line, no traceback
+        print("ruffus-luigi: %s" % e, file=sys.stderr)
+        return 2
     except SystemExit as e:
         code = e.code
         if code is None or isinstance(code, int):

@@ -76,13 +76,30 @@ def configured_backend() -> str:
     return (os.environ.get("RUFFUS_LUIGI_BACKEND") or setting("backend")).strip()
 
 
+def backend_source(explicit: str | None = None) -> str:
+    """Where ``backend(explicit)`` was chosen, for messages."""
+    if explicit:
+        return "pipeline_run(backend=...) or the script's --backend"
+    if os.environ.get("RUFFUS_LUIGI_BACKEND", "").strip():
+        return "RUFFUS_LUIGI_BACKEND or ruffus-luigi run --backend"
+    return "[ruffus_luigi] backend in luigi.cfg"
+
+
+def run_job_backend_setting() -> tuple[str, str]:
+    """``drmaa_wrapper.run_job``'s own back end setting and where it was set, or ``("", "")``."""
+    value = os.environ.get("RUFFUS_LUIGI_RUN_JOB_BACKEND", "").strip()
+    if value:
+        return value, "RUFFUS_LUIGI_RUN_JOB_BACKEND"
+    value = setting("run_job_backend").strip()
+    return (value, "[ruffus_luigi] run_job_backend in luigi.cfg") if value else ("", "")
+
+
 def run_job_backend() -> str:
     """The back end for ``drmaa_wrapper.run_job`` set by configuration, or ``""``.
 
     RUFFUS_LUIGI_RUN_JOB_BACKEND, ``[ruffus_luigi] run_job_backend``, else the general setting.
     """
-    value = os.environ.get("RUFFUS_LUIGI_RUN_JOB_BACKEND") or setting("run_job_backend")
-    return value.strip() or configured_backend()
+    return run_job_backend_setting()[0] or configured_backend()
 
 
 def lost_job_retries() -> int:

@@ -7,7 +7,10 @@ configuration: RUFFUS_LUIGI_RUN_JOB_BACKEND / ``[ruffus_luigi] run_job_backend``
 RUFFUS_LUIGI_BACKEND / ``[ruffus_luigi] backend`` (``slurm``, ``local``...) sends a script
 written for Grid Engine elsewhere unchanged, its ``job_other_options``
 translated (``backends.sge_options``). With nothing configured it is Grid Engine through
-DRMAA, with the caller's ``drmaa_session``, as in Ruffus. ``drmaa`` is imported only then.
+DRMAA, with the caller's ``drmaa_session``, as in Ruffus: the ``drmaa`` back end of the
+plugin ruffus-luigi-drmaa (``pip install ruffus-luigi-drmaa``), which alone imports ``drmaa``;
+without it such a call fails saying which package to install, and ``run_locally=True`` and
+``touch_only=True`` work as ever.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import threading
 import time
 from typing import IO, Any
 
-from .backends.base import JobSpec, Resources
+from .backends.base import BackendUnavailable, JobSpec, Resources, UnknownBackend
 from .backends.base import job_name as safe_job_name
 from .exceptions import JobFailed, JobSignalledBreak, JobSignalledResume, JobSignalledSuspend
 from .pipeline import lookup_pipeline
@@ -48,11 +51,15 @@ class error_drmaa_job(Exception):  # noqa: N801 - Ruffus' name
 
 
 def __getattr__(name: str) -> Any:
-    """``HAVE_DRMAA`` as Ruffus has it, worked out only when asked (it loads the library)."""
+    """``HAVE_DRMAA``: whether jobs can go to Grid Engine through DRMAA here, that is whether the
+    ``drmaa`` back end (plugin ruffus-luigi-drmaa) is installed and loads its library. Worked out
+    only when asked."""
     if name == "HAVE_DRMAA":
+        from . import plugins
+
         try:
-            import drmaa  # noqa: F401
-        except (ImportError, RuntimeError, OSError):
+            plugins.create_backend("drmaa").close()
+        except (UnknownBackend, BackendUnavailable):
             return False
         return True
     raise AttributeError(name)
@@ -174,6 +181,16 @@ def run_job_using_drmaa(
     backend, resources, configured = _backend_and_resources(job_other_options, logger)
     if backend == "drmaa" and drmaa_session is None and not configured:
         raise error_drmaa_job("Please specify a drmaa_session in run_job()")
+    options = {"session": drmaa_session} if backend == "drmaa" and drmaa_session is not None else {}
+    try:
+        dispatcher = dispatch.shared(
+            backend,
+            lambda: plugins.create_backend(backend, **options),
+            hook=plugins.hook(),
+            lost_retries=config.lost_job_retries(),
+        )
+    except (UnknownBackend, BackendUnavailable) as e:  # e.g. Grid Engine without ruffus-luigi-drmaa
+        raise error_drmaa_job("run_job cannot send jobs to back end %r: %s" % (backend, " ".join(str(e).split()))) from None
     script, stdout_path, stderr_path = write_job_script_to_temp_file(
         cmd_str, job_script_directory or os.getcwd(), job_name, job_other_options, job_environment, working_directory
     )
@@ -186,13 +203,6 @@ def run_job_using_drmaa(
         resources=resources,
         env={str(k): str(v) for k, v in job_environment.items()} if job_environment else None,
         exitcode_path=script + ".exitcode",
-    )
-    options = {"session": drmaa_session} if backend == "drmaa" and drmaa_session is not None else {}
-    dispatcher = dispatch.shared(
-        backend,
-        lambda: plugins.create_backend(backend, **options),
-        hook=plugins.hook(),
-        lost_retries=config.lost_job_retries(),
     )
     result = None
     for attempt in range(max(1, resubmit)):

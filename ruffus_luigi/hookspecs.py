@@ -6,8 +6,10 @@ module (or object) that holds implementations marked with ``hookimpl``::
     [project.entry-points.ruffus_luigi]
     mybackend = "my_package.plugin"
 
-The built-in back ends (``local``, ``drmaa``) and checkpoint strategies (``history``,
-``atomic``, ``zero-intermediates``, ``remove-intermediates``) are registered exactly this way.
+The built-in back end ``local`` and checkpoint strategies (``history``, ``atomic``,
+``zero-intermediates``, ``remove-intermediates``) are registered exactly this way, and so
+are the cluster back ends of ``plugins/`` (``drmaa``, ``slurm``), distributions of their own.
+An implementation of a hook not specified here (a misspelt name) is an error at load.
 
 Stability promise: the hooks below, their argument names, ``BackendFactory`` and
 ``CheckpointFactory``, what ``ruffus_luigi.backends`` exports (``Backend``, ``BackendUnavailable``,
@@ -52,7 +54,9 @@ def ruffus_luigi_register_backends() -> dict[str, BackendFactory]:
     libraries inside the factory, not at module level: registration must stay cheap
     and must work where the library is missing. A factory that cannot work here raises
     ``ruffus_luigi.backends.BackendUnavailable`` with a message naming the back end;
-    ruffus-luigi then stops and never runs the jobs locally instead.
+    ruffus-luigi then stops and never runs the jobs locally instead. The chosen back end's
+    factory is called once in the driver before any job, to check it, and the back end is
+    closed at once: open sessions or connections on first use, not in the factory.
     """
 
 

@@ -334,24 +334,45 @@ def _dfs(
 
 
 def _cycle_members(tasks: list[Task]) -> list[Task]:
-    """Tasks on a dependency cycle (a strongly connected component of several tasks, or one depending on itself)."""
-    import networkx as nx
-
-    graph = nx.DiGraph()
-    seen: set[Task] = set()
-    todo = list(tasks)
-    while todo:
-        t = todo.pop()
-        if t in seen:
-            continue
-        seen.add(t)
-        for p in t._inward:
-            graph.add_edge(p, t)
-            todo.append(p)
+    """Tasks on a dependency cycle: those of a strongly connected component of several tasks, or
+    depending on themselves (Tarjan's algorithm, iterative, over the tasks reachable from ``tasks``)."""
+    index: dict[Task, int] = {}
+    low: dict[Task, int] = {}
+    on_stack: set[Task] = set()
+    stack: list[Task] = []
     members: list[Task] = []
-    for comp in nx.strongly_connected_components(graph):
-        if len(comp) > 1 or graph.has_edge(next(iter(comp)), next(iter(comp))):
-            members.extend(comp)
+    for root in tasks:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(root._inward))]
+        while work:
+            node, parents = work[-1]
+            for p in parents:
+                if p not in index:
+                    index[p] = low[p] = len(index)
+                    stack.append(p)
+                    on_stack.add(p)
+                    work.append((p, iter(p._inward)))
+                    break
+                if p in on_stack:
+                    low[node] = min(low[node], index[p])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        t = stack.pop()
+                        on_stack.discard(t)
+                        component.append(t)
+                        if t is node:
+                            break
+                    if len(component) > 1 or node in node._inward:
+                        members.extend(component)
     return sorted(members, key=lambda t: t._name)
 
 

@@ -1,6 +1,8 @@
 """The plugin manager: hook specifications plus every ``ruffus_luigi`` entry point installed.
 
-Built lazily, once per process: a plain local run never loads it.
+Built lazily, once per process: a plain local run never loads it. A plugin implementing a
+hook that ruffus-luigi does not specify (a misspelt name) is an error when it is loaded,
+not a hook that is silently never called.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import pluggy
 
 from . import hookspecs
 from .backends.base import Backend, BackendUnavailable, JobSpec, UnknownBackend
+
+KNOWN_PLUGINS = {"drmaa": "ruffus-luigi-drmaa", "slurm": "ruffus-luigi-slurm"}
+"""Back ends of the plugins shipped in ruffus-luigi's source (``plugins/``): the one to install."""
 
 _manager: pluggy.PluginManager | None = None
 _factories: dict[str, tuple[hookspecs.BackendFactory, str]] | None = None
@@ -26,14 +31,49 @@ def manager() -> pluggy.PluginManager:
             pm = pluggy.PluginManager(hookspecs.PROJECT)
             pm.add_hookspecs(hookspecs)
             pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
+            check_hook_names(pm)
             _manager = pm
         return _manager
 
 
+def check_hook_names(pm: pluggy.PluginManager) -> None:
+    """Raise ``pluggy.PluginValidationError`` naming the plugin and the hook if a plugin
+    implements a hook ruffus-luigi does not specify (pluggy's ``check_pending``, reworded)."""
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as e:
+        name = pm.get_name(e.plugin) or repr(e.plugin)
+        dists = {pm.get_name(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
+        dist = dists.get(name)
+        where = " (distribution %s %s)" % (dist.project_name, dist.version) if dist is not None else ""
+        unknown = sorted(
+            hook
+            for hook in vars(pm.hook)
+            if not hook.startswith("_")
+            and not getattr(pm.hook, hook).has_spec()
+            and any(impl.plugin is e.plugin for impl in getattr(pm.hook, hook).get_hookimpls())
+        )
+        known = sorted(n for n in vars(hookspecs) if n.startswith(hookspecs.PROJECT + "_"))
+        raise pluggy.PluginValidationError(
+            e.plugin,
+            "ruffus-luigi plugin %r%s implements unknown hook(s) %s; the hooks are: %s"
+            % (name, where, ", ".join(unknown), ", ".join(known)),
+        ) from None
+
+
 def register(plugin: Any, name: str | None = None) -> None:
-    """Register a plugin object by hand (tests, or an application embedding ruffus-luigi)."""
+    """Register a plugin object by hand (tests, or an application embedding ruffus-luigi).
+
+    A misspelt hook name is an error here too; the plugin is then not registered.
+    """
     global _factories
-    manager().register(plugin, name)
+    pm = manager()
+    pm.register(plugin, name)
+    try:
+        check_hook_names(pm)
+    except pluggy.PluginValidationError:
+        pm.unregister(plugin)
+        raise
     _factories = None
 
 
@@ -66,6 +106,39 @@ def backend_names() -> list[str]:
     return sorted(backend_factories())
 
 
+def installed() -> str:
+    """The installed back ends, for messages."""
+    return ", ".join(backend_names()) or "none"
+
+
+def check_backend(name: str, chosen_by: str) -> None:
+    """Stop a run before any job if back end ``name`` is unknown or cannot run here.
+
+    Builds the back end as a job would (its factory checks its library or commands and its
+    options) and closes it at once. Raises ``UnknownBackend`` or ``BackendUnavailable`` with
+    one line naming the back end, ``chosen_by`` (where it was chosen), why, and the
+    installed back ends.
+    """
+    if name not in backend_factories():
+        raise UnknownBackend(_unknown(name, " (chosen by %s)" % chosen_by))
+    try:
+        create_backend(name).close()
+    except BackendUnavailable as e:
+        raise BackendUnavailable(
+            "%s (chosen by %s; installed back ends: %s)" % (" ".join(str(e).split()), chosen_by, installed())
+        ) from None
+
+
+def _unknown(name: str, chosen_by: str) -> str:
+    """Why back end ``name`` is not there, and what is."""
+    plugin = KNOWN_PLUGINS.get(name)
+    if plugin:
+        why = "is not installed: pip install %s (plugins/%s in ruffus-luigi's source)" % (plugin, plugin)
+    else:
+        why = "is unknown (a plugin registers more through the 'ruffus_luigi' entry-point group)"
+    return "back end %r%s %s; installed back ends: %s" % (name, chosen_by, why, installed())
+
+
 def create_backend(name: str, **options: Any) -> Backend:
     """Build back end ``name`` with its ``[ruffus_luigi.backend.<name>]`` options updated by ``options``.
 
@@ -75,17 +148,14 @@ def create_backend(name: str, **options: Any) -> Backend:
 
     factories = backend_factories()
     if name not in factories:
-        raise UnknownBackend(
-            "unknown back end %r; installed back ends: %s (a plugin registers more through the "
-            "'ruffus_luigi' entry-point group)" % (name, ", ".join(sorted(factories)) or "none")
-        )
+        raise UnknownBackend(_unknown(name, ""))
     factory, plugin = factories[name]
     merged = {**config.backend_options(name), **options}
     try:
         backend = factory(**merged)
     except BackendUnavailable:
         raise
-    except TypeError as e:
+    except (TypeError, ValueError) as e:
         raise BackendUnavailable("back end %r (plugin %s): bad options %s: %s" % (name, plugin, sorted(merged), e)) from e
     backend.name = name  # the name it was chosen by, in events and messages
     return backend

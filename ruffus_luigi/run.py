@@ -679,6 +679,19 @@ def _touch_files_only_level(value: Any) -> int:
     return 2
 
 
+def check_backends(backend: str | None) -> None:
+    """Stop before any job if the chosen back ends (the run's, and ``drmaa_wrapper.run_job``'s
+    when set apart) are unknown or cannot run here: one line naming each and the installed ones."""
+    chosen = [(config.backend(backend), config.backend_source(backend)), config.run_job_backend_setting()]
+    if all(name in ("", "local") for name, _ in chosen):
+        return
+    from . import plugins  # (a local run never loads the plugins)
+
+    for name, source in chosen:
+        if name not in ("", "local"):
+            plugins.check_backend(name, source)
+
+
 def pipeline_run(
     target_tasks: Any = [],  # noqa: B006 - Ruffus' signature
     forcedtorun_tasks: Any = [],  # noqa: B006
@@ -732,6 +745,7 @@ def pipeline_run(
     state: RunState | None = None
     try:
         chosen = checkpointing.choose(session, history_file, checkpoint, keep)
+        check_backends(backend)
         if touch_level and verbose >= 1:
             logger.info("Touch output files instead of remaking them.")
         forced: Any = session.forced

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Install everything ruffus-luigi needs on a fresh Debian machine: system packages,
-# the project (editable), its plugins and its test dependencies. Safe to rerun.
+# Install everything ruffus-luigi needs on a fresh Debian machine: system packages, then a
+# virtual environment .venv holding only what the pyproject.toml files declare: the project
+# (editable) with its test extra, and its plugins (editable) from plugins/. A dependency that
+# is used but not declared fails there, as it would for a user. Safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -36,8 +38,19 @@ if ! $SUDO test -s /etc/munge/munge.key; then
   $SUDO mungekey --create --keyfile=/etc/munge/munge.key
   $SUDO chown munge:munge /etc/munge/munge.key && $SUDO chmod 400 /etc/munge/munge.key
 fi
-python3 -m pip install -q -e ".[test]"
+# The virtual environment. python3 -m venv needs ensurepip, which Debian's own python3 has
+# only with python3-venv.
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+fi
+if ! .venv/bin/python -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)' 2>/dev/null; then
+  rm -rf .venv
+  "$PYTHON" -m venv .venv
+fi
+plugins=()
 for plugin in plugins/*/pyproject.toml; do
-  [ -e "$plugin" ] && python3 -m pip install -q -e "$(dirname "$plugin")"
+  [ -e "$plugin" ] && plugins+=(-e "$(dirname "$plugin")")
 done
-echo "ruffus-luigi installed: $(ruffus-luigi --version)"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" "${plugins[@]}"
+echo "ruffus-luigi installed in .venv: $(.venv/bin/ruffus-luigi --version) (use it: . .venv/bin/activate)"

@@ -43,7 +43,8 @@ class Luigid:
         return "http://127.0.0.1:%d/" % self.port
 
     def start(self, timeout: float = 30.0) -> Luigid:
-        exe = shutil.which("luigid")
+        beside = Path(sys.executable).with_name("luigid")  # this interpreter's (a venv's) first
+        exe = str(beside) if beside.is_file() else shutil.which("luigid")
         if exe is None:
             raise RuntimeError("luigid is not installed (pip install luigi)")
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """Real jobs on the real clusters of conftest.py: output files and exit codes as each reports them.
 
-Grid Engine through qsub + qstat/qacct and through the ``drmaa`` package; Slurm through
+Grid Engine through qsub + qstat/qacct and through the ``drmaa`` package (installed with the
+plugin ruffus-luigi-drmaa); Slurm through
 sbatch + squeue/scontrol/sacct -c. Each runs a job that writes a known line and one that
 exits 3, which must be reported as exit status 3.
 """

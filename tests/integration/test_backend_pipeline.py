@@ -122,7 +122,8 @@ def test_unpicklable_parameter_is_reported_with_task_and_parameter(tmp_path):
 def test_unknown_back_end_fails_and_runs_nothing_locally(tmp_path):
     done = run(tmp_path, RUFFUS_LUIGI_BACKEND="no-such-backend")
     assert done.returncode != 0
-    assert "unknown back end 'no-such-backend'" in done.stderr
+    assert "back end 'no-such-backend' (chosen by RUFFUS_LUIGI_BACKEND" in done.stderr and " is unknown " in done.stderr
+    assert "RethrownJobError" not in done.stderr  # stopped before any job, not blamed on one
     assert not (tmp_path / "a.txt").exists() and not (tmp_path / "b.txt").exists()
 
 
@@ -130,4 +131,5 @@ def test_unavailable_drmaa_fails_loudly_and_runs_nothing_locally(tmp_path):
     done = run(tmp_path, RUFFUS_LUIGI_BACKEND="drmaa", DRMAA_LIBRARY_PATH="/nonexistent/libdrmaa.so")
     assert done.returncode != 0
     assert "BackendUnavailable" in done.stderr and "back end 'drmaa' cannot load the DRMAA library" in done.stderr
+    assert "RethrownJobError" not in done.stderr
     assert not (tmp_path / "a.txt").exists() and not (tmp_path / "b.txt").exists()

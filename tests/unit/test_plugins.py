@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
@@ -25,35 +22,13 @@ def test_builtin_back_ends_come_from_entry_points():
 
     names = {ep.name: ep.value for ep in entry_points(group=hookspecs.ENTRY_POINT_GROUP)}
     assert names["local"] == "ruffus_luigi.backends.local"
-    assert names["drmaa"] == "ruffus_luigi.backends.drmaa_plugin"
+    assert names["drmaa"] == "ruffus_luigi_drmaa.plugin"  # a plugin of its own (plugins/ruffus-luigi-drmaa)
     assert {"local", "drmaa", "slurm"} <= set(plugins.backend_names())
     assert isinstance(plugins.create_backend("local"), LocalBackend)
 
 
-def test_registering_back_ends_does_not_import_drmaa():
-    code = "import sys; from ruffus_luigi import plugins; plugins.backend_names(); print('drmaa' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
-
-
-def test_missing_drmaa_library_fails_loudly_naming_the_back_end():
-    env = {k: v for k, v in os.environ.items() if k not in ("DRMAA_LIBRARY_PATH", "SGE_ROOT")}
-    code = textwrap.dedent(
-        """
-        from ruffus_luigi import plugins
-        try:
-            plugins.create_backend("drmaa")
-        except Exception as e:
-            print(type(e).__name__, e)
-        """
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert out.stdout.startswith("BackendUnavailable back end 'drmaa' cannot load the DRMAA library")
-    assert "DRMAA_LIBRARY_PATH" in out.stdout
-
-
 def test_unknown_back_end_names_the_installed_ones():
-    with pytest.raises(UnknownBackend, match="unknown back end 'nope'; installed back ends: .*local"):
+    with pytest.raises(UnknownBackend, match="back end 'nope' is unknown .*; installed back ends: .*local"):
         plugins.create_backend("nope")
 
 

@@ -1,7 +1,10 @@
 """The ``drmaa`` back end: Grid Engine (or any DRMAA 1 library) through the ``drmaa`` package.
 
-Importing this module loads the C library; ``drmaa_plugin`` imports it only when the
-back end is chosen. DRMAA 1 has no bulk status call, so ``poll`` reads finished jobs
+Importing this module loads the C library; ``plugin`` imports it only when the back end
+is chosen. The DRMAA session is opened on first use (a submit or a poll), not when the
+back end is built: ruffus-luigi builds the chosen back end once in the driver before any
+job, to check it can run here, and a session opened there would be shared by the forked
+workers. DRMAA 1 has no bulk status call, so ``poll`` reads finished jobs
 from the library's own finished-job list (``wait(ANY, NO_WAIT)``, no round trip to the
 master), asks the master about ONE job per call (round robin, to notice jobs it lost)
 and takes a job with a stdout file as running (the execution host creates it).
@@ -16,7 +19,14 @@ from typing import Any
 
 import drmaa
 
-from .base import Backend, JobSpec, JobState, Resources, prepare_job
+from ruffus_luigi.backends.base import (
+    Backend,
+    BackendUnavailable,
+    JobSpec,
+    JobState,
+    Resources,
+    prepare_job,
+)
 
 _lock = threading.RLock()
 _session: dict[str, Any] = {}  # the process's DRMAA session ("pid", "session")
@@ -88,7 +98,7 @@ class DrmaaBackend(Backend):
         native: str = "",
         poll_interval: float | str = 1.0,
     ) -> None:
-        self.session = process_session(session)
+        self._given_session = session
         self.parallel_environment = parallel_environment
         self.memory_resource = memory_resource
         self.native = native
@@ -97,6 +107,14 @@ class DrmaaBackend(Backend):
         self._next_probe = 0
         self.polls = 0  # poll calls, and the jobStatus queries they made: tests count them
         self.status_queries = 0
+
+    @property
+    def session(self) -> drmaa.Session:
+        """The caller's session, or the process's, opened now if need be."""
+        try:
+            return process_session(self._given_session)
+        except drmaa.errors.DrmaaException as e:
+            raise BackendUnavailable("back end 'drmaa' cannot open a DRMAA session: %s" % e) from e
 
     def submit(self, specs: list[JobSpec]) -> list[str]:
         ids = []

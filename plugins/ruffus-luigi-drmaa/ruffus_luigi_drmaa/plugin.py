@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..hookspecs import hookimpl
-from .base import Backend, BackendUnavailable
+from ruffus_luigi.backends.base import Backend, BackendUnavailable
+from ruffus_luigi.hookspecs import hookimpl
 
 
 def make_drmaa(**options: Any) -> Backend:
     """The drmaa back end, or ``BackendUnavailable`` saying what is missing (never a local fallback)."""
     try:
-        from .drmaa_backend import DrmaaBackend
+        from .backend import DrmaaBackend
     except (ImportError, RuntimeError, OSError) as e:
         raise BackendUnavailable(
             "back end 'drmaa' cannot load the DRMAA library: %s. Install the Grid Engine DRMAA "
@@ -19,12 +19,7 @@ def make_drmaa(**options: Any) -> Backend:
             "/usr/lib/gridengine-drmaa/lib/libdrmaa.so.1.0) and, for Debian's library, start "
             "Python with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=4096" % e
         ) from e
-    try:
-        return DrmaaBackend(**options)
-    except TypeError:
-        raise
-    except Exception as e:
-        raise BackendUnavailable("back end 'drmaa' cannot open a DRMAA session: %s" % e) from e
+    return DrmaaBackend(**options)  # its session opens on first use
 
 
 @hookimpl
