@@ -718,6 +718,8 @@ def pipeline_run(
     vap = 2 if verbose_abbreviated_path is None else verbose_abbreviated_path
     if verbose == 0:
         logger = black_hole_logger
+    elif verbose >= 11 and hasattr(logger, "add_unique_prefix"):
+        logger.add_unique_prefix()  # (as Ruffus: it reseeds the script's `random` from the system)
     if pool_manager not in ("multiprocessing", "gevent"):
         raise ValueError(f"unknown pool manager '{pool_manager}'")
     multiprocess = multiprocess or 0
