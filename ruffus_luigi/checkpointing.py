@@ -133,10 +133,11 @@ class Chosen:
         return self.checkpoints + [s for own in self.task_checkpoints.values() for s in own]
 
 
-def choose(session: Session, history_file: str | None, explicit: Any, keep: Any) -> Chosen:
+def choose(session: Session, history_file: str | None, explicit: Any, keep: Any, dry_run: bool = False) -> Chosen:
     """Build the run's strategies (keyword, else environment, else luigi.cfg) and start them.
 
-    Called before the run decides what is out of date: a strategy may change that.
+    Called before the run decides what is out of date: a strategy may change that. A dry
+    run (``pipeline_printout``) chooses them alike, so it lists what the real run would run.
     """
     from . import config
     from .plan import tasks_to_run
@@ -162,6 +163,7 @@ def choose(session: Session, history_file: str | None, explicit: Any, keep: Any)
         targets=[t._get_display_name() for t in session.targets],
         keep=config.keep_patterns(keep),
         pending_jobs=lambda: pending_jobs(session),
+        dry_run=dry_run,
     )
     for strategy in everything:
         strategy.run_started(info)

@@ -10,7 +10,7 @@ import sys
 import textwrap
 from typing import Any
 
-from . import collector
+from . import absent, checkpointing, collector
 from .filenames import ignore_unknown_encoder, shorten_filenames_encoder
 from .pipeline import Task
 from .plan import Planner, prepare, tasks_to_run, use_plan_cache
@@ -169,8 +169,14 @@ def pipeline_printout(
     history_file: str | None = None,
     verbose_abbreviated_path: int | None = None,
     pipeline: Any = None,
+    checkpoint: Any = None,
+    keep: Any = None,
 ) -> None:
-    """Print the tasks and jobs that ``pipeline_run`` would run, and why."""
+    """Print the tasks and jobs that ``pipeline_run`` would run, and why.
+
+    Beyond Ruffus' keywords, ``checkpoint`` and ``keep`` as ``pipeline_run`` takes them:
+    the run's checkpoint strategies have their say on which jobs must run.
+    """
     if verbose == 0:
         return
     vap = 2 if verbose_abbreviated_path is None else verbose_abbreviated_path
@@ -187,7 +193,9 @@ def pipeline_printout(
     )
     planner, forced = session.planner, session.forced
     use_plan_cache(planner)
+    chosen: checkpointing.Chosen | None = None
     try:
+        chosen = checkpointing.choose(session, history_file, checkpoint, keep, dry_run=True)
         incomplete, _ = tasks_to_run(planner, session.targets, forced, gnu_make_maximal_rebuild_mode)
         wrap_indent = " " * (indent + 11)
 
@@ -211,5 +219,10 @@ def pipeline_printout(
         if planner.cache is not None:
             planner.cache.save()
     finally:
+        if chosen is not None:
+            for strategy in chosen.everything():
+                strategy.run_finished(True)
+            if chosen.frees_files:
+                absent.set_absent_files({})  # (what the strategies made planning see ends with the printout)
         planner.history.close()
         collector.thaw()
