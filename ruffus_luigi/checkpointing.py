@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from . import checkpoints
+from . import absent, checkpoints
 from .checkpoints import Checkpoint, CheckpointJob, RunInfo
 from .execute import JobOutcome, exception_tuple
 from .filenames import flatten_strings, is_glob
@@ -168,6 +168,24 @@ def choose(session: Session, history_file: str | None, explicit: Any, keep: Any,
     for strategy in everything:
         strategy.run_started(info)
     return chosen
+
+
+@contextmanager
+def dry_run(session: Session, history_file: str | None, explicit: Any, keep: Any) -> Iterator[Chosen]:
+    """The strategies of a run that only plans (``pipeline_printout``, the flowchart).
+
+    Planning sees what the real run's would: jobs a strategy makes run, freed files as
+    present. At the end the strategies are told the run finished, and what they made
+    planning see ends with it.
+    """
+    chosen = choose(session, history_file, explicit, keep, dry_run=True)
+    try:
+        yield chosen
+    finally:
+        for strategy in chosen.everything():
+            strategy.run_finished(True)
+        if chosen.frees_files:
+            absent.set_absent_files({})
 
 
 def _default_history_file() -> str:

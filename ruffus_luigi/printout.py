@@ -10,7 +10,7 @@ import sys
 import textwrap
 from typing import Any
 
-from . import absent, checkpointing, collector
+from . import checkpointing, collector
 from .filenames import ignore_unknown_encoder, shorten_filenames_encoder
 from .pipeline import Task
 from .plan import Planner, prepare, tasks_to_run, use_plan_cache
@@ -191,38 +191,42 @@ def pipeline_printout(
     session = prepare(
         checksum_level, history_file, pipeline, runtime_data, target_tasks, forcedtorun_tasks, vap
     )
-    planner, forced = session.planner, session.forced
+    planner = session.planner
     use_plan_cache(planner)
-    chosen: checkpointing.Chosen | None = None
     try:
-        chosen = checkpointing.choose(session, history_file, checkpoint, keep, dry_run=True)
-        incomplete, _ = tasks_to_run(planner, session.targets, forced, gnu_make_maximal_rebuild_mode)
-        wrap_indent = " " * (indent + 11)
-
-        def write(message: str) -> None:
-            output_stream.write(
-                textwrap.fill(message, subsequent_indent=wrap_indent, width=wrap_width) + "\n"
-            )
-
-        if verbose in (1, 2) or verbose >= 5:
-            all_tasks, _ = tasks_to_run(planner, session.targets, True, gnu_make_maximal_rebuild_mode)
-            for m in up_to_date_task_messages(
-                incomplete, all_tasks, forced, planner, verbose, vap, indent
-            ):
-                write(m)
-        output_stream.write("\n" + "_" * 40 + "\nTasks which will be run:\n\n")
-        for t in incomplete:
-            for m in task_messages(t, planner, t in forced, True, verbose, vap, indent):
-                write(m)
-        if verbose:
-            output_stream.write("_" * 40 + "\n")
-        if planner.cache is not None:
-            planner.cache.save()
+        with checkpointing.dry_run(session, history_file, checkpoint, keep):
+            _print(output_stream, session, verbose, indent, gnu_make_maximal_rebuild_mode, wrap_width, vap)
     finally:
-        if chosen is not None:
-            for strategy in chosen.everything():
-                strategy.run_finished(True)
-            if chosen.frees_files:
-                absent.set_absent_files({})  # (what the strategies made planning see ends with the printout)
         planner.history.close()
         collector.thaw()
+
+
+def _print(
+    output_stream: Any, session: Any, verbose: int, indent: int, gnu_make_maximal_rebuild_mode: bool,
+    wrap_width: int, vap: int,
+) -> None:
+    """The printout itself, once the session is prepared and the strategies have their say."""
+    planner, forced = session.planner, session.forced
+    incomplete, _ = tasks_to_run(planner, session.targets, forced, gnu_make_maximal_rebuild_mode)
+    wrap_indent = " " * (indent + 11)
+
+    def write(message: str) -> None:
+        output_stream.write(
+            textwrap.fill(message, subsequent_indent=wrap_indent, width=wrap_width) + "\n"
+        )
+
+    if verbose in (1, 2) or verbose >= 5:
+        all_tasks, _ = tasks_to_run(planner, session.targets, True, gnu_make_maximal_rebuild_mode)
+        for m in up_to_date_task_messages(
+            incomplete, all_tasks, forced, planner, verbose, vap, indent
+        ):
+            write(m)
+    output_stream.write("\n" + "_" * 40 + "\nTasks which will be run:\n\n")
+    for t in incomplete:
+        for m in task_messages(t, planner, t in forced, True, verbose, vap, indent):
+            write(m)
+    if verbose:
+        output_stream.write("_" * 40 + "\n")
+    if planner.cache is not None:
+        planner.cache.save()
+

@@ -157,3 +157,26 @@ def test_dry_run_with_atomic_leaves_what_a_killed_job_left(tmp_path: Path) -> No
     real = run("ruffus_luigi", work, KILLED, "--checkpoint", "atomic")
     assert real.returncode == 0, real.stderr
     assert not (work / "d" / ".ruffus_luigi.tmp").exists() and (work / "d" / "out.txt").read_text() == "half"
+
+
+@pytest.mark.timeout(300)
+def test_flowchart_colours_what_the_strategies_make_run(tmp_path: Path) -> None:
+    """The flowchart (``--flowchart x.dot``) is a dry run too: a task a strategy makes run is not up to date."""
+    work = tmp_path / "work"
+    first = run("ruffus_luigi", work, PIPELINE, "--checkpoint", "flag-files")
+    assert first.returncode == 0, first.stderr
+    drawn = run("ruffus_luigi", work, PIPELINE, "--checkpoint", "flag-files", "--flowchart", "before.dot")
+    assert drawn.returncode == 0, drawn.stderr
+    (work / "c.out.done").unlink()
+    drawn = run("ruffus_luigi", work, PIPELINE, "--checkpoint", "flag-files", "--flowchart", "after.dot")
+    assert drawn.returncode == 0, drawn.stderr
+
+    def node_lines(name: str) -> dict[str, str]:
+        text = (work / name).read_text()
+        return {task: re.sub(r'^\s*t\d+|label="\w+", ', "", line) for task in ("make", "mid", "out", "total")
+                for line in text.splitlines() if re.search(r'label="%s"' % task, line)}
+
+    before, after = node_lines("before.dot"), node_lines("after.dot")
+    assert before["out"] == before["make"]  # all up to date
+    assert after["make"] == before["make"] and after["mid"] == before["mid"]
+    assert after["out"] != before["out"] and after["total"] != before["total"]  # to run, and made out of date
