@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import checkpointing, collector, config
+from . import absent, checkpointing, collector, config
 from . import exceptions as rx
 from . import history as hist
 from .checkpointing import Intermediates, checkpointed, run_checkpointed, strategy_job
@@ -807,6 +807,7 @@ def pipeline_run(
         if planner.cache is not None:
             planner.cache.save()
         planner.history.close()
+        absent.set_absent_files({})  # freed files look present to a run choosing their strategy, not after it
         if state is not None:
             state.planned.clear()  # (chunks and state refer to each other: freed now, not by a later collection)
         collector.thaw()

@@ -180,3 +180,29 @@ def test_flowchart_colours_what_the_strategies_make_run(tmp_path: Path) -> None:
     assert before["out"] == before["make"]  # all up to date
     assert after["make"] == before["make"] and after["mid"] == before["mid"]
     assert after["out"] != before["out"] and after["total"] != before["total"]  # to run, and made out of date
+
+
+AFTER_RUN = PIPELINE.replace("cmdline.run(options)\n", """\
+import io
+if options.just_print:
+    cmdline.run(options)
+else:
+    pipeline_run(checkpoint="remove-intermediates", verbose=0)
+    pipeline_run(checkpoint="remove-intermediates", verbose=0)  # starts with files removed
+    listing = io.StringIO()
+    pipeline_printout(listing, verbose=3)  # no strategy chosen now
+    print(listing.getvalue())
+""")
+
+
+@pytest.mark.timeout(300)
+def test_freed_files_look_present_only_to_runs_that_choose_the_strategy(tmp_path: Path) -> None:
+    """After a run with ``remove-intermediates``, a printout without it in the same process sees
+    the removed files missing, as a fresh process (or Ruffus) does."""
+    work = tmp_path / "work"
+    same_process = run("ruffus_luigi", work, AFTER_RUN)
+    assert same_process.returncode == 0, same_process.stderr
+    fresh = run("ruffus_luigi", work, AFTER_RUN, "-n", "-v", "3")
+    assert fresh.returncode == 0, fresh.stderr
+    assert _listed(fresh.stdout) >= {"Job  = [b.txt -> b.mid]", "Job  = [b.mid -> b.out]"}
+    assert _listed(same_process.stdout) == _listed(fresh.stdout)
