@@ -47,7 +47,7 @@ def _wheel_modules() -> set[str]:
     return {"ruffus." + m for m in found if m != "test"} | {"ruffus"}
 
 
-def _star(tmp_path: Path, impl: str) -> dict:
+def _star(tmp_path: Path, impl: str, modules: list[str] = PUBLIC) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     if impl == "ruffus":
         # Ruffus' drmaa_wrapper imports drmaa at once, which fails without a DRMAA library:
@@ -60,7 +60,7 @@ def _star(tmp_path: Path, impl: str) -> dict:
         shim = subprocess.run([sys.executable, "-m", "ruffus_luigi", "shim-path"], env={**env, "PYTHONPATH": str(REPO)},
                               capture_output=True, text=True, check=True).stdout.strip()
         env["PYTHONPATH"] = os.pathsep.join([shim, str(REPO)])
-    done = subprocess.run([sys.executable, "-c", PROBE, *PUBLIC], cwd=tmp_path, env=env,
+    done = subprocess.run([sys.executable, "-c", PROBE, *modules], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -99,3 +99,14 @@ def test_drmaa_wrapper_star_import_does_not_need_drmaa(tmp_path: Path) -> None:
                           env={**os.environ, "PYTHONPATH": os.pathsep.join([str(blocked), shim, str(REPO)])})
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["False _ImportedOnUse True", "on use: drmaa is not installed"]
+
+
+@pytest.mark.timeout(120)
+def test_task_star_import_gives_what_scripts_can_use(tmp_path: Path) -> None:
+    """``ruffus.task`` is internal, but ``from ruffus.task import *`` in an old script must give
+    its decorators, indicators and the standard modules it hands over (its helpers it need not)."""
+    ref = _star(tmp_path, "ruffus", ["ruffus", "ruffus.task"])
+    ours = _star(tmp_path, "ruffus_luigi", ["ruffus.task"])["ruffus.task"]
+    usable = {k for k, v in ref["ruffus.task"].items() if k in ref["ruffus"] or (v.startswith("module ") and k != "node")}
+    assert usable >= {"transform", "suffix", "Pipeline", "os", "multiprocessing"}
+    assert sorted(usable - set(ours)) == []
