@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from . import checkpoints
+from . import absent, checkpoints
 from .checkpoints import Checkpoint, CheckpointJob, RunInfo
 from .execute import JobOutcome, exception_tuple
 from .filenames import flatten_strings, is_glob
@@ -133,10 +133,11 @@ class Chosen:
         return self.checkpoints + [s for own in self.task_checkpoints.values() for s in own]
 
 
-def choose(session: Session, history_file: str | None, explicit: Any, keep: Any) -> Chosen:
+def choose(session: Session, history_file: str | None, explicit: Any, keep: Any, dry_run: bool = False) -> Chosen:
     """Build the run's strategies (keyword, else environment, else luigi.cfg) and start them.
 
-    Called before the run decides what is out of date: a strategy may change that.
+    Called before the run decides what is out of date: a strategy may change that. A dry
+    run (``pipeline_printout``) chooses them alike, so it lists what the real run would run.
     """
     from . import config
     from .plan import tasks_to_run
@@ -162,10 +163,29 @@ def choose(session: Session, history_file: str | None, explicit: Any, keep: Any)
         targets=[t._get_display_name() for t in session.targets],
         keep=config.keep_patterns(keep),
         pending_jobs=lambda: pending_jobs(session),
+        dry_run=dry_run,
     )
     for strategy in everything:
         strategy.run_started(info)
     return chosen
+
+
+@contextmanager
+def dry_run(session: Session, history_file: str | None, explicit: Any, keep: Any) -> Iterator[Chosen]:
+    """The strategies of a run that only plans (``pipeline_printout``, the flowchart).
+
+    Planning sees what the real run's would: jobs a strategy makes run, freed files as
+    present. At the end the strategies are told the run finished, and what they made
+    planning see ends with it.
+    """
+    chosen = choose(session, history_file, explicit, keep, dry_run=True)
+    try:
+        yield chosen
+    finally:
+        for strategy in chosen.everything():
+            strategy.run_finished(True)
+        if chosen.frees_files:
+            absent.set_absent_files({})
 
 
 def _default_history_file() -> str:

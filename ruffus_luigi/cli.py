@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib.machinery
+import io
 import os
 import runpy
 import sys
+import types
 from pathlib import Path
 
 from . import __version__
@@ -26,6 +29,31 @@ def _use_shim() -> None:
         del sys.modules[name]
     current = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = SHIM + (os.pathsep + current if current else "")
+
+
+def _run_as_main(script: str) -> None:
+    """Run SCRIPT as ``python SCRIPT`` does: module ``__main__``, its ``__file__`` absolute.
+
+    A script may change directory before its jobs run, and each job run by another
+    process (a cluster node) loads the script again by its ``__file__``. (``runpy.run_path``
+    given the absolute path would also put it in ``sys.argv[0]``, which keeps what was typed.)
+    """
+    path = os.path.abspath(script)
+    if not os.path.isfile(path):  # a directory or zip file holding __main__.py
+        runpy.run_path(script, run_name="__main__")
+        return
+    with io.open_code(path) as f:
+        code = compile(f.read(), path, "exec")
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
+    main.__cached__ = None
+    previous = sys.modules["__main__"]
+    sys.modules["__main__"] = main
+    try:
+        exec(code, main.__dict__)
+    finally:
+        sys.modules["__main__"] = previous
 
 
 def _list_backends() -> int:
@@ -97,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.argv = [options.script, *options.args]
     sys.path.insert(0, str(Path(options.script).resolve().parent))
     try:
-        runpy.run_path(options.script, run_name="__main__")
+        _run_as_main(options.script)
     except (UnknownBackend, BackendUnavailable) as e:  # a setting, not a bug: one line, no traceback
         print("ruffus-luigi: %s" % e, file=sys.stderr)
         return 2

@@ -350,6 +350,7 @@ def run(options: Any, **extra_options: Any) -> bool:
             history_file=options.history_file,
             verbose_abbreviated_path=options.verbose_abbreviated_path,
             verbose=options.verbose,
+            checkpoint=getattr(options, "checkpoint", None),
             **get_extra_options_appropriate_for_command(extra_pipeline_printout_options, extra_options),
         )
         return False
@@ -360,6 +361,7 @@ def run(options: Any, **extra_options: Any) -> bool:
                 history_file=options.history_file,
                 draw_vertically=not options.draw_horizontally,
                 no_key_legend=not options.key_legend_in_graph,
+                checkpoint=getattr(options, "checkpoint", None),
                 **get_extra_options_appropriate_for_command(extra_pipeline_printout_graph_options, extra_options),
             )
         return False

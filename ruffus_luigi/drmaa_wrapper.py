@@ -13,9 +13,10 @@ without it such a call fails saying which package to install, and ``run_locally=
 ``touch_only=True`` work as ever.
 """
 
-from __future__ import annotations
+from __future__ import annotations, print_function
 
 import datetime
+import importlib.util
 import os
 import shlex
 import stat
@@ -24,6 +25,8 @@ import sys
 import tempfile
 import threading
 import time
+import types
+from queue import Empty, Queue
 from typing import IO, Any
 
 from .backends.base import BackendUnavailable, JobSpec, Resources, UnknownBackend
@@ -43,7 +46,50 @@ __all__ = [
     "JobSignalledBreak",
     "JobSignalledResume",
     "JobSignalledSuspend",
+    # the rest of what `from ruffus.drmaa_wrapper import *` gives in Ruffus 3.0.0
+    "setup_drmaa_job",
+    "submit_drmaa_job",
+    "enqueue_output",
+    "lookup_pipeline",
+    "drmaa",
+    "HAVE_DRMAA",  # noqa: F822 - worked out by __getattr__ when asked
+    "HAVE_GEVENT",
+    "GEVENT_TIMEOUT_STARTUP",
+    "GEVENT_TIMEOUT_WAIT",
+    "ON_POSIX",
+    "path_str_type",
+    "Queue",
+    "Empty",
+    "print_function",
+    "datetime",
+    "os",
+    "stat",
+    "subprocess",
+    "sys",
+    "tempfile",
+    "threading",
+    "time",
 ]
+
+ON_POSIX = "posix" in sys.builtin_module_names
+GEVENT_TIMEOUT_STARTUP = 5
+GEVENT_TIMEOUT_WAIT = 1
+path_str_type = str
+HAVE_GEVENT = importlib.util.find_spec("gevent") is not None
+
+
+class _ImportedOnUse(types.ModuleType):
+    """A module imported when one of its attributes is first used.
+
+    Ruffus' module binds ``drmaa``; importing it loads the DRMAA C library (and fails
+    without one), which a run that never submits to Grid Engine must not need.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+drmaa = _ImportedOnUse("drmaa")
 
 
 class error_drmaa_job(Exception):  # noqa: N801 - Ruffus' name
@@ -121,6 +167,56 @@ def write_job_script_to_temp_file(
     path = os.path.abspath(path)
     os.chmod(path, stat.S_IRWXU | stat.S_IRWXG)
     return path, path + ".stdout", path + ".stderr"
+
+
+def setup_drmaa_job(
+    drmaa_session: Any,
+    job_name: str | None,
+    job_environment: dict | None,
+    working_directory: str | None,
+    job_other_options: str | None,
+) -> Any:
+    """A job template of ``drmaa_session`` as Ruffus fills it (named, stdout and stderr apart)."""
+    template = drmaa_session.createJobTemplate()
+    template.workingDirectory = working_directory or os.getcwd()
+    if job_environment:
+        template.jobEnvironment = job_environment
+    template.args = []
+    template.jobName = job_name or "ruffus_job_" + _timestamp()  # (some DRMAA libraries fail nameless jobs)
+    if job_other_options is not None:
+        template.nativeSpecification = job_other_options
+    template.joinFiles = False
+    return template
+
+
+def submit_drmaa_job(cmd_str: str, drmaa_session: Any, job_template: Any, logger: Any, pipeline: Any) -> tuple[str, None]:
+    """Run ``job_template`` and wait for it: ``(job id, None)``; ``JobFailed`` if Grid Engine failed it."""
+    job_id = drmaa_session.runJob(job_template)
+    if logger:
+        logger.debug(f"job has been submitted with jobid {job_id}")
+    time.sleep(GEVENT_TIMEOUT_WAIT)
+    while True:
+        try:
+            status = drmaa_session.jobStatus(job_id)
+        except Exception as e:  # noqa: BLE001 - PBS' "code 24": finished, no usage figures
+            if not str(e).startswith("code 24"):
+                raise
+            status = drmaa.JobState.DONE
+        if status == drmaa.JobState.DONE:
+            return job_id, None
+        if status == drmaa.JobState.FAILED:
+            raise JobFailed(f"job {job_id} failed")
+        time.sleep(GEVENT_TIMEOUT_WAIT)
+
+
+def enqueue_output(out: IO[str], queue: Queue, echo: IO[str] | None) -> None:
+    """Put each line read from ``out`` on ``queue`` (and write it to ``echo``) until it ends."""
+    for line in iter(out.readline, ""):
+        queue.put(line)
+        if echo is not None:
+            echo.write(line)
+            echo.flush()
+    out.close()
 
 
 def _failure_text(cmd_str: str, job_id: str, script: str, stdout: list[str], stderr: list[str]) -> str:

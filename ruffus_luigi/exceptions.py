@@ -6,6 +6,9 @@ their text, so both follow Ruffus 3.0.0.
 
 from __future__ import annotations
 
+import os  # noqa: F401 - with sys and defaultdict, given by `from ruffus.ruffus_exceptions import *` in Ruffus
+import sys  # noqa: F401
+from collections import defaultdict  # noqa: F401
 from typing import Any
 
 

@@ -18,6 +18,7 @@ import subprocess
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from . import checkpointing
 from .pipeline import ALL_TASKS, Task
 from .plan import prepare
 
@@ -534,11 +535,14 @@ def pipeline_printout_graph(
     checksum_level: int | None = None,
     history_file: str | None = None,
     pipeline: Any = None,
+    checkpoint: Any = None,
+    keep: Any = None,
 ) -> None:
     """Write the pipeline's flowchart to a binary stream or a file name.
 
     The format defaults to the file name's extension; ``dot`` is written as
-    text, anything else is rendered by Graphviz' ``dot`` program.
+    text, anything else is rendered by Graphviz' ``dot`` program. ``checkpoint`` and
+    ``keep`` as ``pipeline_run`` takes them: the strategies say which tasks are up to date.
     """
     session = prepare(
         checksum_level, history_file, pipeline, runtime_data, target_tasks, forcedtorun_tasks
@@ -556,9 +560,10 @@ def pipeline_printout_graph(
         return known[task]
 
     try:
-        to_run, uptodate, cycle_edges, cycle_tasks = _plan(
-            targets, forced, gnu_make_maximal_rebuild_mode, test_all_task_for_update, up_to_date
-        )
+        with checkpointing.dry_run(session, history_file, checkpoint, keep):
+            to_run, uptodate, cycle_edges, cycle_tasks = _plan(
+                targets, forced, gnu_make_maximal_rebuild_mode, test_all_task_for_update, up_to_date
+            )
     finally:
         planner.history.close()
     text = _flowchart(

@@ -10,7 +10,7 @@ import sys
 import textwrap
 from typing import Any
 
-from . import collector
+from . import checkpointing, collector
 from .filenames import ignore_unknown_encoder, shorten_filenames_encoder
 from .pipeline import Task
 from .plan import Planner, prepare, tasks_to_run, use_plan_cache
@@ -169,8 +169,14 @@ def pipeline_printout(
     history_file: str | None = None,
     verbose_abbreviated_path: int | None = None,
     pipeline: Any = None,
+    checkpoint: Any = None,
+    keep: Any = None,
 ) -> None:
-    """Print the tasks and jobs that ``pipeline_run`` would run, and why."""
+    """Print the tasks and jobs that ``pipeline_run`` would run, and why.
+
+    Beyond Ruffus' keywords, ``checkpoint`` and ``keep`` as ``pipeline_run`` takes them:
+    the run's checkpoint strategies have their say on which jobs must run.
+    """
     if verbose == 0:
         return
     vap = 2 if verbose_abbreviated_path is None else verbose_abbreviated_path
@@ -185,31 +191,42 @@ def pipeline_printout(
     session = prepare(
         checksum_level, history_file, pipeline, runtime_data, target_tasks, forcedtorun_tasks, vap
     )
-    planner, forced = session.planner, session.forced
+    planner = session.planner
     use_plan_cache(planner)
     try:
-        incomplete, _ = tasks_to_run(planner, session.targets, forced, gnu_make_maximal_rebuild_mode)
-        wrap_indent = " " * (indent + 11)
-
-        def write(message: str) -> None:
-            output_stream.write(
-                textwrap.fill(message, subsequent_indent=wrap_indent, width=wrap_width) + "\n"
-            )
-
-        if verbose in (1, 2) or verbose >= 5:
-            all_tasks, _ = tasks_to_run(planner, session.targets, True, gnu_make_maximal_rebuild_mode)
-            for m in up_to_date_task_messages(
-                incomplete, all_tasks, forced, planner, verbose, vap, indent
-            ):
-                write(m)
-        output_stream.write("\n" + "_" * 40 + "\nTasks which will be run:\n\n")
-        for t in incomplete:
-            for m in task_messages(t, planner, t in forced, True, verbose, vap, indent):
-                write(m)
-        if verbose:
-            output_stream.write("_" * 40 + "\n")
-        if planner.cache is not None:
-            planner.cache.save()
+        with checkpointing.dry_run(session, history_file, checkpoint, keep):
+            _print(output_stream, session, verbose, indent, gnu_make_maximal_rebuild_mode, wrap_width, vap)
     finally:
         planner.history.close()
         collector.thaw()
+
+
+def _print(
+    output_stream: Any, session: Any, verbose: int, indent: int, gnu_make_maximal_rebuild_mode: bool,
+    wrap_width: int, vap: int,
+) -> None:
+    """The printout itself, once the session is prepared and the strategies have their say."""
+    planner, forced = session.planner, session.forced
+    incomplete, _ = tasks_to_run(planner, session.targets, forced, gnu_make_maximal_rebuild_mode)
+    wrap_indent = " " * (indent + 11)
+
+    def write(message: str) -> None:
+        output_stream.write(
+            textwrap.fill(message, subsequent_indent=wrap_indent, width=wrap_width) + "\n"
+        )
+
+    if verbose in (1, 2) or verbose >= 5:
+        all_tasks, _ = tasks_to_run(planner, session.targets, True, gnu_make_maximal_rebuild_mode)
+        for m in up_to_date_task_messages(
+            incomplete, all_tasks, forced, planner, verbose, vap, indent
+        ):
+            write(m)
+    output_stream.write("\n" + "_" * 40 + "\nTasks which will be run:\n\n")
+    for t in incomplete:
+        for m in task_messages(t, planner, t in forced, True, verbose, vap, indent):
+            write(m)
+    if verbose:
+        output_stream.write("_" * 40 + "\n")
+    if planner.cache is not None:
+        planner.cache.save()
+

@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 import logging.config
 import logging.handlers
+import multiprocessing  # noqa: F401 - with os and sys, given by `from ruffus.proxy_logger import *` (Ruffus' manual relies on it)
+import os  # noqa: F401
+import sys  # noqa: F401
 from collections.abc import Callable
 from multiprocessing.managers import BaseProxy, SyncManager
 from typing import Any

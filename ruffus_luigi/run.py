@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import checkpointing, collector, config
+from . import absent, checkpointing, collector, config
 from . import exceptions as rx
 from . import history as hist
 from .checkpointing import Intermediates, checkpointed, run_checkpointed, strategy_job
@@ -604,13 +604,15 @@ class RunState:
 
     def _run_job(self, task: Task, job: PlannedJob) -> JobOutcome:
         outcome = JobOutcome(job.index, "", ran=False, started=time.time())
-        strategies = self.checkpoints_for(task) if self.touch_files_only == 0 else []
+        # touch_files_only spares only jobs with files: @mkdir still makes its directories,
+        # @parallel and plain tasks still run (Ruffus' job wrappers do the same)
+        touch_only = self.touch_files_only if task.kind not in RUN_WHEN_TOUCHING else 0
+        strategies = self.checkpoints_for(task) if touch_only == 0 else []
         wrapped = strategy_job(task, job.params) if strategies else None
         try:
-            if self.touch_files_only == 1:
-                if task.kind != "mkdir":
-                    touch_outputs(job.params)
-            elif self.touch_files_only == 0:
+            if touch_only == 1:
+                touch_outputs(job.params)
+            elif touch_only == 0:
                 func = task.user_defined_work_func
                 named = task.parsed_args.get("named_extras") if task.command_str else None
                 style = "output_only" if task.kind == "originate" else "io"
@@ -642,6 +644,10 @@ def _version(chunk: Chunk) -> str:
     if not chunk.upstream:
         return ""
     return hashlib.md5("\n".join(u.luigi_task.task_id for u in chunk.upstream).encode()).hexdigest()[:10]
+
+
+RUN_WHEN_TOUCHING = ("mkdir", "parallel", "task")
+"""Task kinds whose jobs run as usual under ``touch_files_only``: no output files to touch."""
 
 
 class _WaitForParent(Exception):
@@ -731,6 +737,8 @@ def pipeline_run(
     vap = 2 if verbose_abbreviated_path is None else verbose_abbreviated_path
     if verbose == 0:
         logger = black_hole_logger
+    elif verbose >= 11 and hasattr(logger, "add_unique_prefix"):
+        logger.add_unique_prefix()  # (as Ruffus: it reseeds the script's `random` from the system)
     if pool_manager not in ("multiprocessing", "gevent"):
         raise ValueError(f"unknown pool manager '{pool_manager}'")
     multiprocess = multiprocess or 0
@@ -818,6 +826,7 @@ def pipeline_run(
         if planner.cache is not None:
             planner.cache.save()
         planner.history.close()
+        absent.set_absent_files({})  # freed files look present to a run choosing their strategy, not after it
         if state is not None:
             state.planned.clear()  # (chunks and state refer to each other: freed now, not by a later collection)
         collector.thaw()

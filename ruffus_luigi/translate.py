@@ -24,7 +24,7 @@ import luigi.rpc
 import luigi.scheduler
 import luigi.worker
 
-from . import luigid_http, progress
+from . import luigi_random, luigid_http, progress  # noqa: F401 - luigi_random: Luigi's draws leave the script's generator alone
 
 if TYPE_CHECKING:
     from .pipeline import Task

@@ -408,7 +408,8 @@ class Atomic(Checkpoint):
     def run_started(self, run: RunInfo) -> None:
         self.history_file = run.history_file
         self.listed = (0, set())
-        remove_stale(self.history_file)
+        if not run.dry_run:
+            remove_stale(self.history_file)
 
     def _list(self, tmp_dir: str) -> None:
         """Name ``tmp_dir`` in the history (once per process), so a later run finds it."""

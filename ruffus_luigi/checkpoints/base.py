@@ -3,7 +3,9 @@
 A strategy decides how a job's outputs become trustworthy and what happens to them
 later. ruffus-luigi calls every chosen strategy, in the order chosen:
 
-- ``run_started(run)`` once in the driver, before any job is planned;
+- ``run_started(run)`` once in the driver, before any job is planned; also before a dry
+  run (``pipeline_printout``, ``-n``: ``run.dry_run`` is true), which plans and lists the
+  jobs with the strategies' say and runs none, so a strategy then changes no file;
 - ``job_complete(job)`` while planning (driver or worker): ``False`` makes the job
   run whatever the timestamps say, ``None`` (the default) leaves the decision to
   Ruffus' rules; no strategy can make an out-of-date job look complete;
@@ -13,7 +15,8 @@ later. ruffus-luigi calls every chosen strategy, in the order chosen:
   in reverse order (the strategy that wrapped the job first unwraps it last); a
   success is recorded in the job history after these return;
 - ``files_consumed(files, producer)`` in the driver once every job that reads these
-  outputs of task ``producer`` has succeeded in this run or is up to date.
+  outputs of task ``producer`` has succeeded in this run or is up to date;
+- ``run_finished(succeeded)`` once in the driver at the end (of a dry run too).
 
 Every method has a do-nothing default. Strategies must be picklable by reference
 (they travel to forked workers with the run) and must not hold open connections
@@ -48,6 +51,7 @@ class RunInfo:
     targets: list[str]  # display names of the target tasks
     keep: list[str]  # glob patterns of files never to zero or remove
     pending_jobs: Callable[[], Iterable[CheckpointJob]]  # the jobs that would run, planned now
+    dry_run: bool = False  # pipeline_printout: jobs are planned and listed, none runs
 
 
 class Checkpoint:

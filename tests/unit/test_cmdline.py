@@ -253,7 +253,10 @@ def test_run_passes_ruffus_luigi_options_to_pipeline_run(monkeypatch):
     assert kwargs["scheduler_port"] == 8082  # harmless without a host; serves RUFFUS_LUIGI_SCHEDULER_HOST
     for argv in (["-n"], ["--flowchart", os.devnull]):  # printing takes no scheduler keywords
         ((_name, _args, kwargs),) = recorded_run(monkeypatch, [*argv, "--scheduler-host", "h"])
-        assert not set(OURS) & set(kwargs)
+        assert not (set(OURS) - {"checkpoint"}) & set(kwargs)
+    # a dry run asks the run's checkpoint strategies
+    ((_name, _args, kwargs),) = recorded_run(monkeypatch, ["-n", "--checkpoint", "atomic"])
+    assert kwargs["checkpoint"] == "atomic"
 
 
 def test_run_keyword_names_are_accepted_by_pipeline_run():

@@ -38,6 +38,31 @@ for _n in ("Pipeline", "Task", "main_pipeline", "lookup_pipeline", "pipeline_get
 for _n in ("pipeline_run", "pipeline_printout", "pipeline_printout_graph", "task_decorator", "stderr_logger", "black_hole_logger"):
     setattr(task, _n, getattr(ruffus_luigi, _n))
 task.t_stream_logger = importlib.import_module("ruffus_luigi.loggers").t_stream_logger
+task.ruffus_exceptions = ruffus_exceptions
+# What `from ruffus.task import *` gives in Ruffus 3.0.0 that scripts can use: the decorators
+# and indicators, the history helpers, and the standard modules Ruffus' task.py imports.
+for _n in (
+    "active_if", "check_if_uptodate", "collate", "files", "files_re", "follows", "formatter", "graphviz",
+    "inputs", "jobs_limit", "merge", "mkdir", "needs_update_check_modify_time", "originate", "parallel",
+    "posttask", "regex", "register_cleanup", "run_in_main_process", "split", "subdivide", "suffix",
+    "touch_file", "transform", "lookup_pipeline",
+):
+    setattr(task, _n, getattr(ruffus_luigi, _n))
+for _n in ("CHECKSUM_FILE_TIMESTAMPS", "JobHistoryChecksum", "get_default_checksum_level", "get_history_file_path", "open_job_history"):
+    setattr(task, _n, getattr(_history, _n))
+_TASK_STDLIB = ("copy", "functools", "glob", "json", "multiprocessing", "os", "pickle", "queue", "re",
+                "signal", "subprocess", "sys", "textwrap", "time", "traceback")
+
+
+def _task_module_attribute(name: str) -> types.ModuleType:
+    """A standard module ``ruffus.task`` has, imported when asked (json, multiprocessing: 10 ms)."""
+    if name in _TASK_STDLIB:
+        return importlib.import_module(name)
+    raise AttributeError("module 'ruffus.task' has no attribute %r" % name)
+
+
+task.__getattr__ = _task_module_attribute
+task.__all__ = sorted({n for n in vars(task) if not n.startswith("_")} | set(_TASK_STDLIB))
 
 dbdict = _alias("dbdict", types.ModuleType("ruffus.dbdict"))
 dbdict.open = lambda filename, *a, **k: _history.JobHistory(filename)
