@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import ast
+import builtins
+import io
 import os
 import runpy
 import sys
+import types
+import zipfile
 from pathlib import Path
 
 from . import __version__
@@ -25,6 +30,51 @@ def _use_shim() -> None:
         del sys.modules[name]
     current = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = SHIM + (os.pathsep + current if current else "")
+
+
+def main_file_name(script: str) -> str:
+    """The file name ``python SCRIPT`` gives the script's code and ``__file__``.
+
+    Python joins a relative name to the working directory without normalizing it
+    (``./p.py`` becomes ``/cwd/./p.py``). Code objects carry that name, and Ruffus'
+    level 2 and 3 checksums marshal the code of nested functions, comprehensions and
+    lambdas with it: compiled under any other name, the script's tasks would look
+    changed to Ruffus and Ruffus' to us.
+    """
+    if os.path.isabs(script):
+        return script
+    return os.getcwd() + os.sep + script
+
+
+def run_main_script(filename: str) -> None:
+    """Run a script as ``__main__``, its code objects exactly as ``python SCRIPT`` makes them.
+
+    Python keeps the script's syntax tree alive while the script runs, so every
+    constant and name of its code is referenced twice; ``marshal`` (which Ruffus'
+    level 2 and 3 checksums use on nested code) flags such objects as shared, so
+    their bytes differ from those of code compiled by ``compile(source)``, whose
+    tree is gone. Keeping the tree for the run gives Ruffus' checksums.
+    A directory or zip file with a ``__main__.py`` goes through ``runpy``.
+    """
+    if not os.path.isfile(filename) or zipfile.is_zipfile(filename):
+        runpy.run_path(filename, run_name="__main__")
+        return
+    with io.open_code(filename) as f:
+        source = f.read()
+    tree = ast.parse(source, filename)
+    code = compile(tree, filename, "exec", dont_inherit=True)
+    main = types.ModuleType("__main__")
+    main.__file__ = filename
+    main.__cached__ = None
+    main.__loader__ = None
+    main.__builtins__ = builtins
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = main
+    try:
+        exec(code, main.__dict__)
+    finally:
+        sys.modules["__main__"] = saved
+        del tree
 
 
 def _list_backends() -> int:
@@ -96,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.argv = [options.script, *options.args]
     sys.path.insert(0, str(Path(options.script).resolve().parent))
     try:
-        runpy.run_path(options.script, run_name="__main__")
+        run_main_script(main_file_name(options.script))
     except SystemExit as e:
         code = e.code
         if code is None or isinstance(code, int):
