@@ -23,6 +23,8 @@ def start(workdir: Path, job_seconds: str) -> subprocess.Popen:
         [sys.executable, "-m", "ruffus_luigi", "run", SCRIPT.name, "2"],
         cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        # Ctrl-C reaches it as one even when pytest inherited SIGINT ignored (nohup, `cmd &`)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
