@@ -79,6 +79,7 @@ RUFFUS_HISTORY_FILE = os.environ.get("DEFAULT_RUFFUS_HISTORY_FILE", ".ruffus_his
 
 PATH_FORMAT = "history_relative_v1"
 MEMORY = ":memory:"
+_WRITES = "ruffus_luigi_writes"  # the count of writes made by other programs
 
 # Ruffus' own location of the record class: what its pickles name and expect.
 _RUFFUS_MODULE = "ruffus.ruffus_utility"
@@ -277,6 +278,7 @@ class JobHistory:
         self._snapshot_at: tuple[int, int] = (-1, -1)
         self._stale = True
         self._decoded: dict[str, tuple[bytes, Any]] = {}
+        self._watching = False  # our transactions mark themselves (``_watch_foreign_writes``)
         try:
             had_history = self._prepare()
         except BaseException:
@@ -292,6 +294,7 @@ class JobHistory:
         """
         with self.batch():
             self.con.execute("CREATE TABLE IF NOT EXISTS data (key PRIMARY KEY,value)")
+            self._watch_foreign_writes()
             self.con.execute(
                 "CREATE TABLE IF NOT EXISTS ruffus_metadata (key TEXT PRIMARY KEY, value TEXT)"
             )
@@ -317,18 +320,68 @@ class JobHistory:
             )
             return had_history
 
+    def _watch_foreign_writes(self) -> None:
+        """Count the writes to the records that ruffus-luigi does not make (``foreign_writes``).
+
+        Triggers stored in the database count every row written by any program (real
+        Ruffus, the sqlite3 shell, a script) unless the writing transaction has set
+        ``writing``, which only ours do, and reset before they commit: the plan cache
+        trusts its verdicts only while the count is what it was when it kept them. A
+        database whose counter or triggers were missing (new, made by Ruffus, or with the
+        triggers dropped, as Ruffus' ``clear`` does with its table) starts a new count at
+        a random value, so no verdict kept before matches it.
+        """
+        con = self.con
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS %s (id INTEGER PRIMARY KEY CHECK (id = 0),"
+            " writing INTEGER NOT NULL, foreign_writes INTEGER NOT NULL)" % _WRITES
+        )
+        names = tuple("%s_%s" % (_WRITES, op.lower()) for op in ("INSERT", "UPDATE", "DELETE"))
+        present = con.execute(
+            "SELECT count() FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'data'"
+            " AND name IN (?, ?, ?)",
+            names,
+        ).fetchone()[0]
+        row = con.execute("SELECT foreign_writes FROM %s" % _WRITES).fetchone()
+        if present != len(names) or row is None:
+            for name, op in zip(names, ("INSERT", "UPDATE", "DELETE"), strict=True):
+                con.execute(
+                    "CREATE TRIGGER IF NOT EXISTS %s AFTER %s ON data"
+                    " WHEN (SELECT writing FROM %s) IS NOT 1"
+                    " BEGIN UPDATE %s SET foreign_writes = foreign_writes + 1; END"
+                    % (name, op, _WRITES, _WRITES)
+                )
+            con.execute(
+                "INSERT OR REPLACE INTO %s VALUES (0, 0, ?)" % _WRITES,
+                (int.from_bytes(os.urandom(6), "big"),),
+            )
+        con.execute("UPDATE %s SET writing = 1" % _WRITES)
+        self._watching = True
+
+    def foreign_writes(self) -> int:
+        """How many times other programs wrote a record (see ``_watch_foreign_writes``)."""
+        with self._lock:
+            return self.con.execute("SELECT foreign_writes FROM %s" % _WRITES).fetchone()[0]
+
     @contextmanager
     def batch(self) -> Iterator[JobHistory]:
-        """One transaction (and one commit) for every write inside; nests."""
+        """One transaction (and one commit) for every write inside; nests.
+
+        The transaction is marked as ours, so its writes are not counted as foreign.
+        """
         with self._lock:
             if self._depth == 0:
                 self.con.execute("BEGIN IMMEDIATE")
+                if self._watching:
+                    self.con.execute("UPDATE %s SET writing = 1" % _WRITES)
             self._depth += 1
             try:
                 yield self
             finally:
                 self._depth -= 1
                 if self._depth == 0:
+                    if self._watching:
+                        self.con.execute("UPDATE %s SET writing = 0" % _WRITES)
                     self.con.execute("COMMIT")
 
     # pickling, as dbdict names it
@@ -449,7 +502,7 @@ class JobHistory:
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._writes += 1
-        with self._lock:
+        with self.batch():
             self.con.execute(
                 "INSERT OR REPLACE INTO data (key, value) VALUES (?,?)",
                 (key, sqlite3.Binary(dumps(value))),
@@ -459,7 +512,7 @@ class JobHistory:
         if key not in self:
             raise KeyError(key)
         self._writes += 1
-        with self._lock:
+        with self.batch():
             self.con.execute("DELETE FROM data WHERE key=?", (key,))
 
     def __contains__(self, key: object) -> bool:
@@ -501,14 +554,14 @@ class JobHistory:
                 return default[0]
             raise KeyError(key)
         self._writes += 1
-        with self._lock:
+        with self.batch():
             self.con.execute("DELETE FROM data WHERE key=?", (key,))
         return value
 
     def clear(self) -> None:
         """Forget every record."""
         self._writes += 1
-        with self._lock:
+        with self.batch():
             self.con.execute("DELETE FROM data")
 
     def close(self) -> None:

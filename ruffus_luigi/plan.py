@@ -424,7 +424,7 @@ def use_plan_cache(planner: Planner) -> None:
         and os.environ.get("RUFFUS_LUIGI_PLAN_CACHE", "1") != "0"
     ):
         with collector.long_lived():
-            planner.cache = PlanCache(history.con, planner.checksum_level)
+            planner.cache = PlanCache(history, planner.checksum_level)
 
 
 # -- preparing a run or a printout ---------------------------------------------
