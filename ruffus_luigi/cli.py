@@ -61,7 +61,7 @@ def run_main_script(filename: str) -> None:
         return
     with io.open_code(filename) as f:
         source = f.read()
-    tree = ast.parse(source, filename)
+    tree = ast.parse(source, filename)  # (referenced until the script has run)
     code = compile(tree, filename, "exec", dont_inherit=True)
     main = types.ModuleType("__main__")
     main.__file__ = filename
@@ -74,7 +74,6 @@ def run_main_script(filename: str) -> None:
         exec(code, main.__dict__)
     finally:
         sys.modules["__main__"] = saved
-        del tree
 
 
 def _list_backends() -> int:
