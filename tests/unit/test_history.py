@@ -542,6 +542,7 @@ def test_legacy_history_is_moved_aside(tmp_path):
     out = real_ruffus(
         """
         import warnings
+        import ruffus.ruffus_utility  # (compiled from source, Ruffus warns of its escapes)
         warnings.simplefilter("error")
         from ruffus.ruffus_utility import open_job_history
         print(list(open_job_history("h.sqlite")))
