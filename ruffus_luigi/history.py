@@ -79,7 +79,11 @@ RUFFUS_HISTORY_FILE = os.environ.get("DEFAULT_RUFFUS_HISTORY_FILE", ".ruffus_his
 
 PATH_FORMAT = "history_relative_v1"
 MEMORY = ":memory:"
-_WRITES = "ruffus_luigi_writes"  # the count of writes made by other programs
+# rows of ruffus_metadata: our transactions' mark, and the count of writes made by other programs
+_MARK = "ruffus_luigi_writing"
+_COUNT = "ruffus_luigi_foreign_writes"
+_SET_MARK = "UPDATE ruffus_metadata SET value = ? WHERE key = '%s'" % _MARK
+_TRIGGERS = ("ruffus_luigi_foreign_insert", "ruffus_luigi_foreign_update", "ruffus_luigi_foreign_delete")
 
 # Ruffus' own location of the record class: what its pickles name and expect.
 _RUFFUS_MODULE = "ruffus.ruffus_utility"
@@ -294,10 +298,10 @@ class JobHistory:
         """
         with self.batch():
             self.con.execute("CREATE TABLE IF NOT EXISTS data (key PRIMARY KEY,value)")
-            self._watch_foreign_writes()
             self.con.execute(
                 "CREATE TABLE IF NOT EXISTS ruffus_metadata (key TEXT PRIMARY KEY, value TEXT)"
             )
+            self._watch_foreign_writes()
             row = self.con.execute(
                 "SELECT value FROM ruffus_metadata WHERE key = 'path_format'"
             ).fetchone()
@@ -323,45 +327,50 @@ class JobHistory:
     def _watch_foreign_writes(self) -> None:
         """Count the writes to the records that ruffus-luigi does not make (``foreign_writes``).
 
-        Triggers stored in the database count every row written by any program (real
-        Ruffus, the sqlite3 shell, a script) unless the writing transaction has set
-        ``writing``, which only ours do, and reset before they commit: the plan cache
-        trusts its verdicts only while the count is what it was when it kept them. A
-        database whose counter or triggers were missing (new, made by Ruffus, or with the
-        triggers dropped, as Ruffus' ``clear`` does with its table) starts a new count at
-        a random value, so no verdict kept before matches it.
+        Triggers stored in the database count every row of ``data`` written by any program
+        (real Ruffus, the sqlite3 shell, a script) unless the writing transaction has set
+        the ``writing`` mark, which only ours do, and reset before they commit: the plan
+        cache trusts its verdicts only while the count is what it was when it kept them.
+        Mark and count are rows of Ruffus' own ``ruffus_metadata`` (Ruffus reads only its
+        ``path_format``), which any program writing the history keeps. A database whose
+        triggers or rows were missing (new, made by Ruffus, Ruffus' ``clear`` dropping its
+        table, a hand edit) or whose mark was left set starts a new count at a random
+        value, so no verdict kept before matches it.
         """
         con = self.con
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS %s (id INTEGER PRIMARY KEY CHECK (id = 0),"
-            " writing INTEGER NOT NULL, foreign_writes INTEGER NOT NULL)" % _WRITES
-        )
-        names = tuple("%s_%s" % (_WRITES, op.lower()) for op in ("INSERT", "UPDATE", "DELETE"))
         present = con.execute(
             "SELECT count() FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'data'"
-            " AND name IN (?, ?, ?)",
-            names,
+            " AND name IN (%s)" % ",".join("?" * len(_TRIGGERS)),
+            _TRIGGERS,
         ).fetchone()[0]
-        row = con.execute("SELECT foreign_writes FROM %s" % _WRITES).fetchone()
-        if present != len(names) or row is None:
-            for name, op in zip(names, ("INSERT", "UPDATE", "DELETE"), strict=True):
-                con.execute(
-                    "CREATE TRIGGER IF NOT EXISTS %s AFTER %s ON data"
-                    " WHEN (SELECT writing FROM %s) IS NOT 1"
-                    " BEGIN UPDATE %s SET foreign_writes = foreign_writes + 1; END"
-                    % (name, op, _WRITES, _WRITES)
-                )
+        rows = dict(
             con.execute(
-                "INSERT OR REPLACE INTO %s VALUES (0, 0, ?)" % _WRITES,
-                (int.from_bytes(os.urandom(6), "big"),),
+                "SELECT key, value FROM ruffus_metadata WHERE key IN (?, ?)", (_MARK, _COUNT)
+            ).fetchall()
+        )
+        # (our transactions never commit the mark set: set, another program turned counting off)
+        if present != len(_TRIGGERS) or rows.get(_MARK) != "0" or _COUNT not in rows:
+            for name, op in zip(_TRIGGERS, ("INSERT", "UPDATE", "DELETE"), strict=True):
+                con.execute(
+                    "CREATE TRIGGER IF NOT EXISTS %s AFTER %s ON data WHEN"
+                    " (SELECT value FROM ruffus_metadata WHERE key = '%s') IS NOT '1' BEGIN"
+                    " UPDATE ruffus_metadata SET value = value + 1 WHERE key = '%s'; END"
+                    % (name, op, _MARK, _COUNT)
+                )
+            con.executemany(
+                "INSERT OR REPLACE INTO ruffus_metadata VALUES (?, ?)",
+                [(_MARK, "0"), (_COUNT, str(int.from_bytes(os.urandom(6), "big")))],
             )
-        con.execute("UPDATE %s SET writing = 1" % _WRITES)
+        con.execute(_SET_MARK, ("1",))
         self._watching = True
 
     def foreign_writes(self) -> int:
         """How many times other programs wrote a record (see ``_watch_foreign_writes``)."""
         with self._lock:
-            return self.con.execute("SELECT foreign_writes FROM %s" % _WRITES).fetchone()[0]
+            row = self.con.execute(
+                "SELECT value FROM ruffus_metadata WHERE key = ?", (_COUNT,)
+            ).fetchone()
+        return int(row[0])
 
     @contextmanager
     def batch(self) -> Iterator[JobHistory]:
@@ -373,7 +382,7 @@ class JobHistory:
             if self._depth == 0:
                 self.con.execute("BEGIN IMMEDIATE")
                 if self._watching:
-                    self.con.execute("UPDATE %s SET writing = 1" % _WRITES)
+                    self.con.execute(_SET_MARK, ("1",))
             self._depth += 1
             try:
                 yield self
@@ -381,7 +390,7 @@ class JobHistory:
                 self._depth -= 1
                 if self._depth == 0:
                     if self._watching:
-                        self.con.execute("UPDATE %s SET writing = 0" % _WRITES)
+                        self.con.execute(_SET_MARK, ("0",))
                     self.con.execute("COMMIT")
 
     # pickling, as dbdict names it

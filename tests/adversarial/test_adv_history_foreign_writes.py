@@ -145,6 +145,24 @@ def test_hand_edit_with_the_sqlite3_shell(cached, tmp_path):
 
 @HELD
 @pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    "counting_off",
+    [
+        "UPDATE ruffus_metadata SET value = '1' WHERE key = 'ruffus_luigi_writing'",
+        "DELETE FROM ruffus_metadata WHERE key = 'ruffus_luigi_writing'",
+        "DROP TRIGGER ruffus_luigi_foreign_delete",
+        "DELETE FROM ruffus_metadata WHERE key = 'ruffus_luigi_foreign_writes'",
+        "DELETE FROM ruffus_metadata WHERE key LIKE 'ruffus_luigi%'",
+    ],
+)
+def test_hand_edit_that_first_turns_the_counting_off(cached, tmp_path, counting_off):
+    sql = counting_off + "; DELETE FROM data WHERE key = 'c.mid';"
+    subprocess.run(["sqlite3", str(cached / HISTORY), sql], check=True, timeout=60)
+    assert ruffus_luigi_matches_ruffus(cached, tmp_path) == ["mid c.mid", "total all.txt"]
+
+
+@HELD
+@pytest.mark.timeout(300)
 def test_record_rewritten_by_another_python_process(cached, tmp_path):
     # a.start's record made newer than everything: a.mid (and the merge) are out of date for Ruffus
     code = textwrap.dedent(
