@@ -13,11 +13,12 @@ can be checked cheaply, so the last run's answers are reused when those are unch
 
 A task about to run has its entry deleted first, so an interrupted run leaves no verdict
 that its history records no longer back. Entries are kept with the history's count of
-writes made by other programs (``JobHistory.foreign_writes``): real Ruffus run in the same
-directory, the sqlite3 shell, a script. Once it differs, none is used again; a history
-replaced or restored from a backup carries its own count and entries, which agree. Tasks whose declarations hold something that
-cannot be compared between runs (functions, runtime parameters), custom up-to-date
-checks and checksum level 0 (no history file) are not cached.
+writes made by other programs (``JobHistory.foreign_writes``: real Ruffus run in the same
+directory, the sqlite3 shell, a script); once it differs, none is used again. A history
+replaced or restored from a backup carries its own count and entries, which agree. Tasks
+whose declarations hold something that cannot be compared between runs (functions,
+runtime parameters), custom up-to-date checks and checksum level 0 (no history file) are
+not cached.
 """
 
 from __future__ import annotations
