@@ -13,7 +13,7 @@ import marshal
 import operator
 import pickle
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import reduce
 from typing import Any
 
@@ -67,6 +67,26 @@ def function_checksum(func: Callable[..., Any]) -> str:
 
 _checksums: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 """Checksums already computed: every job of a task asks for the same function's."""
+
+
+def compute_now(funcs: Iterable[Any]) -> None:
+    """Compute (and keep) the checksums of these task functions before the run imports anything.
+
+    The marshalled code of a nested function, lambda or comprehension depends on the
+    state of the process: whether its strings are interned (one-character strings are
+    shared by the whole process, and a module loaded later may intern them) and
+    whether anything else holds them (a function or class made by the job and still
+    alive). Ruffus computes a task's checksum with nothing but the script and Ruffus
+    loaded and no job of it run; so do we, by computing all of them when a run or
+    printout starts, before Luigi and the back ends are imported or any job runs.
+    Callables that cannot be checksummed are left to fail where Ruffus fails.
+    """
+    for func in funcs:
+        if func is not None:
+            try:
+                function_checksum(func)
+            except Exception:  # noqa: BLE001 - raised again when the checksum is needed
+                pass
 
 
 def _function_checksum(func: Callable[..., Any], code: Any) -> str:

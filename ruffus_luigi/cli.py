@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import ast
+import builtins
 import importlib.machinery
 import io
 import os
 import runpy
 import sys
 import types
+import zipfile
 from pathlib import Path
 
 from . import __version__
@@ -31,29 +34,48 @@ def _use_shim() -> None:
     os.environ["PYTHONPATH"] = SHIM + (os.pathsep + current if current else "")
 
 
-def _run_as_main(script: str) -> None:
-    """Run SCRIPT as ``python SCRIPT`` does: module ``__main__``, its ``__file__`` absolute.
+def main_file_name(script: str) -> str:
+    """The file name ``python SCRIPT`` gives the script's code and ``__file__``.
 
-    A script may change directory before its jobs run, and each job run by another
-    process (a cluster node) loads the script again by its ``__file__``. (``runpy.run_path``
-    given the absolute path would also put it in ``sys.argv[0]``, which keeps what was typed.)
+    Python joins a relative name to the working directory without normalizing it
+    (``./p.py`` becomes ``/cwd/./p.py``). Code objects carry that name, and Ruffus'
+    level 2 and 3 checksums marshal the code of nested functions, comprehensions and
+    lambdas with it: compiled under any other name, the script's tasks would look
+    changed to Ruffus and Ruffus' to us.
     """
-    path = os.path.abspath(script)
-    if not os.path.isfile(path):  # a directory or zip file holding __main__.py
-        runpy.run_path(script, run_name="__main__")
+    if os.path.isabs(script):
+        return script
+    return os.getcwd() + os.sep + script
+
+
+def run_main_script(filename: str) -> None:
+    """Run a script as ``__main__``, its code objects exactly as ``python SCRIPT`` makes them.
+
+    Python keeps the script's syntax tree alive while the script runs, so every
+    constant and name of its code is referenced twice; ``marshal`` (which Ruffus'
+    level 2 and 3 checksums use on nested code) flags such objects as shared, so
+    their bytes differ from those of code compiled by ``compile(source)``, whose
+    tree is gone. Keeping the tree for the run gives Ruffus' checksums.
+    A directory or zip file with a ``__main__.py`` goes through ``runpy``.
+    """
+    if not os.path.isfile(filename) or zipfile.is_zipfile(filename):
+        runpy.run_path(filename, run_name="__main__")
         return
-    with io.open_code(path) as f:
-        code = compile(f.read(), path, "exec")
+    with io.open_code(filename) as f:
+        source = f.read()
+    tree = ast.parse(source, filename)  # (referenced until the script has run)
+    code = compile(tree, filename, "exec", dont_inherit=True)
     main = types.ModuleType("__main__")
-    main.__file__ = path
-    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
+    main.__file__ = filename
     main.__cached__ = None
-    previous = sys.modules["__main__"]
+    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", filename)
+    main.__builtins__ = builtins
+    saved = sys.modules["__main__"]
     sys.modules["__main__"] = main
     try:
         exec(code, main.__dict__)
     finally:
-        sys.modules["__main__"] = previous
+        sys.modules["__main__"] = saved
 
 
 def _list_backends() -> int:
@@ -125,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.argv = [options.script, *options.args]
     sys.path.insert(0, str(Path(options.script).resolve().parent))
     try:
-        _run_as_main(options.script)
+        run_main_script(main_file_name(options.script))
     except (UnknownBackend, BackendUnavailable) as e:  # a setting, not a bug: one line, no traceback
         print("ruffus-luigi: %s" % e, file=sys.stderr)
         return 2

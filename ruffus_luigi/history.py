@@ -79,6 +79,11 @@ RUFFUS_HISTORY_FILE = os.environ.get("DEFAULT_RUFFUS_HISTORY_FILE", ".ruffus_his
 
 PATH_FORMAT = "history_relative_v1"
 MEMORY = ":memory:"
+# rows of ruffus_metadata: our transactions' mark, and the count of writes made by other programs
+_MARK = "ruffus_luigi_writing"
+_COUNT = "ruffus_luigi_foreign_writes"
+_SET_MARK = "UPDATE ruffus_metadata SET value = ? WHERE key = '%s'" % _MARK
+_TRIGGERS = ("ruffus_luigi_foreign_insert", "ruffus_luigi_foreign_update", "ruffus_luigi_foreign_delete")
 
 # Ruffus' own location of the record class: what its pickles name and expect.
 _RUFFUS_MODULE = "ruffus.ruffus_utility"
@@ -277,6 +282,7 @@ class JobHistory:
         self._snapshot_at: tuple[int, int] = (-1, -1)
         self._stale = True
         self._decoded: dict[str, tuple[bytes, Any]] = {}
+        self._watching = False  # our transactions mark themselves (``_watch_foreign_writes``)
         try:
             had_history = self._prepare()
         except BaseException:
@@ -295,6 +301,7 @@ class JobHistory:
             self.con.execute(
                 "CREATE TABLE IF NOT EXISTS ruffus_metadata (key TEXT PRIMARY KEY, value TEXT)"
             )
+            self._watch_foreign_writes()
             row = self.con.execute(
                 "SELECT value FROM ruffus_metadata WHERE key = 'path_format'"
             ).fetchone()
@@ -317,18 +324,73 @@ class JobHistory:
             )
             return had_history
 
+    def _watch_foreign_writes(self) -> None:
+        """Count the writes to the records that ruffus-luigi does not make (``foreign_writes``).
+
+        Triggers stored in the database count every row of ``data`` written by any program
+        (real Ruffus, the sqlite3 shell, a script) unless the writing transaction has set
+        the ``writing`` mark, which only ours do, and reset before they commit: the plan
+        cache trusts its verdicts only while the count is what it was when it kept them.
+        Mark and count are rows of Ruffus' own ``ruffus_metadata`` (Ruffus reads only its
+        ``path_format``), which any program writing the history keeps. A database whose
+        triggers or rows were missing (new, made by Ruffus, Ruffus' ``clear`` dropping its
+        table, a hand edit) or whose mark was left set starts a new count at a random
+        value, so no verdict kept before matches it.
+        """
+        con = self.con
+        present = con.execute(
+            "SELECT count() FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'data'"
+            " AND name IN (%s)" % ",".join("?" * len(_TRIGGERS)),
+            _TRIGGERS,
+        ).fetchone()[0]
+        rows = dict(
+            con.execute(
+                "SELECT key, value FROM ruffus_metadata WHERE key IN (?, ?)", (_MARK, _COUNT)
+            ).fetchall()
+        )
+        # (our transactions never commit the mark set: set, another program turned counting off)
+        if present != len(_TRIGGERS) or rows.get(_MARK) != "0" or _COUNT not in rows:
+            for name, op in zip(_TRIGGERS, ("INSERT", "UPDATE", "DELETE"), strict=True):
+                con.execute(
+                    "CREATE TRIGGER IF NOT EXISTS %s AFTER %s ON data WHEN"
+                    " (SELECT value FROM ruffus_metadata WHERE key = '%s') IS NOT '1' BEGIN"
+                    " UPDATE ruffus_metadata SET value = value + 1 WHERE key = '%s'; END"
+                    % (name, op, _MARK, _COUNT)
+                )
+            con.executemany(
+                "INSERT OR REPLACE INTO ruffus_metadata VALUES (?, ?)",
+                [(_MARK, "0"), (_COUNT, str(int.from_bytes(os.urandom(6), "big")))],
+            )
+        con.execute(_SET_MARK, ("1",))
+        self._watching = True
+
+    def foreign_writes(self) -> int:
+        """How many times other programs wrote a record (see ``_watch_foreign_writes``)."""
+        with self._lock:
+            row = self.con.execute(
+                "SELECT value FROM ruffus_metadata WHERE key = ?", (_COUNT,)
+            ).fetchone()
+        return int(row[0])
+
     @contextmanager
     def batch(self) -> Iterator[JobHistory]:
-        """One transaction (and one commit) for every write inside; nests."""
+        """One transaction (and one commit) for every write inside; nests.
+
+        The transaction is marked as ours, so its writes are not counted as foreign.
+        """
         with self._lock:
             if self._depth == 0:
                 self.con.execute("BEGIN IMMEDIATE")
+                if self._watching:
+                    self.con.execute(_SET_MARK, ("1",))
             self._depth += 1
             try:
                 yield self
             finally:
                 self._depth -= 1
                 if self._depth == 0:
+                    if self._watching:
+                        self.con.execute(_SET_MARK, ("0",))
                     self.con.execute("COMMIT")
 
     # pickling, as dbdict names it
@@ -449,7 +511,7 @@ class JobHistory:
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._writes += 1
-        with self._lock:
+        with self.batch():
             self.con.execute(
                 "INSERT OR REPLACE INTO data (key, value) VALUES (?,?)",
                 (key, sqlite3.Binary(dumps(value))),
@@ -459,7 +521,7 @@ class JobHistory:
         if key not in self:
             raise KeyError(key)
         self._writes += 1
-        with self._lock:
+        with self.batch():
             self.con.execute("DELETE FROM data WHERE key=?", (key,))
 
     def __contains__(self, key: object) -> bool:
@@ -501,14 +563,14 @@ class JobHistory:
                 return default[0]
             raise KeyError(key)
         self._writes += 1
-        with self._lock:
+        with self.batch():
             self.con.execute("DELETE FROM data WHERE key=?", (key,))
         return value
 
     def clear(self) -> None:
         """Forget every record."""
         self._writes += 1
-        with self._lock:
+        with self.batch():
             self.con.execute("DELETE FROM data")
 
     def close(self) -> None:

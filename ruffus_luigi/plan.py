@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from . import absent, collector
+from . import absent, checksums, collector
 from . import exceptions as rx
 from . import history as hist
 from .execute import exception_tuple
@@ -445,7 +445,7 @@ def use_plan_cache(planner: Planner) -> None:
         and os.environ.get("RUFFUS_LUIGI_PLAN_CACHE", "1") != "0"
     ):
         with collector.long_lived():
-            planner.cache = PlanCache(history.con, planner.checksum_level)
+            planner.cache = PlanCache(history, planner.checksum_level)
 
 
 # -- preparing a run or a printout ---------------------------------------------
@@ -476,6 +476,9 @@ def prepare(
     verbose_abbreviated_path: int = 2,
 ) -> Session:
     """Check the arguments, wire the tasks and open the history (Ruffus' prepare-to-run)."""
+    checksums.compute_now(
+        t.user_defined_work_func for p in Pipeline.pipelines.values() for t in p.task_order
+    )
     if checksum_level is None:
         checksum_level = hist.get_default_checksum_level()
     for p in Pipeline.pipelines.values():

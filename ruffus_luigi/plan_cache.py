@@ -12,9 +12,13 @@ can be checked cheaply, so the last run's answers are reused when those are unch
   level 2, the function's checksum). Anything else goes through Ruffus' full rule.
 
 A task about to run has its entry deleted first, so an interrupted run leaves no verdict
-that its history records no longer back. Tasks whose declarations hold something that
-cannot be compared between runs (functions, runtime parameters), custom up-to-date
-checks and checksum level 0 (no history file) are not cached.
+that its history records no longer back. Entries are kept with the history's count of
+writes made by other programs (``JobHistory.foreign_writes``: real Ruffus run in the same
+directory, the sqlite3 shell, a script); once it differs, none is used again. A history
+replaced or restored from a backup carries its own count and entries, which agree. Tasks
+whose declarations hold something that cannot be compared between runs (functions,
+runtime parameters), custom up-to-date checks and checksum level 0 (no history file) are
+not cached.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from __future__ import annotations
 import enum
 import os
 import pickle
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -33,11 +36,12 @@ from .filenames import flatten_strings
 from .indicators import _Indicator, runtime_parameter
 
 if TYPE_CHECKING:
+    from .history import JobHistory
     from .pipeline import Task
     from .plan import Planner
 
 TABLE = "ruffus_luigi_plan"
-FORMAT = 1
+FORMAT = 2  # (FORMAT, static, reads, jobs, notes, verdicts, foreign writes of the history)
 
 Signature = tuple  # ((mtime_ns, size, inode), ...) of a job's input then output files
 
@@ -150,18 +154,25 @@ def _stable(value: Any) -> Any:
 class PlanCache:
     """Job lists and verdicts from the last run, and what this run learns, for one planner."""
 
-    def __init__(self, con: sqlite3.Connection, checksum_level: int) -> None:
-        self.con = con
+    def __init__(self, history: JobHistory, checksum_level: int) -> None:
+        self.history = history
+        self.con = con = history.con
         self.level = checksum_level
         con.execute("CREATE TABLE IF NOT EXISTS %s (task TEXT PRIMARY KEY, entry BLOB)" % TABLE)
+        # entries kept before another program wrote to the history are of no use: the
+        # verdicts may rest on records it changed (or they on files the entry saw)
+        self.foreign_writes = history.foreign_writes()
         self.stored: dict[str, tuple] = {}
+        self.outdated: list[str] = []
         for key, blob in con.execute("SELECT task, entry FROM %s" % TABLE):
             try:
                 entry = pickle.loads(blob)
             except Exception:  # noqa: BLE001 - an unreadable entry is a cache miss
-                continue
-            if entry[0] == FORMAT:
+                entry = None
+            if entry is not None and entry[0] == FORMAT and entry[-1] == self.foreign_writes:
                 self.stored[key] = entry
+            else:
+                self.outdated.append(key)
         self.current: dict[Task, dict] = {}  # task -> {"static", "reads", "jobs", "notes", "verdicts"}
         self.recordings: list[list] = []  # reads of the job sources being run, innermost last
         self.dirty: set[Task] = set()
@@ -345,7 +356,8 @@ class PlanCache:
         self.dirty.add(task)
 
     def save(self) -> None:
-        """Keep what changed (one transaction)."""
+        """Keep what changed (one transaction), unless another program wrote to the history since
+        the entries were read: what this run learnt may rest on records it changed."""
         rows = []
         for task in self.dirty:
             entry = self.current.get(task)
@@ -354,15 +366,20 @@ class PlanCache:
             verdicts = [entry["verdicts"].get(i) for i in range(len(entry["jobs"]))]
             try:
                 blob = pickle.dumps(
-                    (FORMAT, entry["static"], entry["reads"], entry["jobs"], entry["notes"], verdicts), protocol=4
+                    (FORMAT, entry["static"], entry["reads"], entry["jobs"], entry["notes"], verdicts,
+                     self.foreign_writes),
+                    protocol=4,
                 )
             except Exception:  # noqa: BLE001 - parameters that do not pickle: not cached
                 continue
             rows.append((self.key(task), blob))
         self.dirty.clear()
-        if rows:
+        if rows or self.outdated:
             self.con.execute("BEGIN IMMEDIATE")
             try:
-                self.con.executemany("INSERT OR REPLACE INTO %s VALUES (?, ?)" % TABLE, rows)
+                self.con.executemany("DELETE FROM %s WHERE task = ?" % TABLE, [(k,) for k in self.outdated])
+                self.outdated = []
+                if self.history.foreign_writes() == self.foreign_writes:
+                    self.con.executemany("INSERT OR REPLACE INTO %s VALUES (?, ?)" % TABLE, rows)
             finally:
                 self.con.execute("COMMIT")

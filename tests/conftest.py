@@ -2,6 +2,7 @@
 the "tried and held" counts of the adversarial tests."""
 
 import json
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -12,6 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 from luigid import Luigid  # noqa: E402
+
+# Started where SIGINT is ignored (`nohup`, `cmd &` in a script, some CI runners), pytest and
+# every process it starts would inherit that: Ctrl-C would neither raise KeyboardInterrupt
+# here nor stop a child. Tests of Ctrl-C also set what they rely on themselves; this gives the
+# suite's processes (controller and xdist workers alike) and their children the usual default.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,11 @@ from __future__ import annotations
 import _thread
 import os
 import shlex
+import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,6 +46,21 @@ def write_marker(path: str, text: str) -> None:
 def raise_value_error(message: str) -> None:
     """A task function that fails."""
     raise ValueError(message)
+
+
+@contextmanager
+def ctrl_c_raises() -> Iterator[None]:
+    """Make Ctrl-C (SIGINT) raise KeyboardInterrupt in this process for the block, then restore.
+
+    A process started where SIGINT is ignored (``nohup``, ``cmd &`` in a script, some CI
+    runners) inherits that, and Python then never raises KeyboardInterrupt: a test of
+    what Ctrl-C does must set the handler it relies on. Main thread only (as ``signal``).
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class BackendConformance:
@@ -141,9 +159,9 @@ class BackendConformance:
             _thread.interrupt_main()  # what Ctrl-C does to the process running the pipeline
 
         backend.submit = recording_submit  # type: ignore[method-assign]
-        threading.Thread(target=ctrl_c_once_submitted, daemon=True).start()
         try:
-            with pytest.raises(KeyboardInterrupt):
+            with ctrl_c_raises(), pytest.raises(KeyboardInterrupt):
+                threading.Thread(target=ctrl_c_once_submitted, daemon=True).start()
                 self.dispatch(backend, specs)
         finally:
             del backend.submit

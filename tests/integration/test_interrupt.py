@@ -23,6 +23,8 @@ def start(workdir: Path, job_seconds: str) -> subprocess.Popen:
         [sys.executable, "-m", "ruffus_luigi", "run", SCRIPT.name, "2"],
         cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        # Ctrl-C reaches it as one even when pytest inherited SIGINT ignored (nohup, `cmd &`)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
@@ -61,11 +63,17 @@ def rerun(workdir: Path) -> tuple[subprocess.CompletedProcess, Counter]:
 
 def test_ctrl_c_stops_the_run_within_seconds_and_the_rerun_does_only_what_is_left(tmp_path):
     run = start(tmp_path, "3")
-    slow = wait_for_slow_jobs(tmp_path, 2)
-    time.sleep(0.5)  # both jobs are now half-way through writing their output
-    os.killpg(run.pid, signal.SIGINT)
-    t0 = time.time()
-    run.communicate(timeout=30)
+    try:
+        slow = wait_for_slow_jobs(tmp_path, 2)
+        time.sleep(0.5)  # both jobs are now half-way through writing their output
+        os.killpg(run.pid, signal.SIGINT)
+        t0 = time.time()
+        run.communicate(timeout=30)
+    except BaseException:  # (a run that ignored Ctrl-C is not left behind)
+        if group_alive(run.pid):
+            os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+        raise
     assert time.time() - t0 < 5
     assert run.returncode != 0
     time.sleep(0.5)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from pathlib import Path
 
+from ruffus_luigi.history import JobHistory
 from ruffus_luigi.plan_cache import PlanCache, inputs_seen, ran_signature, signature
 
 TASK = object()  # (the cache keys its current entries by task object only)
@@ -14,7 +14,7 @@ TASK = object()  # (the cache keys its current entries by task object only)
 
 def cache_with(jobs: list[tuple]) -> PlanCache:
     """A cache whose current entry for TASK lists ``jobs``, each with its files' verdict as they are now."""
-    cache = PlanCache(sqlite3.connect(":memory:"), 1)
+    cache = PlanCache(JobHistory(None), 1)
     verdicts = {i: signature(params) for i, (params, _) in enumerate(jobs)}
     cache.current[TASK] = {"static": b"", "reads": [], "jobs": jobs, "notes": [], "verdicts": verdicts}
     return cache
