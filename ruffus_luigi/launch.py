@@ -13,7 +13,7 @@ from typing import Any
 
 import luigi
 
-from . import config, luigi_settings, progress, translate  # noqa: F401 - luigi_settings: [ruffus_luigi] known to Luigi
+from . import clear_errors, config, luigi_settings, luigid_http, progress, translate  # noqa: F401 - luigi_settings: [ruffus_luigi] known to Luigi
 from . import exceptions as rx
 from .pipeline import lookup_pipeline, lookup_tasks_from_user_specified_names
 from .run import RunState, default_state
@@ -49,11 +49,16 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
         # only stages nothing else requires: Luigi would tell the scheduler of a shared one once per root
         roots = [translate.stage_of(t, state) for t in state.incomplete if t not in required]
         if roots:
+            factory = translate.WorkerSchedulerFactory(_resources(state), state)
             try:
-                result = _luigi_build(roots, state, host, port)
+                result = _luigi_build(roots, state, host, port, factory)
             except KeyboardInterrupt:
+                state.jobs_interrupted = _jobs_running(state, factory.worker)
                 _stop_workers()
                 raise
+            except luigid_http.SchedulerUnreachable as e:
+                _stop_workers()
+                raise clear_errors.SchedulerUnavailable(_unreachable(e, state)) from None
         errors = _collect_errors(state)
         if state.generation_error is not None:
             if not errors and not state.any_job_ran:
@@ -101,6 +106,32 @@ def _not_run_reason(state: RunState) -> str:
     )
 
 
+def _unreachable(error: luigid_http.SchedulerUnreachable, state: RunState) -> str:
+    """The one line an unreachable luigid ends the run with: its URL, what happened, what to check."""
+    return (
+        "luigid at %s did not answer for %g s (%s). Check that luigid is running and listening on that "
+        "host and port (the URL comes from %s); scheduler_timeout (RUFFUS_LUIGI_SCHEDULER_TIMEOUT) is how "
+        "long a run keeps trying. Jobs that finished are recorded: run again to do what is left"
+        % (error.url, error.waited, error.why, state.scheduler_source)
+    )
+
+
+def _jobs_running(state: RunState, worker: translate.RuffusWorker | None) -> int:
+    """Jobs under way when Ctrl-C came: the driver's own, and those of chunks in worker processes.
+
+    A chunk runs its jobs one after another, except on a cluster back end where they are
+    submitted together.
+    """
+    count = state.jobs_running
+    for process in list(worker._running_tasks.values()) if worker is not None else []:
+        task = process.task
+        if process.use_multiprocessing and isinstance(task, translate.RuffusTask) and task.chunk >= 0:
+            chunk = task._chunk()
+            todo = sum(1 for j in chunk.jobs if j.needs_run or chunk.forced)
+            count += todo if state.backend != "local" else min(1, todo)
+    return count
+
+
 def _stop_workers() -> None:
     """Ctrl-C: end every worker process now (one forked just before the signal missed it)."""
     children = multiprocessing.active_children()
@@ -135,8 +166,18 @@ def _resources(state: RunState) -> dict[str, int]:
     }
 
 
-def _luigi_build(roots: list, state: RunState, host: str | None, port: int | None) -> Any:
+def _luigi_build(
+    roots: list, state: RunState, host: str | None, port: int | None, factory: translate.WorkerSchedulerFactory
+) -> Any:
     """Run Luigi on the stages; the local scheduler unless a luigid is configured."""
+    if host:
+        state.scheduler_source = "pipeline_run's scheduler_host/scheduler_port (a script's --scheduler-host/--scheduler-port)"
+    elif os.environ.get("RUFFUS_LUIGI_SCHEDULER_HOST"):
+        state.scheduler_source = "RUFFUS_LUIGI_SCHEDULER_HOST"
+    elif os.environ.get("RUFFUS_LUIGI_SCHEDULER_URL"):
+        state.scheduler_source = "RUFFUS_LUIGI_SCHEDULER_URL, which ruffus-luigi --scheduler-host/--scheduler-port set"
+    else:
+        state.scheduler_source = "luigi.cfg: [ruffus_luigi] scheduler_url, or [core] default_scheduler_host/_port/_url"
     host = host or os.environ.get("RUFFUS_LUIGI_SCHEDULER_HOST")
     url = None if host else config.scheduler_url()
     kwargs: dict[str, Any] = {}
@@ -151,7 +192,7 @@ def _luigi_build(roots: list, state: RunState, host: str | None, port: int | Non
     state.scheduler_address = url or ("http://%s:%s/" % (host, kwargs["scheduler_port"]) if host else "named in luigi.cfg [core]")
     return luigi.build(
         roots,
-        worker_scheduler_factory=translate.WorkerSchedulerFactory(_resources(state), state),
+        worker_scheduler_factory=factory,
         workers=state.workers,
         detailed_summary=True,
         log_level=os.environ.get("RUFFUS_LUIGI_LOG_LEVEL", "CRITICAL"),  # Luigi's own log, for debugging

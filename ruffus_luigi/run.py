@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import checkpointing, collector, config
+from . import checkpointing, clear_errors, collector, config
 from . import exceptions as rx
 from . import history as hist
 from .checkpointing import Intermediates, checkpointed, run_checkpointed, strategy_job
@@ -204,6 +204,9 @@ class RunState:
         self.one_second_per_job = False
         self.shared_scheduler = False
         self.scheduler_address = ""  # the luigid's URL, for messages
+        self.scheduler_source = ""  # the setting that named it, for messages
+        self.jobs_running = 0  # jobs under way in this process (an interrupted one stays counted)
+        self.jobs_interrupted = 0  # jobs under way when Ctrl-C came (see launch)
         self.scheduler: Any = None  # the Luigi scheduler of the run (set by translate)
         self.deferred_logs: dict[Task, list[str]] = {}
         self.waits_for_parent: set[Task] = set()
@@ -606,6 +609,7 @@ class RunState:
         outcome = JobOutcome(job.index, "", ran=False, started=time.time())
         strategies = self.checkpoints_for(task) if self.touch_files_only == 0 else []
         wrapped = strategy_job(task, job.params) if strategies else None
+        self.jobs_running += 1
         try:
             if self.touch_files_only == 1:
                 if task.kind != "mkdir":
@@ -629,6 +633,7 @@ class RunState:
         except BaseException:
             outcome.name = job.name
             outcome.error = exception_tuple(task._name, job.name)
+        self.jobs_running -= 1
         return outcome
 
 
@@ -791,8 +796,12 @@ def pipeline_run(
         finally:
             for strategy in chosen.everything():
                 strategy.run_finished(succeeded)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         planner.cache = None  # stop now; the next run checks what this one did not keep
+        clear_errors.interrupted(e, state.jobs_interrupted if state is not None else 0)
+        raise
+    except clear_errors.ClearError as e:
+        clear_errors.show_as_one_line(e, "ruffus-luigi: %s" % e)
         raise
     finally:
         planner.files_may_change()
