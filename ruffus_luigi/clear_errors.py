@@ -19,7 +19,14 @@ INTERRUPTED = "interrupted: %d jobs were running; run again to continue"
 
 
 class ClearError(Exception):
-    """An error of the environment (not of the script) whose message says what to check."""
+    """An error of the environment (not of the script) whose message says what to check.
+
+    Shown as ``ruffus-luigi: <message>`` alone if nothing catches it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        show_as_one_line(self, "ruffus-luigi: " + message)
 
 
 class SchedulerUnavailable(ClearError):
@@ -28,6 +35,18 @@ class SchedulerUnavailable(ClearError):
 
 class DamagedHistory(ClearError):
     """The job history file cannot be read or written (not sqlite, truncated, locked, no permission)."""
+
+    def __init__(self, path: str, error: BaseException) -> None:
+        text = str(error) or type(error).__name__
+        lowered = text.lower()
+        if "locked" in lowered or "busy" in lowered:
+            what = "another process holds it locked: let it finish, or stop it"
+        elif "unable to open" in lowered or "readonly" in lowered or "permission" in lowered or isinstance(error, PermissionError):
+            what = "check that you may read and write it and its directory"
+        else:
+            what = "it is damaged: move it aside and run again (a new history is started; jobs whose outputs have no record then rerun)"
+        super().__init__("the job history %s cannot be used (%s): %s" % (os.path.abspath(path), text, what))
+        self.path = path
 
 
 def one_line(error: BaseException) -> str | None:

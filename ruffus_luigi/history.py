@@ -31,6 +31,7 @@ from typing import Any
 
 from . import absent
 from .checksums import EMPTY_CHECKSUM, function_checksum, params_checksum
+from .clear_errors import DamagedHistory
 from .filenames import (
     epoch_seconds_to_str,
     flatten_strings,
@@ -262,9 +263,12 @@ class JobHistory:
             if self.filename == MEMORY
             else os.path.dirname(os.path.abspath(self.filename))
         )
-        self.con = sqlite3.connect(
-            self.filename, timeout=timeout, isolation_level=None, check_same_thread=False
-        )
+        try:
+            self.con = sqlite3.connect(
+                self.filename, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.DatabaseError as e:
+            raise DamagedHistory(self.filename, e) from None
         self._lock = threading.RLock()
         self._depth = 0
         # relpath is slow: keys of file names, valid while the cwd is _keys_cwd
@@ -279,6 +283,9 @@ class JobHistory:
         self._decoded: dict[str, tuple[bytes, Any]] = {}
         try:
             had_history = self._prepare()
+        except sqlite3.DatabaseError as e:
+            self.con.close()
+            raise DamagedHistory(self.filename, e) from None
         except BaseException:
             self.con.close()
             raise

@@ -150,18 +150,10 @@ def _stable(value: Any) -> Any:
 class PlanCache:
     """Job lists and verdicts from the last run, and what this run learns, for one planner."""
 
-    def __init__(self, con: sqlite3.Connection, checksum_level: int) -> None:
+    def __init__(self, con: sqlite3.Connection | None, checksum_level: int) -> None:
         self.con = con
         self.level = checksum_level
-        con.execute("CREATE TABLE IF NOT EXISTS %s (task TEXT PRIMARY KEY, entry BLOB)" % TABLE)
-        self.stored: dict[str, tuple] = {}
-        for key, blob in con.execute("SELECT task, entry FROM %s" % TABLE):
-            try:
-                entry = pickle.loads(blob)
-            except Exception:  # noqa: BLE001 - an unreadable entry is a cache miss
-                continue
-            if entry[0] == FORMAT:
-                self.stored[key] = entry
+        self.stored: dict[str, tuple] = _load(con) if con is not None else {}
         self.current: dict[Task, dict] = {}  # task -> {"static", "reads", "jobs", "notes", "verdicts"}
         self.recordings: list[list] = []  # reads of the job sources being run, innermost last
         self.dirty: set[Task] = set()
@@ -341,7 +333,7 @@ class PlanCache:
             for i in running:
                 entry["verdicts"].pop(i, None)
         if self.stored.pop(self.key(task), None) is not None:
-            self.con.execute("DELETE FROM %s WHERE task = ?" % TABLE, (self.key(task),))
+            self._write("DELETE FROM %s WHERE task = ?" % TABLE, [(self.key(task),)])
         self.dirty.add(task)
 
     def save(self) -> None:
@@ -361,8 +353,70 @@ class PlanCache:
             rows.append((self.key(task), blob))
         self.dirty.clear()
         if rows:
+            self._write("INSERT OR REPLACE INTO %s VALUES (?, ?)" % TABLE, rows)
+
+    def _write(self, sql: str, rows: list[tuple]) -> None:
+        """One transaction; a cache that cannot be written is not used again (this run goes on without it)."""
+        if self.con is None:
+            return
+        try:
             self.con.execute("BEGIN IMMEDIATE")
             try:
-                self.con.executemany("INSERT OR REPLACE INTO %s VALUES (?, ?)" % TABLE, rows)
+                self.con.executemany(sql, rows)
             finally:
                 self.con.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self.con = None
+
+
+_COLUMNS = [("task", "TEXT", 1), ("entry", "BLOB", 0)]
+
+
+def _load(con: sqlite3.Connection) -> dict[str, tuple]:
+    """The entries kept by the last run; a damaged table is replaced by an empty one.
+
+    It is a cache: garbage rows are misses, and a table of another shape (other columns,
+    a view or an index of that name, unreadable pages) is dropped and made again. Only this
+    table is touched: the job history next to it stays as it is.
+    """
+    try:
+        kind = con.execute("SELECT type FROM sqlite_master WHERE name = ?", (TABLE,)).fetchone()
+        columns = [(name, kind_, pk) for _, name, kind_, _, _, pk in con.execute("PRAGMA table_info(%s)" % TABLE)]
+        if kind is None or kind[0] != "table" or columns != _COLUMNS:
+            _rebuild(con, kind[0] if kind is not None else None)
+            return {}
+        rows = con.execute("SELECT task, entry FROM %s" % TABLE).fetchall()
+    except sqlite3.DatabaseError:
+        try:
+            _rebuild(con, "table")
+        except sqlite3.DatabaseError:
+            pass  # (cannot even be dropped: the history's own checks will say if the file is damaged)
+        return {}
+    stored = {}
+    for key, blob in rows:
+        try:
+            entry = pickle.loads(blob)
+        except Exception:  # noqa: BLE001 - an unreadable entry is a cache miss
+            continue
+        if (
+            isinstance(key, str)
+            and type(entry) is tuple
+            and len(entry) == 6
+            and entry[0] == FORMAT
+            and isinstance(entry[1], bytes)
+            and all(type(part) is list for part in entry[2:])
+            and len(entry[5]) == len(entry[3])
+        ):
+            stored[key] = entry
+    return stored
+
+
+def _rebuild(con: sqlite3.Connection, kind: str | None) -> None:
+    """Replace whatever has the table's name by the empty table, in one transaction."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        if kind in ("table", "view", "index", "trigger"):
+            con.execute("DROP %s IF EXISTS %s" % (kind.upper(), TABLE))
+        con.execute("CREATE TABLE %s (task TEXT PRIMARY KEY, entry BLOB)" % TABLE)
+    finally:
+        con.execute("COMMIT")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sqlite3
 import tempfile
 import time
 import uuid
@@ -800,9 +801,9 @@ def pipeline_run(
         planner.cache = None  # stop now; the next run checks what this one did not keep
         clear_errors.interrupted(e, state.jobs_interrupted if state is not None else 0)
         raise
-    except clear_errors.ClearError as e:
-        clear_errors.show_as_one_line(e, "ruffus-luigi: %s" % e)
-        raise
+    except sqlite3.DatabaseError as e:  # (the history file is the only database a run opens)
+        planner.cache = None
+        raise clear_errors.DamagedHistory(planner.history.filename, e) from None
     finally:
         planner.files_may_change()
         if planner.cache is not None:
