@@ -6,6 +6,7 @@ run with nothing to do never imports Luigi (which takes about 0.3 s).
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import shutil
@@ -51,7 +52,7 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
         if roots:
             factory = translate.WorkerSchedulerFactory(_resources(state), state)
             try:
-                result = _luigi_build(roots, state, host, port, factory)
+                _luigi_build(roots, state, host, port, factory)
             except KeyboardInterrupt:
                 state.jobs_interrupted = _jobs_running(state, factory.worker)
                 _stop_workers()
@@ -71,8 +72,8 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
             err = rx.RethrownJobError(errors)
             if state.signalled_break:
                 err.specify_task(state.signalled_break, "Exceptions running jobs")
-            if roots and result is not None:
-                state.logger.info(result.summary_text)
+            if roots:
+                state.logger.info(run_summary(state))
             raise err
         unfinished = [t for t in state.incomplete if t not in state.finished]
         if roots and unfinished:
@@ -83,7 +84,7 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
                         "",
                         "ruffus_luigi.LuigiError",
                         _not_run_reason(state),
-                        result.summary_text if result is not None else "",
+                        run_summary(state),
                     )
                     for t in unfinished[:1]
                 ]
@@ -93,6 +94,45 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
             state.progress.close()
         translate.forget_run(state)
         shutil.rmtree(state.run_dir, ignore_errors=True)
+
+
+def run_summary(state: RunState) -> str:
+    """What the run did, by Ruffus task: what is shown in place of Luigi's execution summary.
+
+    Luigi's names the generated tasks with their internal parameters (``chunk=-1``,
+    ``run_id=...``) and its own states ("not granted run permission"), none of which a
+    Ruffus user wrote or can act on.
+    """
+    lines = ["ruffus-luigi: what this run did, by Ruffus task:"]
+    for task in state.incomplete:
+        name = task._get_display_name()
+        chunks = state.planned.get(task)
+        if chunks is None:
+            waiting = [repr(p._get_display_name()) for p in state.parents_to_wait_for(task) if p not in state.finished]
+            lines.append("    %r: not started%s" % (name, " (waits for %s)" % ", ".join(waiting) if waiting else ""))
+            continue
+        todo = done = failed = 0
+        for chunk in chunks:
+            todo += sum(1 for j in chunk.jobs if j.needs_run or chunk.forced)
+            for outcome in state.outcomes(chunk):
+                failed += bool(outcome.error)
+                done += outcome.ran and not outcome.error
+        counts = "%d of %d jobs done, %d failed, %d not run" % (done, todo, failed, max(0, todo - done - failed))
+        lines.append("    %r: %s (%s)" % (name, counts, "finished" if task in state.finished else "not finished"))
+    return "\n".join(lines)
+
+
+class _RuffusSummary(logging.Filter):
+    """Luigi logs its execution summary (seen with RUFFUS_LUIGI_LOG_LEVEL=INFO): this run's is shown instead."""
+
+    def __init__(self, state: RunState) -> None:
+        super().__init__()
+        self.state = state
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "===== Luigi Execution Summary =====" in record.msg:
+            record.msg, record.args = run_summary(self.state), ()
+        return True
 
 
 def _not_run_reason(state: RunState) -> str:
@@ -190,14 +230,20 @@ def _luigi_build(
         kwargs["local_scheduler"] = _configured_local()
     state.shared_scheduler = not kwargs.get("local_scheduler")
     state.scheduler_address = url or ("http://%s:%s/" % (host, kwargs["scheduler_port"]) if host else "named in luigi.cfg [core]")
-    return luigi.build(
-        roots,
-        worker_scheduler_factory=factory,
-        workers=state.workers,
-        detailed_summary=True,
-        log_level=os.environ.get("RUFFUS_LUIGI_LOG_LEVEL", "CRITICAL"),  # Luigi's own log, for debugging
-        **kwargs,
-    )
+    summary = _RuffusSummary(state)
+    interface_log = logging.getLogger("luigi-interface")
+    interface_log.addFilter(summary)
+    try:
+        return luigi.build(
+            roots,
+            worker_scheduler_factory=factory,
+            workers=state.workers,
+            detailed_summary=True,
+            log_level=os.environ.get("RUFFUS_LUIGI_LOG_LEVEL", "CRITICAL"),  # Luigi's own log, for debugging
+            **kwargs,
+        )
+    finally:
+        interface_log.removeFilter(summary)
 
 
 def _configured_local() -> bool:
