@@ -117,7 +117,7 @@ class RemoteScheduler(luigi.rpc.RemoteScheduler):
     JSON escapes as a ``JSONDecodeError``. Here a call is tried again every ``RETRY_WAIT`` s
     until ``patience`` seconds after it started, each attempt waiting at most what is left
     (and Luigi's ``rpc-connect-timeout``); then ``SchedulerUnreachable``. Once a call gave
-    up, the calls of other threads (Luigi's keep-alive pings) give up at once.
+    up, the calls of other threads (Luigi's keep-alive pings) give up after their next failure.
     """
 
     def __init__(self, url: str, patience: float) -> None:
@@ -129,6 +129,7 @@ class RemoteScheduler(luigi.rpc.RemoteScheduler):
         raises = self._fetcher.raises
         self._failures = (*(raises if isinstance(raises, tuple) else (raises,)), NotLuigid, UnicodeError)
         self.patience = patience
+        self.failing_since: float | None = None  # (monotonic) the first failed attempt since luigid last answered
         self.gave_up = False
 
     def _request(self, url: str, data: Any, attempts: int = 3, allow_null: bool = True) -> Any:
@@ -140,19 +141,33 @@ class RemoteScheduler(luigi.rpc.RemoteScheduler):
         raise luigi.rpc.RPCError("Received null response from remote scheduler %r" % self._url)
 
     def _answer(self, url_suffix: str, body: dict) -> Any:
-        """luigid's ``response`` to one call, trying again until the patience runs out."""
+        """luigid's ``response`` to one call, trying again until the patience runs out.
+
+        The patience counts from the start of this call or of the first failed attempt of
+        any thread since luigid last answered, whichever is earlier: calls that wait together
+        give up together.
+        """
         full_url = luigi.rpc._urljoin(self._url, url_suffix)
         deadline = time.monotonic() + self.patience
         while True:
+            started = time.monotonic()
+            if self.failing_since is not None:
+                deadline = min(deadline, self.failing_since + self.patience)
             try:
-                left = deadline - time.monotonic()
-                return _response(self._fetcher.fetch(full_url, body, max(0.1, min(self._connect_timeout, left))))
+                timeout = max(0.1, min(self._connect_timeout, deadline - started))
+                answer = _response(self._fetcher.fetch(full_url, body, timeout))
             except self._failures as e:
+                if self.failing_since is None:
+                    self.failing_since = started
+                deadline = min(deadline, self.failing_since + self.patience)
                 left = deadline - time.monotonic()
                 if left <= 0 or self.gave_up:
                     self.gave_up = True
                     raise SchedulerUnreachable(self._url, _why(e), self.patience) from None
                 time.sleep(min(RETRY_WAIT, left))
+            else:
+                self.failing_since = None
+                return answer
 
 
 def _response(page: str) -> Any:
