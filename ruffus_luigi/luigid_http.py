@@ -133,14 +133,10 @@ class RemoteScheduler(luigi.rpc.RemoteScheduler):
         self.gave_up = False
 
     def _request(self, url: str, data: Any, attempts: int = 3, allow_null: bool = True) -> Any:
-        body = {"data": json.dumps(data)}
-        for _ in range(attempts):
-            response = self._answer(url, body)
-            if allow_null or response is not None:
-                return response
-        raise luigi.rpc.RPCError("Received null response from remote scheduler %r" % self._url)
+        """Luigi's call (``attempts`` is Luigi's count of null answers: here they are failures like any other)."""
+        return self._answer(url, {"data": json.dumps(data)}, allow_null)
 
-    def _answer(self, url_suffix: str, body: dict) -> Any:
+    def _answer(self, url_suffix: str, body: dict, allow_null: bool) -> Any:
         """luigid's ``response`` to one call, trying again until the patience runs out.
 
         The patience counts from the start of this call or of the first failed attempt of
@@ -155,7 +151,7 @@ class RemoteScheduler(luigi.rpc.RemoteScheduler):
                 deadline = min(deadline, self.failing_since + self.patience)
             try:
                 timeout = max(0.1, min(self._connect_timeout, deadline - started))
-                answer = _response(self._fetcher.fetch(full_url, body, timeout))
+                answer = _response(self._fetcher.fetch(full_url, body, timeout), allow_null)
             except self._failures as e:
                 if self.failing_since is None:
                     self.failing_since = started
@@ -170,13 +166,16 @@ class RemoteScheduler(luigi.rpc.RemoteScheduler):
                 return answer
 
 
-def _response(page: str) -> Any:
+def _response(page: str, allow_null: bool) -> Any:
     """The ``response`` of a luigid reply, or NotLuigid."""
     try:
-        return json.loads(page)["response"]
+        response = json.loads(page)["response"]
     except (ValueError, KeyError, TypeError):
         shown = " ".join(page.split())[:60]
         raise NotLuigid("answered something that is not luigid's JSON: %r" % shown) from None
+    if response is None and not allow_null:
+        raise NotLuigid("answered null where luigid always answers a value")
+    return response
 
 
 def _why(error: BaseException) -> str:

@@ -145,8 +145,10 @@ def test_a_luigid_that_accepts_and_never_answers_times_out(tmp_path):
         (200, b"\xff\xfe\x00garbage\x80\x81", "0xff"),
         (200, b'{"no": "response key"}', "not luigid's JSON"),
         (404, b"not found", "HTTP 404"),
+        (200, b'{"response": null}', "answered null where luigid always answers a value"),
+        (200, b"", "not luigid's JSON: ''"),
     ],
-    ids=["http-500", "html", "binary-garbage", "json-without-response", "http-404"],
+    ids=["http-500", "html", "binary-garbage", "json-without-response", "http-404", "null-work", "empty"],
 )
 def test_a_server_that_is_not_luigid_named_in_luigi_cfg(tmp_path, status, body, why):
     with answering(status, body) as url:
