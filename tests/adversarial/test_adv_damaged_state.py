@@ -91,7 +91,21 @@ PLAN_DAMAGE = {
                             "CREATE VIEW ruffus_luigi_plan AS SELECT key AS task, value AS entry FROM data"),
     "an-index-of-that-name": ("DROP TABLE ruffus_luigi_plan",
                               "CREATE INDEX ruffus_luigi_plan ON data (value)"),
+    "its-pages-overwritten": (),  # (see garbled_plan_pages)
 }
+
+
+def garbled_plan_pages(path: Path) -> None:
+    """Random bytes over the table's root page: reading it is 'database disk image is malformed'."""
+    con = sqlite3.connect(path)
+    try:
+        page_size = con.execute("PRAGMA page_size").fetchone()[0]
+        (root,) = con.execute("SELECT rootpage FROM sqlite_master WHERE name = 'ruffus_luigi_plan'").fetchone()
+    finally:
+        con.close()
+    with open(path, "r+b") as f:
+        f.seek((root - 1) * page_size)
+        f.write(os.urandom(page_size))
 
 
 @held
@@ -102,6 +116,8 @@ def test_a_damaged_plan_cache_is_rebuilt_silently_and_the_history_kept(tmp_path,
     history = tmp_path / HISTORY
     records, files = history_records(history), outputs(tmp_path)
     sql(history, *PLAN_DAMAGE[damage], params=(pickle.dumps((1, 2, 3)),))
+    if damage == "its-pages-overwritten":
+        garbled_plan_pages(history)
 
     done = run(tmp_path, "run", SCRIPT.name, "2")
     assert done.returncode == 0, done.stderr
@@ -112,6 +128,7 @@ def test_a_damaged_plan_cache_is_rebuilt_silently_and_the_history_kept(tmp_path,
     try:
         kind = con.execute("SELECT type FROM sqlite_master WHERE name = 'ruffus_luigi_plan'").fetchone()
         columns = [(c[1], c[2], c[5]) for c in con.execute("PRAGMA table_info(ruffus_luigi_plan)")]
+        con.execute("SELECT count(*) FROM ruffus_luigi_plan").fetchone()  # (readable again)
     finally:
         con.close()
     assert kind == ("table",) and columns == [("task", "TEXT", 1), ("entry", "BLOB", 0)]
