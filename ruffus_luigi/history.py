@@ -324,6 +324,25 @@ class JobHistory:
             )
             return had_history
 
+    def check_writable(self) -> None:
+        """``DamagedHistory`` now if no record could be written (a read-only file or directory).
+
+        sqlite opens such a file read-only without a word: the first record of a finished
+        job would fail, in a worker, after the job ran. A row written and rolled back finds
+        out first (no commit: the file is left as it was).
+        """
+        if self.filename == MEMORY:
+            return
+        with self._lock:
+            try:
+                self.con.execute("BEGIN IMMEDIATE")
+                try:
+                    self.con.execute("INSERT OR REPLACE INTO ruffus_metadata VALUES ('ruffus_luigi_write_check', '')")
+                finally:
+                    self.con.execute("ROLLBACK")
+            except sqlite3.DatabaseError as e:
+                raise DamagedHistory(self.filename, e) from None
+
     @contextmanager
     def batch(self) -> Iterator[JobHistory]:
         """One transaction (and one commit) for every write inside; nests."""

@@ -787,6 +787,7 @@ def pipeline_run(
         succeeded = False
         try:
             if incomplete:  # Luigi takes 0.3-0.6 s to import: only when there is work
+                planner.history.check_writable()
                 with collector.long_lived():
                     from .launch import execute
 

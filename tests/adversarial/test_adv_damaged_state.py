@@ -201,25 +201,40 @@ def test_a_damaged_history_is_one_line_for_run_and_status_and_nothing_is_lost(tm
     assert run(tmp_path, "status").returncode == 0
 
 
+PERMISSIONS = {  # what is made read-only, the mode, sqlite's reason, whether `status` (it only reads) still works
+    "unreadable": (HISTORY, 0o000, "unable to open database file", False),
+    "read-only-file": (HISTORY, 0o444, "attempt to write a readonly database", True),
+    "read-only-directory": (".", 0o555, "attempt to write a readonly database", True),
+}
+
+
 @held
 @pytest.mark.timeout(180)
-def test_a_history_the_user_may_not_read_is_one_line_about_permissions(tmp_path):
+@pytest.mark.parametrize("case", sorted(PERMISSIONS))
+def test_a_history_the_user_may_not_read_or_write_is_one_line_before_any_job_runs(tmp_path, case):
     first_run(tmp_path)
+    name, mode, cause, status_works = PERMISSIONS[case]
     history = tmp_path / HISTORY
-    history.chmod(0o000)
+    (tmp_path / "s1.mid").unlink()  # (work to do: the check is made before any job runs)
+    before, files = history.read_bytes(), outputs(tmp_path)
+    (tmp_path / name).chmod(mode)
     try:
         done = run(tmp_path, "run", SCRIPT.name, "2", prefix=NO_DAC_OVERRIDE)
         assert done.returncode == 1
-        assert_damaged_line(done.stderr, tmp_path, "unable to open database file", "check that you may read and write it")
+        assert_damaged_line(done.stderr, tmp_path, cause, "check that you may read and write it and its directory")
         status = run(tmp_path, "status", prefix=NO_DAC_OVERRIDE)
-        assert status.returncode == 1
-        assert_damaged_line(status.stderr, tmp_path, "unable to open database file", "check that you may read and write it")
-        assert jobs(tmp_path) == Counter()
+        if status_works:
+            assert status.returncode == 0 and status.stdout.startswith("No intermediate file"), status.stderr
+        else:
+            assert status.returncode == 1
+            assert_damaged_line(status.stderr, tmp_path, cause, "check that you may read and write it")
     finally:
-        history.chmod(0o644)
+        (tmp_path / name).chmod(0o755 if name == "." else 0o644)
+    assert jobs(tmp_path) == Counter(), "no job may run when its record could not be kept"
+    assert history.read_bytes() == before and outputs(tmp_path) == files
     done = run(tmp_path, "run", SCRIPT.name, "2")
     assert done.returncode == 0, done.stderr
-    assert jobs(tmp_path) == Counter(), "the history came through: nothing reruns"
+    assert jobs(tmp_path) == Counter({"step s1.mid": 1, "total all.txt": 1}), "the history came through"
 
 
 @held
