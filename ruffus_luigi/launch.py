@@ -162,7 +162,7 @@ def _jobs_running(state: RunState, worker: translate.RuffusWorker | None) -> int
     A chunk runs its jobs one after another, except on a cluster back end where they are
     submitted together.
     """
-    count = state.jobs_running
+    count = max(state.jobs_running, state.jobs_interrupted)  # (threads of a chunk: see RunState.execute)
     for process in list(worker._running_tasks.values()) if worker is not None else []:
         task = process.task
         if process.use_multiprocessing and isinstance(task, translate.RuffusTask) and task.chunk >= 0:

@@ -568,7 +568,11 @@ class RunState:
                     retried(lambda jobs, out: run_jobs(self, task, jobs, out), todo)  # a cluster: see backend_run
             elif self.multithread > 1 and len(todo) > 1:
                 with ThreadPoolExecutor(self.multithread) as pool:
-                    retried(lambda jobs, out: out.extend(pool.map(lambda j: self._run_job(task, j), jobs)), todo)
+                    try:
+                        retried(lambda jobs, out: out.extend(pool.map(lambda j: self._run_job(task, j), jobs)), todo)
+                    except KeyboardInterrupt:
+                        self.jobs_interrupted = self.jobs_running  # (the pool now waits for them to end)
+                        raise
             else:
                 for job in todo:
                     if self.stopping():

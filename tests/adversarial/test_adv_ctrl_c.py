@@ -155,3 +155,19 @@ def test_debug_log_level_keeps_the_traceback(tmp_path):
     _proc, _out, err, _running = interrupt(tmp_path, [sys.executable, "-m", "ruffus_luigi", "run", script, "2"],
                                            environment({"JOB_SECONDS": "8", "RUFFUS_LUIGI_LOG_LEVEL": "DEBUG"}), 2, "group")
     assert "Traceback" in err and ("KeyboardInterrupt: " + LINE % 2) in err
+
+
+@held
+@pytest.mark.timeout(180)
+def test_multithread_counts_the_jobs_its_threads_were_running(tmp_path):
+    """The driver's threads run the jobs: N is what they were running when the signal came."""
+    text = SCRIPT.read_text().replace("verbose=1", "verbose=0")
+    text = text.replace("multiprocess=int(sys.argv[1]) if len(sys.argv) > 1 else 2", "multithread=3")
+    assert "multithread=3" in text
+    (tmp_path / SCRIPT.name).write_text(text)
+    env = environment({"JOB_SECONDS": "4"})
+    proc, _out, err, running = interrupt(tmp_path, [sys.executable, "-m", "ruffus_luigi", "run", SCRIPT.name],
+                                         env, 3, "group")
+    assert err == LINE % 3 + "\n" and running == 3
+    assert proc.returncode == -signal.SIGINT
+    check_rerun(tmp_path, environment({}))
