@@ -130,9 +130,14 @@ def main(argv: list[str] | None = None) -> int:
         return _list_backends()
     if options.command == "status":
         from .checkpoints.intermediates import status_report
+        from .clear_errors import DamagedHistory
         from .history import get_default_history_file_name
 
-        print(status_report(options.history_file or get_default_history_file_name()), end="")
+        try:
+            print(status_report(options.history_file or get_default_history_file_name()), end="")
+        except DamagedHistory as e:
+            print("ruffus-luigi: %s" % e, file=sys.stderr)
+            return 1
         return 0
     if options.backend:
         os.environ["RUFFUS_LUIGI_BACKEND"] = options.backend

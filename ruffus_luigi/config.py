@@ -16,6 +16,7 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     "jobs_per_luigi_task": 0,
     "scheduler_url": "",
+    "scheduler_timeout": 30.0,
     "backend": "",
     "run_job_backend": "",
     "lost_job_retries": 2,
@@ -64,6 +65,24 @@ def jobs_per_luigi_task() -> int | None:
 def scheduler_url() -> str:
     """A luigid URL from the environment or ``luigi.cfg``, or ``""``."""
     return os.environ.get("RUFFUS_LUIGI_SCHEDULER_URL") or setting("scheduler_url")
+
+
+def scheduler_timeout() -> float:
+    """Seconds a run keeps trying a luigid that does not answer before it stops with an error.
+
+    RUFFUS_LUIGI_SCHEDULER_TIMEOUT overrides ``[ruffus_luigi] scheduler_timeout``.
+    """
+    value = os.environ.get("RUFFUS_LUIGI_SCHEDULER_TIMEOUT") or setting("scheduler_timeout")
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise ValueError(
+            "RUFFUS_LUIGI_SCHEDULER_TIMEOUT / [ruffus_luigi] scheduler_timeout: %r is not a number of seconds above 0"
+            % value
+        )
+    return seconds
 
 
 def backend(explicit: str | None = None) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 
 from . import absent
 from .checksums import EMPTY_CHECKSUM, function_checksum, params_checksum
+from .clear_errors import DamagedHistory
 from .filenames import (
     epoch_seconds_to_str,
     flatten_strings,
@@ -267,9 +268,12 @@ class JobHistory:
             if self.filename == MEMORY
             else os.path.dirname(os.path.abspath(self.filename))
         )
-        self.con = sqlite3.connect(
-            self.filename, timeout=timeout, isolation_level=None, check_same_thread=False
-        )
+        try:
+            self.con = sqlite3.connect(
+                self.filename, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.DatabaseError as e:
+            raise DamagedHistory(self.filename, e) from None
         self._lock = threading.RLock()
         self._depth = 0
         # relpath is slow: keys of file names, valid while the cwd is _keys_cwd
@@ -285,6 +289,9 @@ class JobHistory:
         self._watching = False  # our transactions mark themselves (``_watch_foreign_writes``)
         try:
             had_history = self._prepare()
+        except sqlite3.DatabaseError as e:
+            self.con.close()
+            raise DamagedHistory(self.filename, e) from None
         except BaseException:
             self.con.close()
             raise
@@ -371,6 +378,25 @@ class JobHistory:
                 "SELECT value FROM ruffus_metadata WHERE key = ?", (_COUNT,)
             ).fetchone()
         return int(row[0])
+
+    def check_writable(self) -> None:
+        """``DamagedHistory`` now if no record could be written (a read-only file or directory).
+
+        sqlite opens such a file read-only without a word: the first record of a finished
+        job would fail, in a worker, after the job ran. A row written and rolled back finds
+        out first (no commit: the file is left as it was).
+        """
+        if self.filename == MEMORY:
+            return
+        with self._lock:
+            try:
+                self.con.execute("BEGIN IMMEDIATE")
+                try:
+                    self.con.execute("INSERT OR REPLACE INTO ruffus_metadata VALUES ('ruffus_luigi_write_check', '')")
+                finally:
+                    self.con.execute("ROLLBACK")
+            except sqlite3.DatabaseError as e:
+                raise DamagedHistory(self.filename, e) from None
 
     @contextmanager
     def batch(self) -> Iterator[JobHistory]:

@@ -6,6 +6,7 @@ run with nothing to do never imports Luigi (which takes about 0.3 s).
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import shutil
@@ -13,7 +14,7 @@ from typing import Any
 
 import luigi
 
-from . import config, luigi_settings, progress, translate  # noqa: F401 - luigi_settings: [ruffus_luigi] known to Luigi
+from . import clear_errors, config, luigi_settings, luigid_http, progress, translate  # noqa: F401 - luigi_settings: [ruffus_luigi] known to Luigi
 from . import exceptions as rx
 from .pipeline import lookup_pipeline, lookup_tasks_from_user_specified_names
 from .run import RunState, default_state
@@ -49,11 +50,16 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
         # only stages nothing else requires: Luigi would tell the scheduler of a shared one once per root
         roots = [translate.stage_of(t, state) for t in state.incomplete if t not in required]
         if roots:
+            factory = translate.WorkerSchedulerFactory(_resources(state), state)
             try:
-                result = _luigi_build(roots, state, host, port)
+                _luigi_build(roots, state, host, port, factory)
             except KeyboardInterrupt:
+                state.jobs_interrupted = _jobs_running(state, factory.worker)
                 _stop_workers()
                 raise
+            except luigid_http.SchedulerUnreachable as e:
+                _stop_workers()
+                raise clear_errors.SchedulerUnavailable(_unreachable(e, state)) from None
         errors = _collect_errors(state)
         if state.generation_error is not None:
             if not errors and not state.any_job_ran:
@@ -66,8 +72,8 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
             err = rx.RethrownJobError(errors)
             if state.signalled_break:
                 err.specify_task(state.signalled_break, "Exceptions running jobs")
-            if roots and result is not None:
-                state.logger.info(result.summary_text)
+            if roots:
+                state.logger.info(run_summary(state))
             raise err
         unfinished = [t for t in state.incomplete if t not in state.finished]
         if roots and unfinished:
@@ -78,7 +84,7 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
                         "",
                         "ruffus_luigi.LuigiError",
                         _not_run_reason(state),
-                        result.summary_text if result is not None else "",
+                        run_summary(state),
                     )
                     for t in unfinished[:1]
                 ]
@@ -90,6 +96,45 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
         shutil.rmtree(state.run_dir, ignore_errors=True)
 
 
+def run_summary(state: RunState) -> str:
+    """What the run did, by Ruffus task: what is shown in place of Luigi's execution summary.
+
+    Luigi's names the generated tasks with their internal parameters (``chunk=-1``,
+    ``run_id=...``) and its own states ("not granted run permission"), none of which a
+    Ruffus user wrote or can act on.
+    """
+    lines = ["ruffus-luigi: what this run did, by Ruffus task:"]
+    for task in state.incomplete:
+        name = task._get_display_name()
+        chunks = state.planned.get(task)
+        if chunks is None:
+            waiting = [repr(p._get_display_name()) for p in state.parents_to_wait_for(task) if p not in state.finished]
+            lines.append("    %r: not started%s" % (name, " (waits for %s)" % ", ".join(waiting) if waiting else ""))
+            continue
+        todo = done = failed = 0
+        for chunk in chunks:
+            todo += sum(1 for j in chunk.jobs if j.needs_run or chunk.forced)
+            for outcome in state.outcomes(chunk):
+                failed += bool(outcome.error)
+                done += outcome.ran and not outcome.error
+        counts = "%d of %d jobs done, %d failed, %d not run" % (done, todo, failed, max(0, todo - done - failed))
+        lines.append("    %r: %s (%s)" % (name, counts, "finished" if task in state.finished else "not finished"))
+    return "\n".join(lines)
+
+
+class _RuffusSummary(logging.Filter):
+    """Luigi logs its execution summary (seen with RUFFUS_LUIGI_LOG_LEVEL=INFO): this run's is shown instead."""
+
+    def __init__(self, state: RunState) -> None:
+        super().__init__()
+        self.state = state
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "===== Luigi Execution Summary =====" in record.msg:
+            record.msg, record.args = run_summary(self.state), ()
+        return True
+
+
 def _not_run_reason(state: RunState) -> str:
     """Why a stage can end unfinished with no job failed, and what to do."""
     if not state.shared_scheduler:
@@ -99,6 +144,32 @@ def _not_run_reason(state: RunState) -> str:
         " If luigid was restarted without its saved state it forgot the run's pending tasks. Jobs that"
         " finished are recorded: run the pipeline again to do what is left)" % state.scheduler_address
     )
+
+
+def _unreachable(error: luigid_http.SchedulerUnreachable, state: RunState) -> str:
+    """The one line an unreachable luigid ends the run with: its URL, what happened, what to check."""
+    return (
+        "luigid at %s did not answer for %g s (%s). Check that luigid is running and listening on that "
+        "host and port (the URL comes from %s); scheduler_timeout (RUFFUS_LUIGI_SCHEDULER_TIMEOUT) is how "
+        "long a run keeps trying. Jobs that finished are recorded: run again to do what is left"
+        % (error.url, error.waited, error.why, state.scheduler_source)
+    )
+
+
+def _jobs_running(state: RunState, worker: translate.RuffusWorker | None) -> int:
+    """Jobs under way when Ctrl-C came: the driver's own, and those of chunks in worker processes.
+
+    A chunk runs its jobs one after another, except on a cluster back end where they are
+    submitted together.
+    """
+    count = max(state.jobs_running, state.jobs_interrupted)  # (threads of a chunk: see RunState.execute)
+    for process in list(worker._running_tasks.values()) if worker is not None else []:
+        task = process.task
+        if process.use_multiprocessing and isinstance(task, translate.RuffusTask) and task.chunk >= 0:
+            chunk = task._chunk()
+            todo = sum(1 for j in chunk.jobs if j.needs_run or chunk.forced)
+            count += todo if state.backend != "local" else min(1, todo)
+    return count
 
 
 def _stop_workers() -> None:
@@ -135,8 +206,18 @@ def _resources(state: RunState) -> dict[str, int]:
     }
 
 
-def _luigi_build(roots: list, state: RunState, host: str | None, port: int | None) -> Any:
+def _luigi_build(
+    roots: list, state: RunState, host: str | None, port: int | None, factory: translate.WorkerSchedulerFactory
+) -> Any:
     """Run Luigi on the stages; the local scheduler unless a luigid is configured."""
+    if host:
+        state.scheduler_source = "pipeline_run's scheduler_host/scheduler_port (a script's --scheduler-host/--scheduler-port)"
+    elif os.environ.get("RUFFUS_LUIGI_SCHEDULER_HOST"):
+        state.scheduler_source = "RUFFUS_LUIGI_SCHEDULER_HOST"
+    elif os.environ.get("RUFFUS_LUIGI_SCHEDULER_URL"):
+        state.scheduler_source = "RUFFUS_LUIGI_SCHEDULER_URL, which ruffus-luigi --scheduler-host/--scheduler-port set"
+    else:
+        state.scheduler_source = "luigi.cfg: [ruffus_luigi] scheduler_url, or [core] default_scheduler_host/_port/_url"
     host = host or os.environ.get("RUFFUS_LUIGI_SCHEDULER_HOST")
     url = None if host else config.scheduler_url()
     kwargs: dict[str, Any] = {}
@@ -149,14 +230,20 @@ def _luigi_build(roots: list, state: RunState, host: str | None, port: int | Non
         kwargs["local_scheduler"] = _configured_local()
     state.shared_scheduler = not kwargs.get("local_scheduler")
     state.scheduler_address = url or ("http://%s:%s/" % (host, kwargs["scheduler_port"]) if host else "named in luigi.cfg [core]")
-    return luigi.build(
-        roots,
-        worker_scheduler_factory=translate.WorkerSchedulerFactory(_resources(state), state),
-        workers=state.workers,
-        detailed_summary=True,
-        log_level=os.environ.get("RUFFUS_LUIGI_LOG_LEVEL", "CRITICAL"),  # Luigi's own log, for debugging
-        **kwargs,
-    )
+    summary = _RuffusSummary(state)
+    interface_log = logging.getLogger("luigi-interface")
+    interface_log.addFilter(summary)
+    try:
+        return luigi.build(
+            roots,
+            worker_scheduler_factory=factory,
+            workers=state.workers,
+            detailed_summary=True,
+            log_level=os.environ.get("RUFFUS_LUIGI_LOG_LEVEL", "CRITICAL"),  # Luigi's own log, for debugging
+            **kwargs,
+        )
+    finally:
+        interface_log.removeFilter(summary)
 
 
 def _configured_local() -> bool:

@@ -24,6 +24,12 @@ class ruffus_luigi(luigi.Config):  # noqa: N801 - the section name users write
         description="URL of a luigid to use (e.g. http://127.0.0.1:8082/); empty means the "
         "local scheduler unless [core] names a default scheduler.",
     )
+    scheduler_timeout = luigi.FloatParameter(
+        default=DEFAULTS["scheduler_timeout"],
+        description="Seconds a run keeps trying a luigid that does not answer (not listening, silent, "
+        "HTTP errors, not JSON) before it stops with an error naming its URL; a luigid restarted "
+        "within this time is reached again and the run carries on.",
+    )
     backend = luigi.Parameter(
         default=DEFAULTS["backend"],
         description="Back end that runs jobs: local (the default, jobs run in Luigi's workers), "

@@ -26,7 +26,8 @@ from __future__ import annotations
 import enum
 import os
 import pickle
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -156,23 +157,12 @@ class PlanCache:
 
     def __init__(self, history: JobHistory, checksum_level: int) -> None:
         self.history = history
-        self.con = con = history.con
+        self.con: sqlite3.Connection | None = history.con
         self.level = checksum_level
-        con.execute("CREATE TABLE IF NOT EXISTS %s (task TEXT PRIMARY KEY, entry BLOB)" % TABLE)
         # entries kept before another program wrote to the history are of no use: the
         # verdicts may rest on records it changed (or they on files the entry saw)
         self.foreign_writes = history.foreign_writes()
-        self.stored: dict[str, tuple] = {}
-        self.outdated: list[str] = []
-        for key, blob in con.execute("SELECT task, entry FROM %s" % TABLE):
-            try:
-                entry = pickle.loads(blob)
-            except Exception:  # noqa: BLE001 - an unreadable entry is a cache miss
-                entry = None
-            if entry is not None and entry[0] == FORMAT and entry[-1] == self.foreign_writes:
-                self.stored[key] = entry
-            else:
-                self.outdated.append(key)
+        self.stored, self.outdated = _load(history.con, self.foreign_writes)
         self.current: dict[Task, dict] = {}  # task -> {"static", "reads", "jobs", "notes", "verdicts"}
         self.recordings: list[list] = []  # reads of the job sources being run, innermost last
         self.dirty: set[Task] = set()
@@ -352,7 +342,8 @@ class PlanCache:
             for i in running:
                 entry["verdicts"].pop(i, None)
         if self.stored.pop(self.key(task), None) is not None:
-            self.con.execute("DELETE FROM %s WHERE task = ?" % TABLE, (self.key(task),))
+            key = self.key(task)
+            self._write(lambda con: con.execute("DELETE FROM %s WHERE task = ?" % TABLE, (key,)))
         self.dirty.add(task)
 
     def save(self) -> None:
@@ -375,11 +366,82 @@ class PlanCache:
             rows.append((self.key(task), blob))
         self.dirty.clear()
         if rows or self.outdated:
+            outdated, self.outdated = [(k,) for k in self.outdated], []
+
+            def write(con: sqlite3.Connection) -> None:
+                con.executemany("DELETE FROM %s WHERE task = ?" % TABLE, outdated)
+                if self.history.foreign_writes() == self.foreign_writes:
+                    con.executemany("INSERT OR REPLACE INTO %s VALUES (?, ?)" % TABLE, rows)
+
+            self._write(write)
+
+    def _write(self, write: Callable[[sqlite3.Connection], Any]) -> None:
+        """``write(con)`` in one transaction; a cache that cannot be written is not used again
+        (this run goes on without it)."""
+        if self.con is None:
+            return
+        try:
             self.con.execute("BEGIN IMMEDIATE")
             try:
-                self.con.executemany("DELETE FROM %s WHERE task = ?" % TABLE, [(k,) for k in self.outdated])
-                self.outdated = []
-                if self.history.foreign_writes() == self.foreign_writes:
-                    self.con.executemany("INSERT OR REPLACE INTO %s VALUES (?, ?)" % TABLE, rows)
+                write(self.con)
             finally:
                 self.con.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self.con = None
+
+
+_COLUMNS = [("task", "TEXT", 1), ("entry", "BLOB", 0)]
+
+
+def _load(con: sqlite3.Connection, foreign_writes: int) -> tuple[dict[str, tuple], list[str]]:
+    """The entries kept by the last run with the history's count of foreign writes, and the
+    keys of the others (to delete); a damaged table is replaced by an empty one.
+
+    It is a cache: garbage rows are misses, and a table of another shape (other columns,
+    a view or an index of that name, unreadable pages) is dropped and made again. Only this
+    table is touched: the job history next to it stays as it is.
+    """
+    try:
+        kind = con.execute("SELECT type FROM sqlite_master WHERE name = ?", (TABLE,)).fetchone()
+        columns = [(name, kind_, pk) for _, name, kind_, _, _, pk in con.execute("PRAGMA table_info(%s)" % TABLE)]
+        if kind is None or kind[0] != "table" or columns != _COLUMNS:
+            _rebuild(con, kind[0] if kind is not None else None)
+            return {}, []
+        rows = con.execute("SELECT task, entry FROM %s" % TABLE).fetchall()
+    except sqlite3.DatabaseError:
+        try:
+            _rebuild(con, "table")
+        except sqlite3.DatabaseError:
+            pass  # (cannot even be dropped: the history's own checks will say if the file is damaged)
+        return {}, []
+    stored, outdated = {}, []
+    for key, blob in rows:
+        try:
+            entry = pickle.loads(blob)
+        except Exception:  # noqa: BLE001 - an unreadable entry is a cache miss
+            entry = None
+        if (
+            isinstance(key, str)
+            and type(entry) is tuple
+            and len(entry) == 7
+            and entry[0] == FORMAT
+            and isinstance(entry[1], bytes)
+            and all(type(part) is list for part in entry[2:6])
+            and len(entry[5]) == len(entry[3])
+            and entry[6] == foreign_writes
+        ):
+            stored[key] = entry
+        else:
+            outdated.append(key)
+    return stored, outdated
+
+
+def _rebuild(con: sqlite3.Connection, kind: str | None) -> None:
+    """Replace whatever has the table's name by the empty table, in one transaction."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        if kind in ("table", "view", "index", "trigger"):
+            con.execute("DROP %s IF EXISTS %s" % (kind.upper(), TABLE))
+        con.execute("CREATE TABLE %s (task TEXT PRIMARY KEY, entry BLOB)" % TABLE)
+    finally:
+        con.execute("COMMIT")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sqlite3
 import tempfile
 import time
 import uuid
@@ -18,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import absent, checkpointing, collector, config
+from . import absent, checkpointing, clear_errors, collector, config
 from . import exceptions as rx
 from . import history as hist
 from .checkpointing import Intermediates, checkpointed, run_checkpointed, strategy_job
@@ -204,6 +205,9 @@ class RunState:
         self.one_second_per_job = False
         self.shared_scheduler = False
         self.scheduler_address = ""  # the luigid's URL, for messages
+        self.scheduler_source = ""  # the setting that named it, for messages
+        self.jobs_running = 0  # jobs under way in this process (an interrupted one stays counted)
+        self.jobs_interrupted = 0  # jobs under way when Ctrl-C came (see launch)
         self.scheduler: Any = None  # the Luigi scheduler of the run (set by translate)
         self.deferred_logs: dict[Task, list[str]] = {}
         self.waits_for_parent: set[Task] = set()
@@ -564,7 +568,11 @@ class RunState:
                     retried(lambda jobs, out: run_jobs(self, task, jobs, out), todo)  # a cluster: see backend_run
             elif self.multithread > 1 and len(todo) > 1:
                 with ThreadPoolExecutor(self.multithread) as pool:
-                    retried(lambda jobs, out: out.extend(pool.map(lambda j: self._run_job(task, j), jobs)), todo)
+                    try:
+                        retried(lambda jobs, out: out.extend(pool.map(lambda j: self._run_job(task, j), jobs)), todo)
+                    except KeyboardInterrupt:
+                        self.jobs_interrupted = self.jobs_running  # (the pool now waits for them to end)
+                        raise
             else:
                 for job in todo:
                     if self.stopping():
@@ -609,6 +617,7 @@ class RunState:
         touch_only = self.touch_files_only if task.kind not in RUN_WHEN_TOUCHING else 0
         strategies = self.checkpoints_for(task) if touch_only == 0 else []
         wrapped = strategy_job(task, job.params) if strategies else None
+        self.jobs_running += 1
         try:
             if touch_only == 1:
                 touch_outputs(job.params)
@@ -631,6 +640,7 @@ class RunState:
         except BaseException:
             outcome.name = job.name
             outcome.error = exception_tuple(task._name, job.name)
+        self.jobs_running -= 1
         return outcome
 
 
@@ -808,6 +818,7 @@ def pipeline_run(
         succeeded = False
         try:
             if incomplete:  # Luigi takes 0.3-0.6 s to import: only when there is work
+                planner.history.check_writable()
                 with collector.long_lived():
                     from .launch import execute
 
@@ -818,9 +829,13 @@ def pipeline_run(
         finally:
             for strategy in chosen.everything():
                 strategy.run_finished(succeeded)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         planner.cache = None  # stop now; the next run checks what this one did not keep
+        clear_errors.interrupted(e, state.jobs_interrupted if state is not None else 0)
         raise
+    except sqlite3.DatabaseError as e:  # (the history file is the only database a run opens)
+        planner.cache = None
+        raise clear_errors.DamagedHistory(planner.history.filename, e) from None
     finally:
         planner.files_may_change()
         if planner.cache is not None:

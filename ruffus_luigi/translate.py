@@ -24,7 +24,7 @@ import luigi.rpc
 import luigi.scheduler
 import luigi.worker
 
-from . import luigi_random, luigid_http, progress  # noqa: F401 - luigi_random: Luigi's draws leave the script's generator alone
+from . import config, luigi_random, luigid_http, progress  # noqa: F401 - luigi_random: Luigi's draws leave the script's generator alone
 
 if TYPE_CHECKING:
     from .pipeline import Task
@@ -328,21 +328,25 @@ class WorkerSchedulerFactory(luigi.interface._WorkerSchedulerFactory):
     def __init__(self, resources: dict[str, int] | None = None, state: RunState | None = None) -> None:
         self.resources = resources or {}
         self.state = state
+        self.worker: RuffusWorker | None = None  # (what it was running when Ctrl-C came: see launch)
 
     def create_local_scheduler(self) -> luigi.scheduler.Scheduler:
         return luigi.scheduler.Scheduler(prune_on_get_work=False, record_task_history=False)
 
     def create_remote_scheduler(self, url: str) -> luigi.rpc.RemoteScheduler:
-        return luigid_http.lighten(super().create_remote_scheduler(url))
+        if self.state is not None:
+            self.state.scheduler_address = url
+        return luigid_http.RemoteScheduler(url, config.scheduler_timeout())
 
     def create_worker(self, scheduler: Any, worker_processes: int, assistant: bool = False) -> RuffusWorker:
         for name, amount in self.resources.items():
             scheduler.update_resource(name, amount)
         if self.state is not None:
             self.state.scheduler = scheduler
-        return RuffusWorker(
+        self.worker = RuffusWorker(
             scheduler=scheduler, worker_processes=worker_processes, assistant=assistant, **_polling()
         )
+        return self.worker
 
 
 def _polling() -> dict[str, float]:
@@ -351,9 +355,9 @@ def _polling() -> dict[str, float]:
     A stage waiting for its chunks asks again for work: with Luigi's defaults each
     wait between small Ruffus tasks would cost seconds.
     """
-    config = luigi.configuration.get_config()
+    settings = luigi.configuration.get_config()
     return {
         name: value
         for name, value in (("wait_interval", 0.1), ("wait_jitter", 0.1))
-        if not config.has_option("worker", name)
+        if not settings.has_option("worker", name)
     }

@@ -17,8 +17,10 @@ from __future__ import annotations
 import fnmatch
 import os
 import sqlite3
+import urllib.parse
 
 from .. import absent
+from ..clear_errors import DamagedHistory
 from .base import Checkpoint, CheckpointJob, RunInfo
 
 TABLE = "ruffus_luigi_intermediates"
@@ -34,17 +36,23 @@ def _connect(path: str) -> sqlite3.Connection:
 
 
 def freed_files(history_file: str) -> list[tuple[str, str, int, str]]:
-    """``(path, "zeroed" | "removed", bytes freed, producing task)`` recorded in a history file."""
+    """``(path, "zeroed" | "removed", bytes freed, producing task)`` recorded in a history file.
+
+    A file that is not a readable sqlite history is ``DamagedHistory``.
+    """
     if not os.path.exists(history_file):
         return []
-    con = sqlite3.connect(history_file)
     try:
-        exists = con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (TABLE,)).fetchone()
-        if not exists:
-            return []
-        return con.execute("SELECT path, state, size, task FROM %s ORDER BY path" % TABLE).fetchall()
-    finally:
-        con.close()
+        con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(os.path.abspath(history_file)), uri=True, timeout=5)
+        try:
+            exists = con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (TABLE,)).fetchone()
+            if not exists:
+                return []
+            return con.execute("SELECT path, state, size, task FROM %s ORDER BY path" % TABLE).fetchall()
+        finally:
+            con.close()
+    except (sqlite3.DatabaseError, OSError) as e:
+        raise DamagedHistory(history_file, e) from None
 
 
 def status_report(history_file: str) -> str:

@@ -6,6 +6,7 @@ import http.server
 import json
 import os
 import threading
+import time
 from contextlib import contextmanager
 
 import luigi.rpc
@@ -90,20 +91,29 @@ def test_luigid_restarted_between_calls_is_reached_again(luigid):
     assert scheduler.ping(worker="w") == {"rpc_messages": []}
 
 
-def test_an_unreachable_luigid_or_an_http_error_is_luigis_rpc_error_after_its_attempts():
+def test_an_unreachable_luigid_or_an_http_error_is_tried_again_until_the_patience_runs_out():
+    """Every failure is retried (a restarted luigid is reached again) until ``scheduler_timeout``;
+    then one ``RPCError`` naming the URL and the last failure."""
     with recorder() as (url, _):
         pass  # (the port is free again)
     scheduler = remote(url)
-    scheduler._rpc_retry_attempts = 2
-    with pytest.raises(luigi.rpc.RPCError, match=r"Errors \(2 attempts\) when connecting to remote scheduler"):
+    scheduler.patience = 1.0
+    started = time.monotonic()
+    with pytest.raises(luigid_http.SchedulerUnreachable, match=r"luigid at %s did not answer for 1 s \(last: connection refused" % url.rstrip("/")):
         scheduler.ping(worker="w")
+    assert 1.0 <= time.monotonic() - started < 5
+    assert isinstance(luigid_http.SchedulerUnreachable("u", "why", 1), luigi.rpc.RPCError)
     with recorder(status=500) as (url, log):
         scheduler = remote(url)
-        scheduler._rpc_retry_attempts = 2
-        with pytest.raises(luigi.rpc.RPCError) as raised:
+        scheduler.patience = 1.2
+        with pytest.raises(luigid_http.SchedulerUnreachable) as raised:
             scheduler.ping(worker="w")
-        assert "HTTP 500" in str(raised.value.sub_exception)
-        assert len(log["calls"]) == 2
+        assert "HTTP 500" in raised.value.why
+        assert 2 <= len(log["calls"]) <= 5  # (every RETRY_WAIT s)
+        calls = len(log["calls"])
+        with pytest.raises(luigid_http.SchedulerUnreachable):  # a scheduler that gave up does not wait again
+            scheduler.ping(worker="w")
+        assert len(log["calls"]) == calls + 1
 
 
 def test_credentials_in_the_url_are_sent_as_basic_authentication_and_the_body_as_luigis_form():
