@@ -1,15 +1,18 @@
 """``zero-intermediates`` and ``remove-intermediates``: free the space of files only Ruffus' bookkeeping needed.
 
-An intermediate file is an output of one task read by another, not an output of a
-target task, not protected (``keep`` patterns, a task's ``keep_outputs``). Once every
-job reading it is done, it is truncated to 0 bytes with its modification time kept
-(``zero``) or deleted (``remove``), and the table ``ruffus_luigi_intermediates`` of the
-history database remembers its size and time. Planning then sees a removed file as
-present with its old time, so the pipeline stays up to date and nothing reruns.
+An intermediate file is an output of one task named by jobs of others, that no job can
+still need (``checkpointing.Intermediates`` decides when), not protected (``keep``
+patterns, a task's ``keep_outputs``) and with no other name (hard or symbolic link). It is
+truncated to 0 bytes with its modification time kept (``zero``) or deleted (``remove``),
+and the table ``ruffus_luigi_intermediates`` of the history database remembers its size
+and time. Planning then sees a removed file as present with its old time, so the
+pipeline stays up to date and nothing reruns.
 
-When a job that reads such a file must run again, the file is brought back first: its
-producer's job is made to run (and so on upstream, for files of that job that are
-gone too), before the run plans anything else.
+A recorded file is a placeholder until its producer makes it again, whatever happens to
+it meanwhile (touched, appended to, re-created by hand): when a job that names it must
+run, its producer's job is made to run first (and so on upstream, for files of that job
+that are freed too), before the run plans anything else; a job that would still get a
+placeholder stops with an error naming the file.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from __future__ import annotations
 import fnmatch
 import os
 import sqlite3
+from collections.abc import Iterable
 
 from .. import absent
+from ..other_names import names_in, sole_name
 from .base import Checkpoint, CheckpointJob, RunInfo
 
 TABLE = "ruffus_luigi_intermediates"
@@ -70,6 +75,43 @@ def _size(n: int) -> str:
     return str(n)
 
 
+class PlaceholderRead(RuntimeError):
+    """A job was about to get a freed file that no job has made again."""
+
+
+class KeepPatterns:
+    """``keep`` patterns, normalised: ``./work/*``, ``work/../work/*``, ``/abs/work/``, ``*.bam``.
+
+    A pattern protects a file it matches and everything under a directory it matches;
+    a pattern without ``/`` also matches a file's name in any directory.
+    """
+
+    def __init__(self, workdir: str, patterns: Iterable[str]) -> None:
+        self.paths: list[str] = []
+        self.names: list[str] = []
+        for pattern in patterns:
+            pattern = os.path.expanduser(pattern.strip())
+            if not pattern:
+                continue
+            if os.sep not in pattern.rstrip(os.sep):
+                self.names.append(pattern.rstrip(os.sep))
+            self.paths.append(os.path.normpath(os.path.join(workdir, pattern)))
+
+    def protects(self, path: str) -> bool:
+        for spelling in {os.path.abspath(path), os.path.realpath(path)}:
+            if any(fnmatch.fnmatchcase(os.path.basename(spelling), n) for n in self.names):
+                return True
+            here = spelling
+            while True:
+                if any(fnmatch.fnmatchcase(here, p) for p in self.paths):
+                    return True
+                up = os.path.dirname(here)
+                if up == here:
+                    break
+                here = up
+        return False
+
+
 class FreeIntermediates(Checkpoint):
     """Zero (``remove=False``) or delete intermediate files whose consumers are done."""
 
@@ -77,34 +119,39 @@ class FreeIntermediates(Checkpoint):
         self.remove = remove
         self.name = "remove-intermediates" if remove else "zero-intermediates"
         self.history_file = ""
-        self.keep: list[str] = []
+        self.keep = KeepPatterns("/", [])
         self.freed: dict[str, tuple[str, int]] = {}  # absolute path -> (state, mtime_ns)
         self.restore: set[str] = set()  # freed files a job needs again in this run
 
     # -- planning ----------------------------------------------------------------
     def run_started(self, run: RunInfo) -> None:
         self.history_file = run.history_file
-        self.keep = [os.path.join(run.workdir, k) if not os.path.isabs(k) else k for k in run.keep]
+        self.keep = KeepPatterns(run.workdir, run.keep)
         con = _connect(self.history_file)
         try:
-            rows = con.execute("SELECT path, state, mtime_ns FROM %s" % TABLE).fetchall()
+            rows = con.execute("SELECT path, state, size, mtime_ns FROM %s" % TABLE).fetchall()
         finally:
             con.close()
         self.freed = {}
-        for path, state, mtime_ns in rows:
-            if state == "zeroed" and not _still_zeroed(path, mtime_ns):
-                continue  # rewritten since (by hand, or by a run without this strategy)
-            if state == "removed" and os.path.lexists(path):
-                continue
+        for path, state, size, mtime_ns in rows:
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None
+            if st is not None and st.st_size == size and st.st_mtime_ns == mtime_ns and size:
+                continue  # never freed: the run was stopped between the record and the freeing
+            if state == "zeroed" and st is None:
+                continue  # deleted since: missing, it is remade as Ruffus would
             self.freed[path] = (state, mtime_ns)
         self.restore = set()
         self._publish()
         if not self.freed:
             return
-        while True:  # bring back what a job about to run reads, and what making it reads
-            wanted = {
-                p for job in run.pending_jobs() for f in job.inputs if (p := os.path.abspath(f)) in self.freed
-            } - self.restore
+        while True:  # bring back what a job about to run names, and what making it names
+            wanted = set()
+            for job in run.pending_jobs():
+                wanted |= _freed_names(job, self.freed)
+            wanted -= self.restore
             if not wanted:
                 break
             self.restore |= wanted
@@ -122,6 +169,31 @@ class FreeIntermediates(Checkpoint):
         return None
 
     # -- running -----------------------------------------------------------------
+    def before_job(self, job: CheckpointJob) -> None:
+        """A job never gets a placeholder: stop it, naming the file, if no job made it again."""
+        if not self.freed:
+            return
+        named = _freed_names(job, self.freed)
+        if not named:
+            return
+        con = _connect(self.history_file)
+        try:
+            rows = [
+                row
+                for path in sorted(named)
+                for row in con.execute("SELECT path, state, task FROM %s WHERE path = ?" % TABLE, (path,))
+            ]
+        finally:
+            con.close()
+        if rows:
+            path, state, producer = rows[0]
+            raise PlaceholderRead(
+                "%s: task %r would read %s, which this strategy %s (its content is gone) and no job of "
+                "task %r has made again in this run; run the pipeline with %s and that task among the "
+                "tasks to run, so it is made before it is read"
+                % (self.name, job.task, path, state, producer, self.name)
+            )
+
     def job_succeeded(self, job: CheckpointJob) -> None:
         """A remade file is a whole file again."""
         if not self.freed:
@@ -135,39 +207,62 @@ class FreeIntermediates(Checkpoint):
                 con.close()
 
     def files_consumed(self, files: list[str], producer: str) -> None:
-        found = []
-        for f in files:
-            path = os.path.abspath(f)
-            if any(fnmatch.fnmatch(path, k) for k in self.keep) or os.path.islink(path) or not os.path.isfile(path):
-                continue  # protected files, links and directories stay as they are
-            st = os.stat(path)
-            if st.st_size or self.remove:
-                found.append((path, st))
-        if not found:
-            return
-        state = "removed" if self.remove else "zeroed"
-        # Recorded first: a record whose file is still whole (killed in between) is ignored
-        # by the next run, while a freed file without a record would be trusted as it is.
-        con = _connect(self.history_file)
+        """Free each file that, now, is a regular file with a single name and no ``keep`` pattern."""
+        found: list[tuple[str, os.stat_result, int | None]] = []
         try:
-            con.executemany(
-                "INSERT OR REPLACE INTO %s VALUES (?, ?, ?, ?, ?)" % TABLE,
-                [(path, state, st.st_size, st.st_mtime_ns, producer) for path, st in found],
-            )
-            for path, st in found:
-                if self.remove:
-                    os.unlink(path)
+            for f in files:
+                path = os.path.abspath(f)
+                if self.keep.protects(path):
+                    continue
+                opened = self._open(path)
+                if opened is not None:
+                    found.append(opened)
+            if not found:
+                return
+            state = "removed" if self.remove else "zeroed"
+            # Recorded first: a record whose file is still whole (killed in between) is ignored
+            # by the next run, while a freed file without a record would be trusted as it is.
+            con = _connect(self.history_file)
+            try:
+                con.executemany(
+                    "INSERT OR REPLACE INTO %s VALUES (?, ?, ?, ?, ?)" % TABLE,
+                    [(path, state, st.st_size, st.st_mtime_ns, producer) for path, st, _ in found],
+                )
+            finally:
+                con.close()
+            for path, st, fd in found:
+                if fd is None:
+                    now = os.lstat(path)
+                    if (now.st_ino, now.st_dev) == (st.st_ino, st.st_dev) and sole_name(now):
+                        os.unlink(path)
                 else:
-                    with open(path, "r+b") as handle:
-                        handle.truncate(0)
-                    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+                    os.ftruncate(fd, 0)
+                    os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
         finally:
-            con.close()
+            for _, _, fd in found:
+                if fd is not None:
+                    os.close(fd)
+
+    def _open(self, path: str) -> tuple[str, os.stat_result, int | None] | None:
+        """The file as it is now, if it may be freed: (path, stat, descriptor to truncate through)."""
+        if self.remove:
+            try:
+                st = os.lstat(path)
+            except OSError:
+                return None
+            return (path, st, None) if sole_name(st) else None
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            return None  # a link, a directory, a missing or unwritable file
+        st = os.fstat(fd)
+        if sole_name(st) and st.st_size:
+            return path, st, fd
+        os.close(fd)
+        return None
 
 
-def _still_zeroed(path: str, mtime_ns: int) -> bool:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return False
-    return st.st_size == 0 and st.st_mtime_ns == mtime_ns
+def _freed_names(job: CheckpointJob, freed: dict[str, tuple[str, int]]) -> set[str]:
+    """The freed files a job names other than as its outputs (a file's producer does not read it)."""
+    named = {p for n in names_in(job.params) if (p := os.path.abspath(n)) in freed}
+    return named - {os.path.abspath(f) for f in job.outputs} if named else named
