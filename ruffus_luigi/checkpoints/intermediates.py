@@ -27,6 +27,7 @@ from ..other_names import names_in, sole_name
 from .base import Checkpoint, CheckpointJob, RunInfo
 
 TABLE = "ruffus_luigi_intermediates"
+PENDING = {"being zeroed": "zeroed", "being removed": "removed"}  # a record written just before freeing
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -138,8 +139,10 @@ class FreeIntermediates(Checkpoint):
                 st = os.stat(path)
             except OSError:
                 st = None
-            if st is not None and st.st_size == size and st.st_mtime_ns == mtime_ns and size:
-                continue  # never freed: the run was stopped between the record and the freeing
+            if state in PENDING:  # the run stopped while freeing it
+                if st is not None and st.st_size == size and st.st_mtime_ns == mtime_ns:
+                    continue  # not freed yet: whole
+                state = PENDING[state]
             if state == "zeroed" and st is None:
                 continue  # deleted since: missing, it is remade as Ruffus would
             self.freed[path] = (state, mtime_ns)
@@ -220,28 +223,46 @@ class FreeIntermediates(Checkpoint):
             if not found:
                 return
             state = "removed" if self.remove else "zeroed"
-            # Recorded first: a record whose file is still whole (killed in between) is ignored
-            # by the next run, while a freed file without a record would be trusted as it is.
+            # Recorded first, as being freed: a file whose record says it is freed is never
+            # trusted again (whatever happens to it) until its producer makes it again, while
+            # one the run was stopped before freeing is still whole, as its record says.
             con = _connect(self.history_file)
             try:
                 con.executemany(
                     "INSERT OR REPLACE INTO %s VALUES (?, ?, ?, ?, ?)" % TABLE,
-                    [(path, state, st.st_size, st.st_mtime_ns, producer) for path, st, _ in found],
+                    [(path, "being " + state, st.st_size, st.st_mtime_ns, producer) for path, st, _ in found],
+                )
+                done = self._free(found)
+                con.executemany(
+                    "UPDATE %s SET state = ? WHERE path = ?" % TABLE, [(state, path) for path in done]
+                )
+                con.executemany(
+                    "DELETE FROM %s WHERE path = ?" % TABLE, [(path,) for path, _, _ in found if path not in done]
                 )
             finally:
                 con.close()
-            for path, st, fd in found:
-                if fd is None:
-                    now = os.lstat(path)
-                    if (now.st_ino, now.st_dev) == (st.st_ino, st.st_dev) and sole_name(now):
-                        os.unlink(path)
-                else:
-                    os.ftruncate(fd, 0)
-                    os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
         finally:
             for _, _, fd in found:
                 if fd is not None:
                     os.close(fd)
+
+    def _free(self, found: list[tuple[str, os.stat_result, int | None]]) -> set[str]:
+        """Zero or delete the files found; the paths freed (a file that changed meanwhile stays)."""
+        done = set()
+        for path, st, fd in found:
+            if fd is None:
+                try:
+                    now = os.lstat(path)
+                except OSError:
+                    continue
+                if (now.st_ino, now.st_dev, now.st_mtime_ns) != (st.st_ino, st.st_dev, st.st_mtime_ns) or not sole_name(now):
+                    continue
+                os.unlink(path)
+            else:
+                os.ftruncate(fd, 0)
+                os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+            done.add(path)
+        return done
 
     def _open(self, path: str) -> tuple[str, os.stat_result, int | None] | None:
         """The file as it is now, if it may be freed: (path, stat, descriptor to truncate through)."""
