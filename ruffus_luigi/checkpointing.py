@@ -239,15 +239,22 @@ class Intermediates:
         self._finished: dict[Task, bool] = {}  # tasks whose stage is over: without failure?
         self._names: dict[Task, tuple[set[str], set[str]]] = {}  # task -> (names but outputs, outputs)
         self._absolute: dict[str, str] = {}
+        self._relatives: dict[tuple[Task, str], set[Task]] = {}
+        self._elsewhere: set[str] = set()  # directories outside the working tree of names jobs use
 
     def stage_finished(self, task: Task) -> None:
-        for producer in list(self.scope):
-            self._consider(producer)
+        self.sweep()
 
     def sweep(self) -> None:
-        """At the end of a run: producers whose consumers were all up to date already."""
-        for producer in list(self.scope):
-            self._consider(producer)
+        """Every producer not handled yet whose files may now be unneeded (also at the end of the run)."""
+        waiting = [t for t in self.scope if t not in self.done]
+        if not waiting:
+            return
+        unfinished = [t for t in self.scope if not self._finished_well(t)]
+        for producer in waiting:
+            before = self._related(producer, "_inward")
+            if all(t is producer or t in before for t in unfinished):
+                self._consider(producer)
 
     def _finished_well(self, task: Task) -> bool:
         found = self._finished.get(task)
@@ -271,14 +278,13 @@ class Intermediates:
         ):
             self.done.add(producer)
             return
-        before = _related(producer, "_inward")
-        if not self._finished_well(producer) or any(
-            t is not producer and t not in before and not self._finished_well(t) for t in self.scope
-        ):
-            return  # not yet (and never, in a run where one of them failed)
+        if not self._finished_well(producer):
+            return  # (and never, in a run where it failed; nor while a task not before it runs: see sweep)
         self.done.add(producer)
-        outside = [t for t in _related(producer, "_outward") if t not in self.scope]
-        if any(a not in self.scope or not self._finished_well(a) for t in outside for a in _related(t, "_inward")):
+        outside = [t for t in self._related(producer, "_outward") if t not in self.scope]
+        if any(
+            a not in self.scope or not self._finished_well(a) for t in outside for a in self._related(t, "_inward")
+        ):
             return  # a task after it that this run does not plan: what it names is unknown
         strategies = [s for s in self.state.checkpoints_for(producer) if _overrides(s, "files_consumed")]
         from . import config
@@ -309,8 +315,7 @@ class Intermediates:
             files -= names | outputs
         if not files:
             return []
-        directories = {os.path.dirname(f) for names, outputs in self._names.values() for f in (*names, *outputs)}
-        links = other_names.LinkMap(self.workdir, directories)
+        links = other_names.LinkMap(self.workdir, self._elsewhere)
         return sorted(f for f in files if not links.reaches(f))
 
     def _task_names(self, task: Task) -> tuple[set[str], set[str]]:
@@ -331,16 +336,20 @@ class Intermediates:
             if task.indeterminate_output:  # glob outputs: the files they matched
                 outputs |= {os.path.abspath(f) for f in flatten_strings(self.state.planner.outputs(task, False))}
             found = self._names[task] = (names, outputs)
+            inside = self.workdir + os.sep
+            self._elsewhere |= {os.path.dirname(p) for p in names | outputs if not p.startswith(inside)}
         return found
 
-
-def _related(task: Task, direction: str) -> set[Task]:
-    """Every task before (``_inward``) or after (``_outward``) a task, however far."""
-    found: set[Task] = set()
-    pending = list(getattr(task, direction))
-    while pending:
-        t = pending.pop()
-        if t not in found:
-            found.add(t)
-            pending.extend(getattr(t, direction))
-    return found
+    def _related(self, task: Task, direction: str) -> set[Task]:
+        """Every task before (``_inward``) or after (``_outward``) a task, however far."""
+        key = (task, direction)
+        found = self._relatives.get(key)
+        if found is None:
+            found = self._relatives[key] = set()
+            pending = list(getattr(task, direction))
+            while pending:
+                t = pending.pop()
+                if t not in found:
+                    found.add(t)
+                    pending.extend(getattr(t, direction))
+        return found

@@ -38,7 +38,7 @@ class LinkMap:
         self.links: list[tuple[str, str]] = []  # (the link's absolute path, its fully resolved target)
         self._walk(os.path.abspath(workdir))
         root = os.path.abspath(workdir) + os.sep
-        for directory in set(directories):
+        for directory in directories:
             if not (directory + os.sep).startswith(root):
                 self._list(directory)
 
