@@ -123,6 +123,7 @@ class FreeIntermediates(Checkpoint):
         self.keep = KeepPatterns("/", [])
         self.freed: dict[str, tuple[str, int]] = {}  # absolute path -> (state, mtime_ns)
         self.restore: set[str] = set()  # freed files a job needs again in this run
+        self.placeholders: dict[str, tuple] = {}  # freed file -> (how it looked when the run started, producer)
 
     # -- planning ----------------------------------------------------------------
     def run_started(self, run: RunInfo) -> None:
@@ -130,15 +131,13 @@ class FreeIntermediates(Checkpoint):
         self.keep = KeepPatterns(run.workdir, run.keep)
         con = _connect(self.history_file)
         try:
-            rows = con.execute("SELECT path, state, size, mtime_ns FROM %s" % TABLE).fetchall()
+            rows = con.execute("SELECT path, state, size, mtime_ns, task FROM %s" % TABLE).fetchall()
         finally:
             con.close()
         self.freed = {}
-        for path, state, size, mtime_ns in rows:
-            try:
-                st = os.stat(path)
-            except OSError:
-                st = None
+        self.placeholders = {}
+        for path, state, size, mtime_ns, producer in rows:
+            st = _stat(path)
             if state in PENDING:  # the run stopped while freeing it
                 if st is not None and st.st_size == size and st.st_mtime_ns == mtime_ns:
                     continue  # not freed yet: whole
@@ -146,6 +145,7 @@ class FreeIntermediates(Checkpoint):
             if state == "zeroed" and st is None:
                 continue  # deleted since: missing, it is remade as Ruffus would
             self.freed[path] = (state, mtime_ns)
+            self.placeholders[path] = (_signature(st), producer)
         self.restore = set()
         self._publish()
         if not self.freed:
@@ -177,25 +177,15 @@ class FreeIntermediates(Checkpoint):
         if not self.freed:
             return
         named = _freed_names(job, self.freed)
-        if not named:
-            return
-        con = _connect(self.history_file)
-        try:
-            rows = [
-                row
-                for path in sorted(named)
-                for row in con.execute("SELECT path, state, task FROM %s WHERE path = ?" % TABLE, (path,))
-            ]
-        finally:
-            con.close()
-        if rows:
-            path, state, producer = rows[0]
-            raise PlaceholderRead(
-                "%s: task %r would read %s, which this strategy %s (its content is gone) and no job of "
-                "task %r has made again in this run; run the pipeline with %s and that task among the "
-                "tasks to run, so it is made before it is read"
-                % (self.name, job.task, path, state, producer, self.name)
-            )
+        for path in sorted(named):
+            signature, producer = self.placeholders[path]
+            if _signature(_stat(path)) == signature:  # as it was: no job made it again
+                raise PlaceholderRead(
+                    "%s: task %r names %s, which this strategy %s (its content is gone) and no job of "
+                    "task %r has made again in this run; run the pipeline with %s and that task among "
+                    "the tasks to run, so it is made before it is read"
+                    % (self.name, job.task, path, self.freed[path][0], producer, self.name)
+                )
 
     def job_succeeded(self, job: CheckpointJob) -> None:
         """A remade file is a whole file again."""
@@ -287,3 +277,15 @@ def _freed_names(job: CheckpointJob, freed: dict[str, tuple[str, int]]) -> set[s
     """The freed files a job names other than as its outputs (a file's producer does not read it)."""
     named = {p for n in names_in(job.params) if (p := os.path.abspath(n)) in freed}
     return named - {os.path.abspath(f) for f in job.outputs} if named else named
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def _signature(st: os.stat_result | None) -> tuple | None:
+    """What changes when a file is written or replaced."""
+    return None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
