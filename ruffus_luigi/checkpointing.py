@@ -240,7 +240,7 @@ class Intermediates:
         self._names: dict[Task, tuple[set[str], set[str]]] = {}  # task -> (names but outputs, outputs)
         self._absolute: dict[str, str] = {}
         self._relatives: dict[tuple[Task, str], set[Task]] = {}
-        self._elsewhere: set[str] = set()  # directories outside the working tree of names jobs use
+        self._elsewhere: set[str] = set()  # names jobs use outside the working tree
 
     def stage_finished(self, task: Task) -> None:
         self.sweep()
@@ -337,7 +337,7 @@ class Intermediates:
                 outputs |= {os.path.abspath(f) for f in flatten_strings(self.state.planner.outputs(task, False))}
             found = self._names[task] = (names, outputs)
             inside = self.workdir + os.sep
-            self._elsewhere |= {os.path.dirname(p) for p in names | outputs if not p.startswith(inside)}
+            self._elsewhere |= {p for p in names | outputs if not p.startswith(inside)}
         return found
 
     def _related(self, task: Task, direction: str) -> set[Task]:

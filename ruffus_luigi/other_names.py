@@ -34,13 +34,19 @@ def names_in(params: Any) -> list[str]:
 class LinkMap:
     """The symbolic links under a working tree and in some other directories, with what they lead to."""
 
-    def __init__(self, workdir: str, directories: Iterable[str] = ()) -> None:
+    def __init__(self, workdir: str, elsewhere: Iterable[str] = ()) -> None:
+        """``elsewhere``: absolute names outside the working tree (jobs' files): their directories are
+        listed, and a name reached through a linked directory counts as a link itself."""
         self.links: list[tuple[str, str]] = []  # (the link's absolute path, its fully resolved target)
         self._walk(os.path.abspath(workdir))
-        root = os.path.abspath(workdir) + os.sep
+        directories = set()
+        for name in elsewhere:
+            real = os.path.realpath(name)
+            if real != name:
+                self.links.append((name, real))
+            directories.add(os.path.dirname(name))
         for directory in directories:
-            if not (directory + os.sep).startswith(root):
-                self._list(directory)
+            self._list(directory)
 
     def _walk(self, top: str) -> None:
         pending = [top]

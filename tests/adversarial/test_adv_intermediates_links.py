@@ -254,3 +254,32 @@ def test_outputs_of_a_target_task_are_never_touched_even_when_another_task_reads
     _, ran = run(work, strategy, {"TARGETS": "mid,total"})
     assert ran == Counter()
     assert all((work / (n + ".mid")).read_text() == MID[n] for n in ("a", "b"))
+
+
+VIEW = CHAIN + '''
+@follows(mid)
+@transform([os.environ["VIEW"] + "/a.mid"], suffix(".mid"), ".seen")
+def look(viewed, out):
+    log("look", out)
+    write(out, read(viewed))
+'''
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.held("intermediates: other names", "adversarial")
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_an_intermediate_a_job_names_through_a_linked_directory_outside_the_tree_is_kept(tmp_path, strategy):
+    work = tmp_path / "run"
+    (work / "work").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "view").symlink_to(work / "work")
+    env = {"VIEW": str(tmp_path / "outside" / "view")}
+    write_script(work, VIEW)
+    _, ran = run(work, strategy, env)
+    assert sum(ran.values()) == 6
+    assert (tmp_path / "outside" / "view" / "a.mid").read_text() == MID["a"]
+    assert (tmp_path / "outside" / "view" / "a.seen").read_text() == MID["a"]
+    assert is_freed(work, "work/b.mid", strategy) and is_freed(work, "work/a.start", strategy)
+    _, ran = run(work, strategy, env)
+    assert ran == Counter()
+    assert (work / "work" / "a.mid").read_text() == MID["a"]
