@@ -313,6 +313,8 @@ class Intermediates:
         for task in outside:
             names, outputs = self._task_names(task)
             files -= names | outputs
+            for pattern in (n for n in names if is_glob(n)):  # expanded by the job itself
+                files -= set(fnmatch.filter(files, pattern))
         if not files:
             return []
         links = other_names.LinkMap(self.workdir, self._elsewhere)

@@ -23,6 +23,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from .. import absent
+from ..filenames import is_glob
 from ..other_names import names_in, sole_name
 from .base import Checkpoint, CheckpointJob, RunInfo
 
@@ -275,7 +276,13 @@ class FreeIntermediates(Checkpoint):
 
 def _freed_names(job: CheckpointJob, freed: dict[str, tuple[str, int]]) -> set[str]:
     """The freed files a job names other than as its outputs (a file's producer does not read it)."""
-    named = {p for n in names_in(job.params) if (p := os.path.abspath(n)) in freed}
+    named = set()
+    for name in names_in(job.params):
+        path = os.path.abspath(name)
+        if path in freed:
+            named.add(path)
+        elif is_glob(name):  # a pattern the job may expand itself (a glob among its extras)
+            named.update(fnmatch.filter(freed, path))
     return named - {os.path.abspath(f) for f in job.outputs} if named else named
 
 

@@ -181,3 +181,58 @@ def test_files_a_task_outside_the_targets_names_in_its_extras_are_kept(tmp_path,
     assert all(is_freed(work, n, strategy) for n in ("ref.fa", "ref.idx", "a.aln"))
     _, ran = run(work, strategy)
     assert ran == Counter()
+
+
+GLOB_IN_EXTRAS = '''
+import glob
+SAMPLES = ["a", "b"] + (["c"] if os.path.exists("c.wanted") else [])
+
+@originate([s + ".start" for s in SAMPLES])
+def make(out):
+    log("make", out)
+    write(out, os.path.basename(out) * 100)
+
+@transform(make, suffix(".start"), ".mid")
+def mid(start, out):
+    log("mid", out)
+    write(out, read(start).upper())
+
+@transform(mid, suffix(".mid"), ".end")
+def end(mid_file, out):
+    log("end", out)
+    write(out, "%d\\n" % len(read(mid_file)))
+
+@merge(end, "report.txt", "*.mid")
+def report(ends, out, pattern):
+    log("report", out)
+    write(out, "".join(read(e) for e in sorted(ends)) + "".join(read(m) for m in sorted(glob.glob(pattern))))
+'''
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.held("intermediates: still needed", "adversarial")
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_files_a_job_globs_itself_from_a_pattern_in_its_extras_are_made_again_first(tmp_path, strategy):
+    env = {"RUFFUS_LUIGI_KEEP": "*.end"}  # report's inputs stay: only its pattern names the .mid files
+    ref = tmp_path / "ruffus"
+    ref.mkdir()
+    write_script(ref, GLOB_IN_EXTRAS)
+    run_ruffus(ref)
+    work = tmp_path / "run"
+    work.mkdir()
+    write_script(work, GLOB_IN_EXTRAS)
+    run(work, strategy, env)
+    assert contents(work, ["report.txt"]) == contents(ref, ["report.txt"])
+    assert is_freed(work, "a.mid", strategy)
+
+    for where in (ref, work):
+        (where / "c.wanted").touch()
+    assert run_ruffus(ref) == Counter(["make c.start", "mid c.mid", "end c.end", "report report.txt"])
+    _, ran = run(work, strategy, env)
+    # a.mid and b.mid are made again for report; being new, their .end files are too
+    assert ran == Counter(["%s %s.%s" % (task, s, ext) for s in "abc"
+                           for task, ext in (("make", "start"), ("mid", "mid"), ("end", "end"))]
+                          + ["report report.txt"])
+    assert contents(work, ["report.txt"]) == contents(ref, ["report.txt"]), "report globbed placeholders"
+    _, ran = run(work, strategy, env)
+    assert ran == Counter()
