@@ -14,8 +14,10 @@ later. ruffus-luigi calls every chosen strategy, in the order chosen:
 - ``job_succeeded(job)`` / ``job_failed(job)`` in that process, right after the job,
   in reverse order (the strategy that wrapped the job first unwraps it last); a
   success is recorded in the job history after these return;
-- ``files_consumed(files, producer)`` in the driver once every job that reads these
-  outputs of task ``producer`` has succeeded in this run or is up to date;
+- ``files_consumed(files, producer)`` in the driver once no job can still name these
+  outputs of task ``producer``: every task of the run not before it has finished without
+  a failure, and none outside the run that comes after it names them. Files with another
+  name (hard or symbolic links) are not offered.
 - ``run_finished(succeeded)`` once in the driver at the end (of a dry run too).
 
 Every method has a do-nothing default. Strategies must be picklable by reference
