@@ -287,7 +287,7 @@ def check_rerun(workdir: Path, strategy: str, reference: dict, interrupted: set[
     if started is None:
         rc, out, ran = run(workdir, strategy, env, base=base)
     else:
-        rc, out = finish(started[0])
+        rc, out = finish(started[0], timeout=300)
         ran = Counter(job for event, job, *_ in log_lines(workdir)[started[1]:] if event == "start")
     assert rc == 0, out
     assert ran == Counter(expected), "rerun ran %s, expected each of %s once" % (dict(ran), sorted(expected))
