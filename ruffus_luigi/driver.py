@@ -70,6 +70,25 @@ def ending_signals() -> Iterator[None]:
         _restore(installed)
 
 
+def _default_in_child() -> None:
+    """A forked process starts with the default SIGTERM/SIGHUP, as it would without a run.
+
+    (A job's own ``multiprocessing.Pool`` must die quietly on ``terminate()``; the run's
+    workers take the handler back around each chunk: ``stopped_by_sigterm``.)
+    """
+    global _ending
+    _ending = False
+    for signum in ENDING_SIGNALS:
+        try:
+            if signal.getsignal(signum) is ending_handler:
+                signal.signal(signum, signal.SIG_DFL)
+        except ValueError:
+            pass
+
+
+os.register_at_fork(after_in_child=_default_in_child)
+
+
 def _restore(installed: dict[int, Any]) -> None:
     for signum, before in installed.items():
         if signal.getsignal(signum) is ending_handler:

@@ -25,7 +25,6 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
-import signal
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -245,12 +244,16 @@ class SlotRun:
 
     def terminate(self) -> None:
         """Luigi's timeout or the worker's exit: end the slot (a new one replaces it)."""
+        if self._fallback is not None and self._fallback.pid is None:
+            return
         if self._fallback is not None:
             self._fallback.terminate()
         elif self._slot is not None and self.is_alive():
             self._slot.process.terminate()
 
     def join(self, timeout: float | None = None) -> None:
+        if self._fallback is not None and self._fallback.pid is None:
+            return  # (interrupted before it started: Ctrl-C while waiting for a free slot)
         if self._fallback is not None:
             self._fallback.join(timeout)
         elif self._slot is not None and self.is_alive():
@@ -262,8 +265,6 @@ def _serve(worker: luigi.worker.Worker, conn: Any, driver_ends: list, driver_pid
     for end in driver_ends:  # (so that each slot sees EOF when the driver goes)
         end.close()
     translate._chunk_registry.clear()  # the driver's chunks as they were at the fork: stale
-    if signal.getsignal(signal.SIGTERM) is driver.ending_handler:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (idle: nothing to clean up; see driver.stopped_by_sigterm)
     if not driver.die_with(driver_pid):
         _orphaned()
     try:

@@ -164,8 +164,8 @@ def test_driver_killed_no_job_starts_after_it_no_worker_left_rerun_at_once(signu
 
         rows = events(workdir)
         theirs = [e for e in rows if e[2] in workers]
-        late = [e for e in theirs if e[0] == "start" and e[3] > (gone if signum == signal.SIGKILL else sent) + 0.3]
-        assert not late, "jobs started after the driver was signalled (%.3f) / gone (%.3f): %s" % (sent, gone, late)
+        late = [e for e in theirs if e[0] == "start" and e[3] > gone + 0.2]
+        assert not late, "jobs started after the driver (signalled at %.3f) was gone (%.3f): %s" % (sent, gone, late)
 
         # no job ran twice: what the killed run finished is not rerun; a job the killed run was
         # writing is redone only after that copy stopped
@@ -176,7 +176,7 @@ def test_driver_killed_no_job_starts_after_it_no_worker_left_rerun_at_once(signu
         racing = {name for name, when in done_first.items() if when >= sent - 0.25}
         again = set(done_first) & set(rerun_started)
         assert not again - racing and len(again) <= 4, "the rerun ran jobs that had finished: %s" % again
-        assert sorted(done_first | set(rerun_started)) == sorted("out%02d.txt" % i for i in range(N_JOBS))
+        assert sorted(set(done_first) | set(rerun_started)) == sorted("out%02d.txt" % i for i in range(N_JOBS))
         assert len(rerun_started) == len([e for e in rerun_rows if e[0] == "start"]), "a job ran twice in the rerun"
         for name, when in rerun_started.items():
             last_of_theirs = max((w for _, n, _, w in theirs if n == name), default=0.0)
