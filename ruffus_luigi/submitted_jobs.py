@@ -102,7 +102,9 @@ def _cancel(jobs: dict[str, list[str]], why: str) -> None:
             _say("cannot cancel %s job(s) %s (%s): %s" % (name, ", ".join(ids), why, e))
             continue
         try:
-            live = _live(backend, ids)
+            states = backend.poll(ids)
+            # (a job the back end cannot tell about, LOST, may still run: cancelling an ended job does no harm)
+            live = [i for i in ids if states.get(i) not in (JobState.SUCCEEDED, JobState.FAILED)]
             if live:
                 _say("cancelling %s job(s) %s, %s" % (name, ", ".join(live), why))
                 backend.cancel(live)
