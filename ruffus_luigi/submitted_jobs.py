@@ -50,6 +50,12 @@ def finish() -> None:
     if path is not None and os.path.exists(path):
         _cancel(_outstanding([path]), "still queued or running when this run ended")
         _unlink(path)
+        folder = os.path.dirname(path)
+        for empty in (folder, os.path.dirname(folder)):  # (another run's files keep them)
+            try:
+                os.rmdir(empty)
+            except OSError:
+                break
 
 
 def submitted(backend: str, ids: list[str]) -> None:
