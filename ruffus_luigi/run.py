@@ -15,6 +15,7 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,10 +144,7 @@ class Chunk:
         forked = os.getpid() != self.state.pid
         if forked and not driver.die_with(self.state.pid):
             raise RuntimeError("the run's driver (pid %d) has ended: no job starts" % self.state.pid)
-        if forked:
-            with driver.stopped_by_sigterm():
-                outcomes = self.state.execute(self)
-        else:
+        with driver.stopped_by_sigterm() if forked else nullcontext():
             outcomes = self.state.execute(self)
         if forked:
             with open(self.state.outcome_path(self), "wb") as f:
