@@ -98,7 +98,24 @@ def _outstanding(paths: list[str]) -> dict[str, list[str]]:
 
 
 def _cancel(jobs: dict[str, list[str]], why: str) -> None:
-    """Cancel the jobs still queued or running, and wait (bounded) until the cluster drops them."""
+    """Cancel the jobs still queued or running, and wait (bounded) until the cluster drops them.
+
+    In a child process: a back end's session (DRMAA's) must not exist in the driver before
+    it forks its workers (theirs would then hang talking to the cluster).
+    """
+    if not jobs:
+        return
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _cancel_here(jobs, why)
+        finally:
+            sys.stderr.flush()
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _cancel_here(jobs: dict[str, list[str]], why: str) -> None:
     from . import plugins
 
     for name, ids in jobs.items():
