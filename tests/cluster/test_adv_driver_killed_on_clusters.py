@@ -66,7 +66,7 @@ def no_held_job_finishes(workdir: Path) -> None:
 
 @pytest.mark.timeout(600)
 @pytest.mark.held("killed driver", "adversarial")
-@pytest.mark.parametrize("how", ["SIGTERM driver", "SIGKILL driver", "SIGKILL driver and workers"])
+@pytest.mark.parametrize("how", ["SIGTERM-driver", "SIGKILL-driver", "SIGKILL-whole-run"])
 @pytest.mark.parametrize("strategy", ["history", "atomic"])
 def test_cluster_run_killed_leaves_no_cluster_job(cluster, strategy, how, tmp_path, tmp_path_factory):
     expected = reference(strategy, tmp_path_factory)
@@ -77,16 +77,16 @@ def test_cluster_run_killed_leaves_no_cluster_job(cluster, strategy, how, tmp_pa
     try:
         ids = [job_id for _, job_id in wait_half_written(workdir, HELD, timeout=180).values()]
         assert all(i.isdigit() for i in ids), "the jobs must run as cluster jobs: %s" % ids
-        if how == "SIGKILL driver and workers":
+        if how == "SIGKILL-whole-run":
             os.killpg(proc.pid, signal.SIGKILL)
         else:
-            os.kill(proc.pid, signal.SIGTERM if how == "SIGTERM driver" else signal.SIGKILL)
+            os.kill(proc.pid, signal.SIGTERM if how == "SIGTERM-driver" else signal.SIGKILL)
         t0 = time.monotonic()
         rc, out = finish(proc, timeout=60)
         assert time.monotonic() - t0 < 20, "the run took %.1f s to end" % (time.monotonic() - t0)
-        assert rc == (-signal.SIGTERM if how == "SIGTERM driver" else -signal.SIGKILL), out
+        assert rc == (-signal.SIGTERM if how == "SIGTERM-driver" else -signal.SIGKILL), out
 
-        if how != "SIGKILL driver and workers":
+        if how != "SIGKILL-whole-run":
             wait_for(lambda: not queued(cluster, ids), "the cluster to drop jobs %s" % ids, timeout=60, every=0.5)
             time.sleep(1)
             no_held_job_finishes(workdir)
