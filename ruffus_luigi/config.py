@@ -85,6 +85,18 @@ def scheduler_timeout() -> float:
     return seconds
 
 
+def uses_luigid(host: str | None = None) -> bool:
+    """Whether a run goes to a shared luigid (a host, a URL, or ``[core]`` naming one) rather than a local scheduler."""
+    if host or os.environ.get("RUFFUS_LUIGI_SCHEDULER_HOST") or scheduler_url():
+        return True
+    if not luigi_config_in_use():
+        return False
+    import luigi.configuration
+
+    core = luigi.configuration.get_config()
+    return core.has_option("core", "default_scheduler_host") or core.has_option("core", "default_scheduler_url")
+
+
 def backend(explicit: str | None = None) -> str:
     """The back end: ``explicit`` (a keyword), else RUFFUS_LUIGI_BACKEND, else luigi.cfg, else local."""
     return explicit or configured_backend() or "local"

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import submitted_jobs
 from .backends.base import Backend, JobSpec, JobState, log_tail, read_exit_code
 
 log = logging.getLogger("ruffus_luigi.dispatch")
@@ -169,6 +170,7 @@ class Dispatcher:
         if ids:
             with self._backend_lock:
                 self.backend.cancel(ids)
+            submitted_jobs.ended(self.name, ids)
 
     def _start_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -237,6 +239,7 @@ class Dispatcher:
                 job.attempts += 1
                 self._finish(job, JobState.FAILED, None, "submission to back end %r failed: %s" % (self.name, e))
             return
+        submitted_jobs.submitted(self.name, ids)  # (before anything can stop this run: see submitted_jobs)
         with self._cond:
             for job, job_id in zip(todo, ids, strict=True):
                 job.attempts += 1
@@ -317,6 +320,7 @@ class Dispatcher:
         try:
             with self._backend_lock:
                 self.backend.cancel(ids)
+            submitted_jobs.ended(self.name, ids)
         except Exception as e:
             log.warning("back end %r: cancelling lost job(s) %s failed (ignored): %s", self.name, ", ".join(ids), e)
 
@@ -327,6 +331,8 @@ class Dispatcher:
     def _finish(self, job: _Job, state: JobState, code: int | None, message: str) -> None:
         tail = "" if state is JobState.SUCCEEDED else log_tail(job.spec)
         result = JobResult(job.index, job.spec, job.job_id, state, code, job.attempts, message, tail)
+        if job.job_id:
+            submitted_jobs.ended(self.name, [job.job_id])
         with self._cond:
             job.batch.in_flight -= 1
             job.batch.results.append(result)

@@ -16,10 +16,20 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import absent, checkpointing, clear_errors, collector, config
+from . import (
+    absent,
+    checkpointing,
+    clear_errors,
+    collector,
+    config,
+    driver,
+    submitted_jobs,
+    workdir_lock,
+)
 from . import exceptions as rx
 from . import history as hist
 from .checkpointing import Intermediates, checkpointed, run_checkpointed, strategy_job
@@ -141,8 +151,11 @@ class Chunk:
         ]
 
     def run(self) -> None:
-        outcomes = self.state.execute(self)
         forked = os.getpid() != self.state.pid
+        if forked and not driver.die_with(self.state.pid):
+            raise RuntimeError("the run's driver (pid %d) has ended: no job starts" % self.state.pid)
+        with driver.stopped_by_sigterm() if forked else nullcontext():
+            outcomes = self.state.execute(self)
         if forked:
             with open(self.state.outcome_path(self), "wb") as f:
                 pickle.dump(outcomes, f)
@@ -522,7 +535,8 @@ class RunState:
         open(self.stop_path, "w").close()
 
     def stopping(self) -> bool:
-        return os.path.exists(self.stop_path)
+        """Start no more jobs: a job asked the run to stop, or (in a worker) the driver is gone."""
+        return os.path.exists(self.stop_path) or (os.getpid() != self.pid and os.getppid() != self.pid)
 
     def outcome_path(self, chunk: Chunk) -> str:
         return os.path.join(self.run_dir, "%s-%d.pickle" % (id(chunk.task), chunk.index))
@@ -741,7 +755,46 @@ def pipeline_run(
     ``checkpoint`` (strategy names, e.g. ``"atomic,zero-intermediates"``; default:
     RUFFUS_LUIGI_CHECKPOINT, else ``[ruffus_luigi] checkpoint``, else history) and ``keep``
     (glob patterns of files intermediate-freeing strategies must not touch).
+
+    One run at a time per working directory (``workdir_lock``); SIGTERM and SIGHUP end the
+    run as Ctrl-C does, cluster jobs cancelled (``driver``, ``submitted_jobs``).
     """
+    arguments = dict(locals())
+    shared = config.uses_luigid(scheduler_host)
+    with driver.ending_signals(), workdir_lock.one_run_per_directory(shared):
+        submitted_jobs.start(os.getcwd(), exclusive=not shared)
+        try:
+            _pipeline_run(**arguments)
+        finally:
+            submitted_jobs.finish()
+
+
+def _pipeline_run(
+    target_tasks: Any,
+    forcedtorun_tasks: Any,
+    multiprocess: int,
+    logger: Any,
+    gnu_make_maximal_rebuild_mode: bool,
+    verbose: int | None,
+    runtime_data: dict | None,
+    one_second_per_job: bool | None,
+    touch_files_only: Any,
+    exceptions_terminate_immediately: bool,
+    log_exceptions: bool,
+    checksum_level: int | None,
+    multithread: int,
+    history_file: str | None,
+    verbose_abbreviated_path: int | None,
+    pipeline: Any,
+    pool_manager: str,
+    jobs_per_luigi_task: int | None,
+    scheduler_host: str | None,
+    scheduler_port: int | None,
+    backend: str | None,
+    checkpoint: Any,
+    keep: Any,
+) -> None:
+    """``pipeline_run`` inside the directory's lock."""
     touch_level = _touch_files_only_level(touch_files_only)
     verbose = 1 if verbose is None else verbose
     vap = 2 if verbose_abbreviated_path is None else verbose_abbreviated_path

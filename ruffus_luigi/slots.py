@@ -12,6 +12,10 @@ before, so what ran before still runs.
 Slots are forked from the driver once its first stage is planned; what changes in the
 driver later reaches a slot only through a request: the chunk, its jobs, and whether the
 chunks it depends on are done.
+
+A slot lives no longer than its driver: the kernel sends it SIGTERM when the driver dies
+(``driver.die_with``), which stops the job it runs, and it takes no chunk and starts no job
+once the driver is gone (the end of its pipe, or its parent, says so).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import luigi.worker
 
-from . import translate
+from . import driver, translate
 
 if TYPE_CHECKING:
     from .run import Chunk, RunState
@@ -134,7 +138,7 @@ class _Slot:
         ours, theirs = _FORK.Pipe()
         others = [s.conn for s in pool.slots]
         self.process = _FORK.Process(
-            target=_serve, args=(pool.worker, theirs, [ours, *others]), name="ruffus-luigi-slot"
+            target=_serve, args=(pool.worker, theirs, [ours, *others], os.getpid()), name="ruffus-luigi-slot"
         )
         self.process.start()
         theirs.close()
@@ -240,30 +244,36 @@ class SlotRun:
 
     def terminate(self) -> None:
         """Luigi's timeout or the worker's exit: end the slot (a new one replaces it)."""
+        if self._fallback is not None and self._fallback.pid is None:
+            return
         if self._fallback is not None:
             self._fallback.terminate()
         elif self._slot is not None and self.is_alive():
             self._slot.process.terminate()
 
     def join(self, timeout: float | None = None) -> None:
+        if self._fallback is not None and self._fallback.pid is None:
+            return  # (interrupted before it started: Ctrl-C while waiting for a free slot)
         if self._fallback is not None:
             self._fallback.join(timeout)
         elif self._slot is not None and self.is_alive():
             self._slot.process.join(timeout)
 
 
-def _serve(worker: luigi.worker.Worker, conn: Any, driver_ends: list) -> None:
+def _serve(worker: luigi.worker.Worker, conn: Any, driver_ends: list, driver_pid: int) -> None:
     """A slot's life: rebuild each chunk it is sent, run it as Luigi's task process would."""
     for end in driver_ends:  # (so that each slot sees EOF when the driver goes)
         end.close()
     translate._chunk_registry.clear()  # the driver's chunks as they were at the fork: stale
+    if not driver.die_with(driver_pid):
+        _orphaned()
     try:
         while True:
             try:
                 request = conn.recv_bytes()
-            except EOFError:
+            except (EOFError, OSError):
                 return
-            if not request:
+            if not request or os.getppid() != driver_pid:
                 return
             try:
                 task, keys = _install(pickle.loads(request))
@@ -278,9 +288,25 @@ def _serve(worker: luigi.worker.Worker, conn: Any, driver_ends: list) -> None:
             finally:
                 for key in keys:
                     translate._chunk_registry.pop(key, None)
+            if os.getppid() != driver_pid:
+                _orphaned()
             conn.send_bytes(FREE)
     except KeyboardInterrupt:
+        if os.getppid() != driver_pid:
+            _orphaned()
         sys.exit(1)  # (Ctrl-C reaches the whole process group; the driver reports it)
+    except OSError:  # (the driver's end of the pipe closed under a write)
+        _orphaned()
+
+
+def _orphaned() -> None:
+    """The driver is gone: leave now, without flushing a result to a queue nobody reads."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(1)
 
 
 def _install(payload: tuple) -> tuple[translate.RuffusTask, list[tuple]]:

@@ -25,6 +25,7 @@ import luigi.scheduler
 import luigi.worker
 
 from . import config, luigi_random, luigid_http, progress  # noqa: F401 - luigi_random: Luigi's draws leave the script's generator alone
+from .driver import Terminated
 
 if TYPE_CHECKING:
     from .pipeline import Task
@@ -232,9 +233,20 @@ class RuffusWorker(luigi.worker.Worker):
         """Stop; after Ctrl-C, first give the worker processes a moment to end by themselves.
 
         They got the SIGINT too, and are cancelling their cluster jobs and recording the
-        jobs that finished: Luigi's SIGTERM right away would cut that short.
+        jobs that finished: Luigi's SIGTERM right away would cut that short. After SIGTERM
+        or SIGHUP, which may have reached the driver alone, they are sent SIGTERM first
+        (which they handle the same way).
         """
-        if exc_type is KeyboardInterrupt:
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            for state in list(_runs.values()):
+                try:
+                    state.request_stop()  # (a worker the signal did not reach starts no other job)
+                except OSError:
+                    pass
+            if issubclass(exc_type, Terminated):
+                for process in list(self._running_tasks.values()):
+                    if process.use_multiprocessing and process.is_alive():
+                        process.terminate()
             deadline = time.monotonic() + INTERRUPT_GRACE
             for process in list(self._running_tasks.values()):
                 if process.use_multiprocessing:

@@ -275,15 +275,20 @@ def check_interrupted(workdir: Path, strategy: str, interrupted: set[str]) -> No
 
 
 def check_rerun(workdir: Path, strategy: str, reference: dict, interrupted: set[str], env: dict | None = None,
-                base: dict | None = None) -> tuple[set[str], int]:
+                base: dict | None = None, started: tuple[subprocess.Popen, int] | None = None) -> tuple[set[str], int]:
     """Rerun: it runs exactly the expected jobs, once each, and ends byte-identical to the reference.
 
+    ``started``: a rerun already going (and the jobs.log line it started at), else one is run now.
     Returns the jobs rerun and the number of files compared.
     """
     done = jobs_with(workdir, "done")
     expected = expected_rerun(done, freed_files(workdir))
     assert interrupted <= expected
-    rc, out, ran = run(workdir, strategy, env, base=base)
+    if started is None:
+        rc, out, ran = run(workdir, strategy, env, base=base)
+    else:
+        rc, out = finish(started[0], timeout=300)
+        ran = Counter(job for event, job, *_ in log_lines(workdir)[started[1]:] if event == "start")
     assert rc == 0, out
     assert ran == Counter(expected), "rerun ran %s, expected each of %s once" % (dict(ran), sorted(expected))
     got = snapshot(workdir)

@@ -19,8 +19,12 @@ Interruptions: SIGKILL of the worker writing an output; Ctrl-C (SIGINT to the pr
 group); luigid restarted mid-run, gracefully (the run carries on) or killed and restarted
 without its state (the run fails, the rerun finishes); one output on a full file system
 (ENOSPC), under a path whose directory is a file (ENOTDIR) or in a directory the run may
-not write to (EACCES; the run drops root's capability to ignore file modes). The cluster cases (qdel,
-scancel) are in tests/cluster/test_checkpoint_interrupts_on_clusters.py.
+not write to (EACCES; the run drops root's capability to ignore file modes); the driver
+(``ruffus-luigi run`` alone, not its workers) killed with SIGTERM or SIGKILL while two jobs
+write (its workers must stop by themselves, starting no job); a rerun started at once while
+the killed run's workers are still alive (their held jobs ignore SIGTERM: the rerun must wait
+for them, then do only what is left). The cluster cases (qdel, scancel) are in
+tests/cluster/test_checkpoint_interrupts_on_clusters.py.
 """
 
 from __future__ import annotations
@@ -356,3 +360,74 @@ def test_atomic_run_start_keeps_the_temporary_file_of_a_run_still_going(
     assert Counter(job for e, job, *_ in log_lines(workdir) if e == "start") == Counter(ALL_JOBS)
     assert snapshot(workdir) == expected
     assert leftovers(workdir) == []
+
+
+# -- 7. the driver killed, its workers left to notice --------------------------------------
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper has stopped)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_driver_killed_while_two_jobs_write(strategy, signum, tmp_path, tmp_path_factory):
+    expected = reference(strategy, tmp_path_factory)
+    workdir = workdir_in(tmp_path)
+    held = ["end s1.end", "end s2.end"]
+    proc = start(workdir, strategy, {"HOLD": "s1.end,s2.end"})
+    try:
+        workers = {pid for pid, _ in wait_half_written(workdir, held).values()}
+        os.kill(proc.pid, signum)  # the driver alone
+        rc, out = finish(proc, timeout=30)
+        assert rc == -signum, out
+        killed_at = len(log_lines(workdir))
+        wait_for(lambda: not [p for p in workers if alive(p)], "the workers to end", timeout=15, every=0.05)
+    finally:
+        for p in workers:
+            if alive(p):
+                os.kill(p, signal.SIGKILL)
+    (workdir / "release").touch()  # a worker still going would now finish its job: none may
+    time.sleep(0.5)
+    (workdir / "release").unlink()
+    assert [e for e in log_lines(workdir)[killed_at:]] == [], "a worker went on after its driver died"
+    check_interrupted(workdir, strategy, set(held))
+    check_rerun(workdir, strategy, expected, set(held))
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_rerun_started_while_the_killed_runs_workers_are_alive(strategy, tmp_path, tmp_path_factory):
+    """Their held jobs ignore SIGTERM: they outlive the driver; the rerun waits for them."""
+    expected = reference(strategy, tmp_path_factory)
+    workdir = workdir_in(tmp_path)
+    held = ["end s1.end", "end s2.end"]
+    proc = start(workdir, strategy, {"HOLD": "s1.end,s2.end", "HOLD_IGNORES_SIGTERM": "1"})
+    rerun = None
+    workers: set[int] = set()
+    try:
+        workers = {pid for pid, _ in wait_half_written(workdir, held).values()}
+        os.kill(proc.pid, signal.SIGKILL)
+        finish(proc, timeout=30)
+        since = len(log_lines(workdir))
+        rerun = start(workdir, strategy, {"RUFFUS_LUIGI_LOCK_WAIT": "120"})
+        rerun_out = Path(rerun.out_file.name)  # type: ignore[attr-defined]
+        wait_for(lambda: "waiting up to" in rerun_out.read_text(), "the rerun to wait for the orphans", timeout=30)
+        assert all(alive(p) for p in workers)
+        assert [e for e in log_lines(workdir)[since:] if e[0] == "start"] == [], "a job started beside the orphans"
+        (workdir / "release").touch()  # the orphans finish their jobs (and start no other)
+        wait_for(lambda: not [p for p in workers if alive(p)], "the orphans to end", timeout=30, every=0.05)
+        assert set(held) <= jobs_with(workdir, "done")
+        check_rerun(workdir, strategy, expected, set(), started=(rerun, since))
+        (workdir / "release").unlink()
+    finally:
+        if rerun is not None and rerun.poll() is None:
+            os.killpg(rerun.pid, signal.SIGKILL)
+            rerun.wait()
+        for p in workers:
+            if alive(p):
+                os.kill(p, signal.SIGKILL)

@@ -11,10 +11,12 @@ only on the sample name, so every complete run writes the same bytes.
 
 HOLD=<basename>[,<basename>...]: these jobs wait between the two halves until the file
 "release" exists in the working directory (at most HOLD_SECONDS, default 60), so a test can
-interrupt them in the middle of writing.
+interrupt them in the middle of writing. HOLD_IGNORES_SIGTERM=1: a held job ignores SIGTERM
+meanwhile (a job that cannot be stopped: it outlives a killed driver until released).
 """
 
 import os
+import signal
 import sys
 import time
 
@@ -31,6 +33,8 @@ def log(event, task, output):
 
 def hold(output):
     if os.path.basename(output) in os.environ.get("HOLD", "").split(","):
+        if os.environ.get("HOLD_IGNORES_SIGTERM"):
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         deadline = time.time() + float(os.environ.get("HOLD_SECONDS", "60"))
         while not os.path.exists("release") and time.time() < deadline:
             time.sleep(0.02)
