@@ -15,6 +15,7 @@ import luigi
 
 from . import config, luigi_settings, progress, translate  # noqa: F401 - luigi_settings: [ruffus_luigi] known to Luigi
 from . import exceptions as rx
+from .claims import Claims
 from .pipeline import lookup_pipeline, lookup_tasks_from_user_specified_names
 from .run import RunState, default_state
 
@@ -149,14 +150,21 @@ def _luigi_build(roots: list, state: RunState, host: str | None, port: int | Non
         kwargs["local_scheduler"] = _configured_local()
     state.shared_scheduler = not kwargs.get("local_scheduler")
     state.scheduler_address = url or ("http://%s:%s/" % (host, kwargs["scheduler_port"]) if host else "named in luigi.cfg [core]")
-    return luigi.build(
-        roots,
-        worker_scheduler_factory=translate.WorkerSchedulerFactory(_resources(state), state),
-        workers=state.workers,
-        detailed_summary=True,
-        log_level=os.environ.get("RUFFUS_LUIGI_LOG_LEVEL", "CRITICAL"),  # Luigi's own log, for debugging
-        **kwargs,
-    )
+    if state.shared_scheduler:  # (before any worker process is forked: they inherit it)
+        state.claims = Claims(state.workdir)
+    try:
+        return luigi.build(
+            roots,
+            worker_scheduler_factory=translate.WorkerSchedulerFactory(_resources(state), state),
+            workers=state.workers,
+            detailed_summary=True,
+            log_level=os.environ.get("RUFFUS_LUIGI_LOG_LEVEL", "CRITICAL"),  # Luigi's own log, for debugging
+            **kwargs,
+        )
+    finally:
+        if state.claims is not None:
+            state.claims.close()
+            state.claims = None
 
 
 def _configured_local() -> bool:

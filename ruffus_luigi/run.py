@@ -23,6 +23,7 @@ from . import exceptions as rx
 from . import history as hist
 from .checkpointing import Intermediates, checkpointed, run_checkpointed, strategy_job
 from .checkpoints import Checkpoint
+from .claims import Claims, job_key
 from .execute import (
     JobOutcome,
     call_job,
@@ -205,6 +206,7 @@ class RunState:
         self.shared_scheduler = False
         self.scheduler_address = ""  # the luigid's URL, for messages
         self.scheduler: Any = None  # the Luigi scheduler of the run (set by translate)
+        self.claims: Claims | None = None  # under a shared luigid: jobs are claimed before they run
         self.deferred_logs: dict[Task, list[str]] = {}
         self.waits_for_parent: set[Task] = set()
         self.checkpoints: list[Checkpoint] = []  # the run's strategies (``history`` is implicit)
@@ -530,7 +532,19 @@ class RunState:
         return chunk.outcomes
 
     def execute(self, chunk: Chunk) -> list[JobOutcome]:
-        """Run a chunk's out-of-date jobs (in a worker) and record them in the history."""
+        """Run a chunk's out-of-date jobs (in a worker) and record them in the history.
+
+        Under a shared luigid they are claimed first (``claims``): another run may be
+        running them now, and the recheck on disk must wait until it has recorded them.
+        """
+        todo = [j for j in chunk.jobs if j.needs_run or chunk.forced]
+        if self.claims is None or not todo:
+            return self._execute(chunk, todo)
+        name = chunk.task._get_display_name()
+        with self.claims.hold(job_key(name, j.index, j.params) for j in todo):
+            return self._execute(chunk, todo)
+
+    def _execute(self, chunk: Chunk, todo: list[PlannedJob]) -> list[JobOutcome]:
         task = chunk.task
         backend = getattr(self, "backend", None)
         if backend is None:  # a run not started by pipeline_run (plain Luigi): resolve once
@@ -538,9 +552,10 @@ class RunState:
 
             backend = self.backend = configured_backend()
         history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path or ":memory:")
-        todo = [j for j in chunk.jobs if j.needs_run or chunk.forced]
         if self.shared_scheduler and not chunk.forced:
             # another run against the same luigid may have run some of them meanwhile
+            if history is self.planner.history:
+                history.refresh()
             todo = [j for j in todo if self.planner.job_needs_update(task, j.params, history=history, explain=False)[0]]
         # an interrupted job must not leave an old record vouching for a half-written output
         hist.forget_jobs(history, [job.display for job in todo])
