@@ -56,6 +56,8 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
                 _stop_workers()
                 raise
         errors = _collect_errors(state)
+        if state.generation_error is None:
+            state.generation_error = state.missing_input_error()
         if state.generation_error is not None:
             if not errors and not state.any_job_ran:
                 raise state.generation_error

@@ -136,7 +136,10 @@ class RuffusTask(luigi.Task):
             chunks = state.plan_with_early_parents(task)
         if resumed and state.shared_scheduler:
             for c in chunks:
-                c.recheck = True
+                if c.verified and not c.dispatched:
+                    c.done = True  # luigid resumed us: a run sharing its (checked) id did it
+                else:
+                    c.recheck = True
         pending = [c for c in chunks if not c.complete()]
         if resumed and pending and state.shared_scheduler:
             state.renew_finished(pending, all_of_them=True)  # luigid took them for done

@@ -8,7 +8,8 @@ the outputs, starts two ``ruffus-luigi run`` at once in the same directory, and 
 jobs that ran twice. Tries follow each other within luigid's 10 s ``stable_done_cooldown``
 so each race also meets the ids the last try left done. Command line::
 
-    python3 tools/shared_luigid_race.py [--tries 30] [--jobs 200] [--mp 2] [--keep-history]
+    python3 tools/shared_luigid_race.py [--tries 30] [--jobs 200] [--mp 2] [--pause 0.01]
+        [--keep-history] [--symlink] [--code CHECKOUT]
 
 Prints one line per try and a summary ``duplicates in K of N tries``; exit status 1 when
 any try ran a job twice, or a run failed, or the outputs differ from a lone run's.
@@ -96,15 +97,22 @@ def clean(workdir: Path, keep_history: bool) -> None:
     for path in workdir.iterdir():
         if path.name == SCRIPT or (keep_history and path.name == ".ruffus_history.sqlite"):
             continue
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:
             path.unlink()
 
 
-def start(workdir: Path, url: str, jobs: int, mp: int, cwd_alias: Path | None = None) -> subprocess.Popen:
+CODE = REPO
+"""The checkout whose ruffus_luigi runs (``--code``: measure another one, e.g. before a fix)."""
+
+
+def start(workdir: Path, url: str, jobs: int, mp: int, cwd_alias: Path | None = None,
+          pause: float = 0.01, env: dict | None = None) -> subprocess.Popen:
+    """``ruffus-luigi --scheduler-host H --scheduler-port P run race_pipeline.py MP`` in ``workdir``
+    (entered through ``cwd_alias`` if given), in a session of its own."""
     host, port = url.rstrip("/").rsplit("/", 1)[-1].split(":")
-    env = dict(os.environ, PYTHONPATH=str(REPO), RACE_JOBS=str(jobs))
+    env = dict(os.environ, **(env or {}), PYTHONPATH=str(CODE), RACE_JOBS=str(jobs), RACE_PAUSE=str(pause))
     return subprocess.Popen(
         [sys.executable, "-m", "ruffus_luigi", "--scheduler-host", host, "--scheduler-port", port,
          "run", SCRIPT, str(mp)],
@@ -114,6 +122,7 @@ def start(workdir: Path, url: str, jobs: int, mp: int, cwd_alias: Path | None = 
 
 
 def finish(runs: list[subprocess.Popen], timeout: float) -> list[tuple[int, str]]:
+    """Each run's exit status and stderr; a run still going after ``timeout`` is killed (by pid)."""
     results = []
     try:
         for run in runs:
@@ -141,16 +150,25 @@ def outputs(workdir: Path) -> dict[str, bytes]:
 
 
 def race_once(workdir: Path, url: str, jobs: int, mp: int, keep_history: bool, alias: Path | None,
+              pause: float = 0.01, stagger: float = 0.0, lone: bool = True,
               timeout: float = 300) -> tuple[int, int, list[str]]:
-    """One try: a lone run, outputs deleted, two runs at once. (jobs run twice, jobs run, problems)."""
+    """One try: a lone run (its outputs kept in ``../expected``; unless ``lone`` is false: an earlier
+    try's), outputs deleted, two runs at once. Returns (jobs run twice, distinct jobs run, problems)."""
     problems = []
-    clean(workdir, keep_history=False)
-    for code, err in finish([start(workdir, url, jobs, mp)], timeout):
-        if code != 0:
-            problems.append("the lone run failed: %s" % err[-2000:])
-    expected = outputs(workdir)
+    if lone:
+        clean(workdir, keep_history=False)
+        for code, err in finish([start(workdir, url, jobs, mp, pause=pause)], timeout):
+            if code != 0:
+                problems.append("the lone run failed: %s" % err[-2000:])
+        shutil.rmtree(workdir.parent / "expected", ignore_errors=True)
+        (workdir.parent / "expected").mkdir()
+        for name, data in outputs(workdir).items():
+            (workdir.parent / "expected" / name).write_bytes(data)
+    expected = outputs(workdir.parent / "expected")
     clean(workdir, keep_history)
-    runs = [start(workdir, url, jobs, mp), start(workdir, url, jobs, mp, cwd_alias=alias)]
+    runs = [start(workdir, url, jobs, mp, pause=pause)]
+    time.sleep(stagger)
+    runs.append(start(workdir, url, jobs, mp, cwd_alias=alias, pause=pause))
     for code, err in finish(runs, timeout):
         if code != 0:
             problems.append("a raced run failed: %s" % err[-2000:])
@@ -167,10 +185,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tries", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=200, help="files originated (jobs: 3 per file, plus 1)")
     parser.add_argument("--mp", type=int, default=2, help="multiprocess of each run")
+    parser.add_argument("--pause", type=float, default=0.01, help="seconds each job sleeps (default 0.01)")
+    parser.add_argument("--stagger", type=float, default=0.0, help="seconds between the two starts (default 0)")
+    parser.add_argument("--lone-once", action="store_true",
+                        help="one lone run before the first try only (later tries follow the last race)")
+    parser.add_argument("--code", help="the checkout whose ruffus_luigi to run (default: this one)")
     parser.add_argument("--keep-history", action="store_true", help="delete outputs but keep .ruffus_history.sqlite")
     parser.add_argument("--symlink", action="store_true", help="start the second run through a symlink to the directory")
     parser.add_argument("--luigid", help="an already running luigid's URL (default: start one)")
     options = parser.parse_args(argv)
+    global CODE
+    CODE = Path(options.code).resolve() if options.code else REPO
     base = Path(tempfile.mkdtemp(prefix="race_"))
     workdir = base / "work"
     write_pipeline(workdir)
@@ -189,7 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         failed = 0
         for attempt in range(1, options.tries + 1):
             t0 = time.monotonic()
-            dups, ran, problems = race_once(workdir, url, options.jobs, options.mp, options.keep_history, alias)
+            dups, ran, problems = race_once(
+                workdir, url, options.jobs, options.mp, options.keep_history, alias, options.pause,
+                options.stagger, lone=attempt == 1 or not options.lone_once,
+            )
             bad += dups > 0
             failed += bool(problems)
             print("try %d: %d jobs run twice (%d distinct jobs) %.1fs %s"
