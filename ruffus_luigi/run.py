@@ -660,10 +660,8 @@ class RunState:
         """Ruffus' error for the first task (in run order) with a job whose input was missing.
 
         Ruffus makes a task's jobs in order once its parent is done and stops at the first
-        one whose input is missing; here jobs planned early found it when about to run,
-        in whatever order. So the task's early jobs that did not run are checked again in
-        order (the parent is done or failed by now) and the first found names the file; if
-        none is missing any more, the first job that found one does.
+        one whose input is missing; jobs planned early found it when about to run, in
+        whatever order: the first of them in job order names the file.
         """
         for task in self.incomplete:
             found = sorted(
@@ -672,19 +670,10 @@ class RunState:
                 for o in self.outcomes(chunk)
                 if o.missing_input is not None
             )
-            if not found:
-                continue
-            error = found[0][1]
-            ran = {o.index for c in self.planned[task] for o in self.outcomes(c) if o.ran}
-            for job in sorted((j for c in self.planned[task] for j in c.jobs if j.early and j.index not in ran), key=lambda j: j.index):
-                try:
-                    check_input_files_exist(job.params, retries=1)
-                except rx.MissingInputFileError:
-                    error = exception_tuple(task._name, "")
-                    break
-            err = rx.RethrownJobError([error])
-            err.specify_task(task, "Exceptions generating parameters")
-            return err
+            if found:
+                err = rx.RethrownJobError([found[0][1]])
+                err.specify_task(task, "Exceptions generating parameters")
+                return err
         return None
 
     def attempts(self, task: Task) -> int:
