@@ -95,6 +95,7 @@ class Chunk:
     version: str = ""  # under a shared luigid: changes when the chunk's inputs change
     verified: bool = False  # under a shared luigid: its id is not one luigid listed as done before it was cut
     dispatched: bool = False  # this run's Luigi worker started it
+    yielded: bool = False  # its stage yielded it (and is resumed once luigid lists it done)
     keep_signatures: bool | None = None  # set by a slot: the driver's plan cache wants them
 
     def complete(self) -> bool:
