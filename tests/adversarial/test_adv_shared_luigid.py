@@ -12,6 +12,7 @@ disk did not see jobs the other run was running at that moment.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,27 @@ def test_runs_cutting_different_chunks_claim_each_job_before_running_it(luigid, 
         assert len(counts) == 121
         assert {k: n for k, n in counts.items() if n > 1} == {}, "try %d" % (attempt + 1)
         assert race.outputs(work) == expected
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.held("shared luigid: every job once", "adversarial")
+def test_claims_directory_another_user_could_write_is_refused_before_any_job(luigid, tmp_path):
+    """The claims live in ``$TMPDIR/ruffus-luigi-<uid>``: one that others can write (or a link
+    planted there) could let them hold or drop claims, so the run stops, naming it, before any job."""
+    race.CODE = REPO
+    work, _ = setup_dirs(tmp_path)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    planted = tmp / ("ruffus-luigi-%d" % os.getuid())
+    for attempt in ("writable by all", "a symbolic link"):
+        if attempt == "writable by all":
+            planted.mkdir()
+            planted.chmod(0o777)
+        else:
+            planted.rmdir()
+            (tmp / "elsewhere").mkdir(mode=0o700)
+            planted.symlink_to(tmp / "elsewhere")
+        code, err = race.finish([race.start(work, luigid.url, 5, 2, env={"TMPDIR": str(tmp)})], 60)[0]
+        assert code != 0, attempt
+        assert "cannot claim jobs" in err and str(planted) in err, err[-2000:]
+        assert not (work / "jobs.log").exists(), attempt
