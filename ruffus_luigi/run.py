@@ -25,6 +25,7 @@ from .checkpointing import Intermediates, checkpointed, run_checkpointed, strate
 from .checkpoints import Checkpoint
 from .claims import Claims, job_key
 from .execute import (
+    FILE_CHECK_RETRY,
     JobOutcome,
     call_job,
     check_input_files_exist,
@@ -647,11 +648,13 @@ class RunState:
         its outcome carries the error, which fails the run as Ruffus' does (``missing_input_error``).
         """
         ready = []
+        retries = FILE_CHECK_RETRY
         for job in todo:
             if job.early:
                 try:
-                    check_input_files_exist(job.params)
+                    check_input_files_exist(job.params, retries)
                 except rx.MissingInputFileError:
+                    retries = 1  # (waited once already: the run fails anyway)
                     outcomes.append(JobOutcome(job.index, job.name, ran=False, missing_input=exception_tuple(task._name, "")))
                     continue
             ready.append(job)
