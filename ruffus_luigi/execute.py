@@ -32,6 +32,7 @@ class JobOutcome:
     started: float = 0.0  # wall clock when the job started
     signature: tuple | None = None  # its files once it ran, when Ruffus' rule must find it up to date
     announced: bool = False  # its "completed" line is logged already (ran in the driver)
+    missing_input: tuple | None = None  # not run: an input is missing (Ruffus' error, as ``error``)
 
 
 def check_input_files_exist(params: Any, retries: int = FILE_CHECK_RETRY, seen: dict | None = None) -> None:

@@ -16,6 +16,7 @@ import luigi
 
 from . import clear_errors, config, luigi_settings, luigid_http, progress, translate  # noqa: F401 - luigi_settings: [ruffus_luigi] known to Luigi
 from . import exceptions as rx
+from .claims import Claims
 from .pipeline import lookup_pipeline, lookup_tasks_from_user_specified_names
 from .run import RunState, default_state
 
@@ -61,6 +62,8 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
                 _stop_workers()
                 raise clear_errors.SchedulerUnavailable(_unreachable(e, state)) from None
         errors = _collect_errors(state)
+        if state.generation_error is None:
+            state.generation_error = state.missing_input_error()
         if state.generation_error is not None:
             if not errors and not state.any_job_ran:
                 raise state.generation_error
@@ -230,6 +233,8 @@ def _luigi_build(
         kwargs["local_scheduler"] = _configured_local()
     state.shared_scheduler = not kwargs.get("local_scheduler")
     state.scheduler_address = url or ("http://%s:%s/" % (host, kwargs["scheduler_port"]) if host else "named in luigi.cfg [core]")
+    if state.shared_scheduler:  # (before any worker process is forked: they inherit it)
+        state.claims = Claims(state.workdir)
     summary = _RuffusSummary(state)
     interface_log = logging.getLogger("luigi-interface")
     interface_log.addFilter(summary)
@@ -244,6 +249,9 @@ def _luigi_build(
         )
     finally:
         interface_log.removeFilter(summary)
+        if state.claims is not None:
+            state.claims.close()
+            state.claims = None
 
 
 def _configured_local() -> bool:

@@ -405,7 +405,7 @@ def chunk_ended(luigi_task: Any) -> None:
     chunk = _chunk(luigi_task)
     if chunk is not None:
         outcomes = chunk.state.outcomes(chunk)
-        failed = sum(1 for o in outcomes if o.error)
+        failed = sum(1 for o in outcomes if o.error or o.missing_input)
         ok = sum(1 for o in outcomes if o.ran and not o.error)
         _active.chunk_finished(id(chunk), ok, failed)
 

@@ -34,7 +34,9 @@ from . import exceptions as rx
 from . import history as hist
 from .checkpointing import Intermediates, checkpointed, run_checkpointed, strategy_job
 from .checkpoints import Checkpoint
+from .claims import Claims, job_key
 from .execute import (
+    FILE_CHECK_RETRY,
     JobOutcome,
     call_job,
     check_input_files_exist,
@@ -67,6 +69,7 @@ class PlannedJob:
     task: Task
     vap: int
     inputs_seen: tuple | None = None  # its inputs as its up-to-date check saw them (plan_cache.inputs_seen)
+    early: bool = False  # planned before its input was remade: that the input exists is checked when it runs
 
     @property
     def name(self) -> str:
@@ -102,7 +105,9 @@ class Chunk:
     luigi_task: Any = None
     upstream: list[Chunk] = field(default_factory=list)  # chunks making this one's inputs
     version: str = ""  # under a shared luigid: changes when the chunk's inputs change
+    verified: bool = False  # under a shared luigid: its id is not one luigid listed as done before it was cut
     dispatched: bool = False  # this run's Luigi worker started it
+    yielded: bool = False  # its stage yielded it (and is resumed once luigid lists it done)
     keep_signatures: bool | None = None  # set by a slot: the driver's plan cache wants them
 
     def complete(self) -> bool:
@@ -110,33 +115,44 @@ class Chunk:
             return True
         if os.path.exists(self.state.outcome_path(self)):  # run by a forked worker
             outcomes = self.state.outcomes(self)
-            self.done = not any(o.error or o.signalled_break for o in outcomes)
+            self.done = not any(o.error or o.signalled_break or o.missing_input for o in outcomes)
             return self.done
         if self.forced or (self.dispatched and os.getpid() == self.state.pid):
             return False  # (being run by this run: its outcome file will say; no disk recheck)
-        state = self.state
-        forked = os.getpid() != state.pid
-        if self.recheck or (state.shared_scheduler and forked):
+        if self.recheck or (self.state.shared_scheduler and os.getpid() != self.state.pid):
             # another run sharing our luigid may have done these jobs (a forked worker
             # checks the chunks it depends on this way before running its own)
-            if not all(u.complete() for u in self.upstream):
-                return False  # (inputs not remade yet: the outputs only look up to date)
-            if forked:
-                history = hist.open_job_history(state.history_path or ":memory:")
-            else:
-                history = state.planner.history
-                history.refresh()
-            try:
-                self.done = not any(
-                    state.planner.job_needs_update(self.task, j.params, history=history, explain=False)[0]
-                    for j in self.jobs
-                    if j.needs_run
-                )
-            finally:
-                if forked:
-                    history.close()
-            return self.done
+            return self.done_on_disk()
         return not any(j.needs_run for j in self.jobs)
+
+    def done_on_disk(self, history: Any = None) -> bool:
+        """Do the files and the job history say now that its jobs are done (by any run)?
+
+        Not while a chunk making its inputs is not done: until then its outputs only look
+        up to date. ``history``: the driver's, refreshed already (else it is refreshed here).
+        """
+        if self.done:
+            return True
+        if self.forced:
+            return False
+        state = self.state
+        forked = os.getpid() != state.pid
+        if not forked and history is None:
+            history = state.planner.history
+            history.refresh()
+        if not all(u.complete() or (not forked and u.done_on_disk(history)) for u in self.upstream):
+            return False
+        own = hist.open_job_history(state.history_path or ":memory:") if forked else None
+        try:
+            self.done = not any(
+                state.planner.job_needs_update(self.task, j.params, history=own or history, explain=False)[0]
+                for j in self.jobs
+                if j.needs_run
+            )
+        finally:
+            if own is not None:
+                own.close()
+        return self.done
 
     def jobs_by_index(self) -> dict[int, PlannedJob]:
         return {j.index: j for j in self.jobs}
@@ -161,9 +177,9 @@ class Chunk:
                 pickle.dump(outcomes, f)
         else:
             self.outcomes = outcomes
-        self.done = not any(o.error or o.signalled_break for o in outcomes)
+        self.done = not any(o.error or o.signalled_break or o.missing_input for o in outcomes)
         if not self.done:
-            failed = [o for o in outcomes if o.error]
+            failed = [o for o in outcomes if o.error or o.missing_input]
             raise RuntimeError(
                 "%d job(s) of Ruffus task %r failed: %s"
                 % (len(failed), self.task._get_display_name(), ", ".join(o.name for o in failed))
@@ -222,6 +238,7 @@ class RunState:
         self.jobs_running = 0  # jobs under way in this process (an interrupted one stays counted)
         self.jobs_interrupted = 0  # jobs under way when Ctrl-C came (see launch)
         self.scheduler: Any = None  # the Luigi scheduler of the run (set by translate)
+        self.claims: Claims | None = None  # under a shared luigid: jobs are claimed before they run
         self.deferred_logs: dict[Task, list[str]] = {}
         self.waits_for_parent: set[Task] = set()
         self.checkpoints: list[Checkpoint] = []  # the run's strategies (``history`` is implicit)
@@ -342,11 +359,15 @@ class RunState:
             self.logger.info(message)
 
     def _producers(self, parent: Task) -> dict[str, Chunk]:
-        """Output file -> the parent's chunk that will (re)make it."""
+        """Output file -> the parent's chunk that will (re)make it.
+
+        Under a shared luigid, also one already done (by a run sharing it): the chunks
+        depending on it then have the same version in both runs, so they share them too.
+        """
         return {
             f: chunk
             for chunk in self.planned.get(parent, [])
-            if not chunk.complete()
+            if self.shared_scheduler or not chunk.complete()
             for job in chunk.jobs
             if job.needs_run or chunk.forced
             for f in _strings(job.params[1:2])
@@ -367,7 +388,7 @@ class RunState:
                 # its input is about to be remade, so it will be newer than the output ...
                 if any(o in inputs or os.path.islink(o) for o in _strings(params[1:2])):
                     raise _WaitForParent  # ... unless the output is (a link to) an input
-                job.needs_run = True
+                job.needs_run = job.early = True
             elif cache is not None and cache.holds(task, i, params, planner.seen):
                 job.needs_run = False
             else:
@@ -441,11 +462,16 @@ class RunState:
 
         A chunk's id repeats from run to run (``_version``), and luigid ignores a done task
         made pending again within ``stable_done_cooldown_secs``: such a chunk would not be
-        handed out. Its new version is made from the done task's last update, so runs
-        started together still share it, and renewed again while luigid lists that one as
-        done too (each rerun adds a link): one query per stage when it is cut. A stage that
-        luigid resumed while chunks have work left (``all_of_them``) renews those first:
-        luigid took them for done.
+        handed out. One query per stage (when it is cut) lists the done ones. A done id
+        whose jobs the files and history show done is the work of a run sharing our luigid
+        (the same chunks, started together): the chunk is done, under that id. Otherwise
+        it was an earlier run's, and the chunk gets a new version made from the done task's
+        last update, which every run sees alike (no run can make that task pending again
+        while it is listed as done), so runs started together still share it. The new id
+        may be listed as done too (each rerun adds a link): the same rule is followed along
+        the chain. A chunk so checked is ``verified``: when luigid later reports it done,
+        whoever did it shared our id. A stage that luigid resumed while chunks have work
+        left (``all_of_them``: their ids could not be checked) renews those first.
         """
         if not chunks:
             return
@@ -453,18 +479,23 @@ class RunState:
             for chunk in chunks:
                 self._renew(chunk, "resumed")
         try:
-            done = self.scheduler.task_list(status="DONE", search=chunks[0].luigi_task.task_family)
+            done = self.scheduler.task_list(status="DONE", search=chunks[0].luigi_task.task_family, limit=False)
         except Exception:  # (an old or unreachable luigid: a resumed stage renews them)
             return
         if not isinstance(done, dict):
             return
+        history = self.planner.history
+        history.refresh()
         for chunk in chunks:
             seen = set()
             info = done.get(chunk.luigi_task.task_id)
             while isinstance(info, dict) and chunk.luigi_task.task_id not in seen:
                 seen.add(chunk.luigi_task.task_id)
+                if chunk.done_on_disk(history):
+                    break
                 self._renew(chunk, info.get("last_updated"))
                 info = done.get(chunk.luigi_task.task_id)
+            chunk.verified = True
 
     def _renew(self, chunk: Chunk, when: Any) -> None:
         from .translate import register_chunk
@@ -548,7 +579,19 @@ class RunState:
         return chunk.outcomes
 
     def execute(self, chunk: Chunk) -> list[JobOutcome]:
-        """Run a chunk's out-of-date jobs (in a worker) and record them in the history."""
+        """Run a chunk's out-of-date jobs (in a worker) and record them in the history.
+
+        Under a shared luigid they are claimed first (``claims``): another run may be
+        running them now, and the recheck on disk must wait until it has recorded them.
+        """
+        todo = [j for j in chunk.jobs if j.needs_run or chunk.forced]
+        if self.claims is None or not todo:
+            return self._execute(chunk, todo)
+        name = chunk.task._get_display_name()
+        with self.claims.hold(job_key(name, j.index, j.params) for j in todo):
+            return self._execute(chunk, todo)
+
+    def _execute(self, chunk: Chunk, todo: list[PlannedJob]) -> list[JobOutcome]:
         task = chunk.task
         backend = getattr(self, "backend", None)
         if backend is None:  # a run not started by pipeline_run (plain Luigi): resolve once
@@ -556,13 +599,16 @@ class RunState:
 
             backend = self.backend = configured_backend()
         history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path or ":memory:")
-        todo = [j for j in chunk.jobs if j.needs_run or chunk.forced]
         if self.shared_scheduler and not chunk.forced:
             # another run against the same luigid may have run some of them meanwhile
+            if history is self.planner.history:
+                history.refresh()
             todo = [j for j in todo if self.planner.job_needs_update(task, j.params, history=history, explain=False)[0]]
+        outcomes: list[JobOutcome] = []
+        if any(j.early for j in todo):
+            todo = self._inputs_made(task, todo, outcomes)
         # an interrupted job must not leave an old record vouching for a half-written output
         hist.forget_jobs(history, [job.display for job in todo])
-        outcomes: list[JobOutcome] = []
         attempts = 1 if self.terminate_immediately or self.touch_files_only else self.attempts(task)
         delay = config.retry_delay() if attempts > 1 else 0.0
 
@@ -613,6 +659,48 @@ class RunState:
             if history is not self.planner.history:
                 history.close()
         return outcomes
+
+    def _inputs_made(self, task: Task, todo: list[PlannedJob], outcomes: list[JobOutcome]) -> list[PlannedJob]:
+        """The jobs whose inputs exist; the others (planned early) do not run.
+
+        Ruffus checks that a job's inputs exist when it makes the job, once the parent task
+        is done: a parent job can succeed without writing an output it declared (or remove
+        it, or leave a broken link). A job planned early is checked here instead, as
+        Ruffus checks (``check_input_files_exist``, retrying for slow shared file systems);
+        its outcome carries the error, which fails the run as Ruffus' does (``missing_input_error``).
+        """
+        ready = []
+        retries = FILE_CHECK_RETRY
+        for job in todo:
+            if job.early:
+                try:
+                    check_input_files_exist(job.params, retries)
+                except rx.MissingInputFileError:
+                    retries = 1  # (waited once already: the run fails anyway)
+                    outcomes.append(JobOutcome(job.index, job.name, ran=False, missing_input=exception_tuple(task._name, "")))
+                    continue
+            ready.append(job)
+        return ready
+
+    def missing_input_error(self) -> rx.RethrownJobError | None:
+        """Ruffus' error for the first task (in run order) with a job whose input was missing.
+
+        Ruffus makes a task's jobs in order once its parent is done and stops at the first
+        one whose input is missing; jobs planned early found it when about to run, in
+        whatever order: the first of them in job order names the file.
+        """
+        for task in self.incomplete:
+            found = sorted(
+                (o.index, o.missing_input)
+                for chunk in self.planned.get(task, [])
+                for o in self.outcomes(chunk)
+                if o.missing_input is not None
+            )
+            if found:
+                err = rx.RethrownJobError([found[0][1]])
+                err.specify_task(task, "Exceptions generating parameters")
+                return err
+        return None
 
     def attempts(self, task: Task) -> int:
         """How many times a failing job of this task is tried (``retry_count``, read once per task)."""

@@ -97,7 +97,7 @@ class SlotPool:
         family = chunk.task._get_display_name()
         if self.tasks.get(family) is not chunk.task:
             return None  # (a task defined after the slots were forked)
-        jobs = [(j.index, j.params, j.display, j.needs_run, j.vap, j.inputs_seen) for j in chunk.jobs] if with_jobs else None
+        jobs = [(j.index, j.params, j.display, j.needs_run, j.vap, j.inputs_seen, j.early) for j in chunk.jobs] if with_jobs else None
         return (family, chunk.index, chunk.description, chunk.version, chunk.forced, chunk.recheck, done, jobs)
 
     def take(self, run: SlotRun) -> _Slot:
@@ -319,7 +319,9 @@ def _install(payload: tuple) -> tuple[translate.RuffusTask, list[tuple]]:
     def rebuild(desc: tuple) -> Chunk:
         family, index, description, version, forced, recheck, done, jobs = desc
         task = translate._tasks[family]
-        planned = [PlannedJob(i, p, display, needs, task, vap, seen) for i, p, display, needs, vap, seen in jobs or ()]
+        planned = [
+            PlannedJob(i, p, display, needs, task, vap, seen, early) for i, p, display, needs, vap, seen, early in jobs or ()
+        ]
         chunk = Chunk(state, task, index, planned, forced, description, done=done, recheck=recheck, version=version)
         chunk.luigi_task = translate.register_chunk(chunk)
         return chunk

@@ -128,20 +128,26 @@ class RuffusTask(luigi.Task):
                 "ruffus_luigi.worker_scheduler_factory() to luigi.build" % self.ruffus_name
             )
         task = self.ruffus_task
-        resumed = task in state.planned
         chunks = state.plan_with_early_parents(task)
         while chunks is None:  # must wait for a parent after all
             waiting = [p for p in task._inward if not state.stage_done(p)]
             if waiting:
                 yield [stage_of(p, state) for p in waiting]
             chunks = state.plan_with_early_parents(task)
-        if resumed and state.shared_scheduler:
+        if state.shared_scheduler:
             for c in chunks:
-                c.recheck = True
+                if c.yielded and not c.dispatched:  # luigid resumed this stage: it lists them as done
+                    if c.verified:
+                        c.done = True  # (by a run sharing the id checked when they were cut)
+                    else:
+                        c.recheck = True
         pending = [c for c in chunks if not c.complete()]
-        if resumed and pending and state.shared_scheduler:
-            state.renew_finished(pending, all_of_them=True)  # luigid took them for done
+        stale = [c for c in pending if c.yielded]
+        if stale and state.shared_scheduler:
+            state.renew_finished(stale, all_of_them=True)  # luigid took them for done
         if pending:
+            for c in pending:
+                c.yielded = True
             yield [c.luigi_task for c in pending]
         parent = state.early_parent(task)
         if parent is not None and parent not in state.finished:
