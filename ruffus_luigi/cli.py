@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         help="where the script's jobs run: local (default) or an installed back end such as "
         "drmaa or slurm (see `ruffus-luigi backends`); overrides RUFFUS_LUIGI_BACKEND and luigi.cfg",
     )
+    # (also accepted after `run`, as --backend and --checkpoint are; there they win)
+    run.add_argument("--scheduler-host", default=argparse.SUPPRESS, help="run against the luigid on this host")
+    run.add_argument("--scheduler-port", type=int, default=argparse.SUPPRESS, help="luigid port (8082)")
     run.add_argument("script")
     run.add_argument("args", nargs=argparse.REMAINDER)
     sub.add_parser("backends", help="list the installed back ends and the plugin providing each")

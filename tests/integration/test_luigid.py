@@ -9,6 +9,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tests" / "pipelines" / "scenarios" / "slow_fanout.py"
 EXPECTED_ALL = "".join("s%d.start\nstep\n" % i for i in range(6))
@@ -95,3 +97,22 @@ def test_runs_started_again_and_again_tell_luigid_of_each_chunk_once(luigid, tmp
                 if "Informed scheduler that task" in line and line.split()[-1] == "PENDING"]
         chunks = [t for t in told if t.split("_")[1].isdigit()]  # family_<chunk>_... (a stage: family__-1...)
         assert len(chunks) == 13, "run %d told luigid of %d chunks: %s" % (attempt + 1, len(chunks), chunks)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("where", ["before run", "after run"])
+def test_the_luigid_options_work_before_and_after_run(luigid, tmp_path, where):
+    """``ruffus-luigi --scheduler-host H --scheduler-port P run p.py`` and
+    ``ruffus-luigi run --scheduler-host H --scheduler-port P p.py`` both run through luigid."""
+    shutil.copy(SCRIPT, tmp_path / SCRIPT.name)
+    port = luigid.url.rstrip("/").rsplit(":", 1)[1]
+    options = ["--scheduler-host", "127.0.0.1", "--scheduler-port", port]
+    command = [*options, "run"] if where == "before run" else ["run", *options]
+    run = subprocess.run(
+        [sys.executable, "-m", "ruffus_luigi", *command, SCRIPT.name, "2"], cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=240,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "all.txt").read_text() == EXPECTED_ALL
+    done = luigid.api("task_list", {"status": "DONE", "upstream_status": "", "search": ""})
+    assert any(t["name"] == "total" and t["params"].get("workdir") == str(tmp_path) for t in done.values()), done
