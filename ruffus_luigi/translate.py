@@ -26,6 +26,7 @@ import luigi.worker
 
 from . import config, luigi_random, luigid_http, progress  # noqa: F401 - luigi_random: Luigi's draws leave the script's generator alone
 from .driver import Terminated
+from .targets import chunk_targets, stage_targets
 
 if TYPE_CHECKING:
     from .pipeline import Task
@@ -111,7 +112,15 @@ class RuffusTask(luigi.Task):
         state = self._state()
         return [stage_of(p, state) for p in state.stage_requirements(self.ruffus_task)]
 
+    def output(self) -> Any:
+        """``LocalTarget``\ s of the files, made when asked (see ``targets``): a chunk's per job,
+        a stage's as Ruffus hands them to the next task."""
+        if self.chunk >= 0:
+            return chunk_targets(self._chunk())
+        return stage_targets(self.ruffus_task, self._state().planner)
+
     def complete(self) -> bool:
+        """Ruffus' up-to-date rule, not Luigi's "the outputs exist" (which it implies)."""
         if self.chunk >= 0:
             return self._chunk().complete()
         return self._state().stage_done(self.ruffus_task)
@@ -132,7 +141,7 @@ class RuffusTask(luigi.Task):
         while chunks is None:  # must wait for a parent after all
             waiting = [p for p in task._inward if not state.stage_done(p)]
             if waiting:
-                yield [stage_of(p, state) for p in waiting]
+                yield WithoutPaths([stage_of(p, state) for p in waiting])
             chunks = state.plan_with_early_parents(task)
         if state.shared_scheduler:
             for c in chunks:
@@ -148,11 +157,24 @@ class RuffusTask(luigi.Task):
         if pending:
             for c in pending:
                 c.yielded = True
-            yield [c.luigi_task for c in pending]
+            yield WithoutPaths([c.luigi_task for c in pending])
         parent = state.early_parent(task)
         if parent is not None and parent not in state.finished:
-            yield stage_of(parent, state)  # Ruffus finishes a task after its parents
+            yield WithoutPaths(stage_of(parent, state))  # Ruffus finishes a task after its parents
         state.finish_stage(task)
+
+
+class WithoutPaths(luigi.task.DynamicRequirements):
+    """A stage's dynamic dependencies, sent back to it as nothing rather than their outputs.
+
+    Luigi sends a generator the outputs of what it yielded once those are complete, asking
+    ``output()`` of each: for a stage's chunks that is a ``LocalTarget`` per job, every
+    time the stage resumes, for a value the stage never reads.
+    """
+
+    @property
+    def paths(self) -> None:
+        return None
 
 
 @RuffusTask.event_handler(luigi.Event.PROCESS_FAILURE)
