@@ -1,4 +1,4 @@
-"""What a generated Luigi task's ``output()`` gives: ``LocalTarget``\\ s of Ruffus' file names.
+"""What a generated Luigi task's ``output()`` gives: ``LocalTarget`` objects of Ruffus' file names.
 
 A stage's (a whole Ruffus task's) outputs are structured as Ruffus hands them to a task
 taking it as input: a list (sorted as Ruffus sorts it) with one entry per job, each a
@@ -51,7 +51,7 @@ def chunk_targets(chunk: Any) -> list:
 
 
 def as_targets(files: Any) -> Any:
-    """File names -> ``LocalTarget``\\ s, in the same lists and tuples; other values dropped."""
+    """File names -> ``LocalTarget`` objects, in the same lists and tuples; other values dropped."""
     if isinstance(files, str):
         return luigi.LocalTarget(files)
     if isinstance(files, (list, tuple)):

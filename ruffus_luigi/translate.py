@@ -113,7 +113,7 @@ class RuffusTask(luigi.Task):
         return [stage_of(p, state) for p in state.stage_requirements(self.ruffus_task)]
 
     def output(self) -> Any:
-        """``LocalTarget``\ s of the files, made when asked (see ``targets``): a chunk's per job,
+        """Targets of the files, made when asked (see ``targets``): a chunk's per job,
         a stage's as Ruffus hands them to the next task."""
         if self.chunk >= 0:
             return chunk_targets(self._chunk())
@@ -167,9 +167,10 @@ class RuffusTask(luigi.Task):
 class WithoutPaths(luigi.task.DynamicRequirements):
     """A stage's dynamic dependencies, sent back to it as nothing rather than their outputs.
 
-    Luigi sends a generator the outputs of what it yielded once those are complete, asking
-    ``output()`` of each: for a stage's chunks that is a ``LocalTarget`` per job, every
-    time the stage resumes, for a value the stage never reads.
+    When everything a generator yields is complete already, Luigi sends it back the
+    outputs, asking ``output()`` of each: for a stage's chunks a ``LocalTarget`` per job,
+    for a value the stage never reads. (A stage yields only what it found incomplete, so
+    this is rare; a completion cache or another run sharing a luigid can make it happen.)
     """
 
     @property
