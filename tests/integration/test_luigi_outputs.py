@@ -67,7 +67,19 @@ json.dump({"exists": exists, "chunks": chunks}, open("exists.json", "w"))
 sys.exit(0 if ok else 1)
 '''
 
-NAMES = ["start", "up", "pair", "together", "parts", "groups", "last", "par"]
+UNDER_RUFFUS = '''
+import json
+import outputs_pipe as pipe
+from ruffus import merge, pipeline_run
+for name in pipe.NAMES:
+    def seen(i, o):
+        json.dump(i, open(o, "w"))
+    seen.__name__ = "seen_" + name
+    merge(getattr(pipe, name), "seen_%s.json" % name)(seen)
+pipeline_run(verbose=0)
+'''
+
+NAMES = ["start", "up", "pair", "together", "parts", "groups", "last", "par", "one"]
 EXPECTED = {  # what Ruffus hands a task taking the named one as input
     "start": (["g1_a.in", "g1_b.in", "g2_c.in"], {"g1_a.in": "g1_a\n", "g1_b.in": "g1_b\n", "g2_c.in": "g2_c\n"}),
     "up": (["g1_a.up", "g1_b.up", "g2_c.up"], {"g1_a.up": "G1_A\n", "g1_b.up": "G1_B\n", "g2_c.up": "G2_C\n"}),
@@ -80,6 +92,7 @@ EXPECTED = {  # what Ruffus hands a task taking the named one as input
     "groups": (["g1.grp", "g2.grp"], {"g1.grp": "G1_A+G1_B", "g2.grp": "G2_C"}),
     "last": ([], {}),  # @follows only
     "par": ([], {}),  # @parallel
+    "one": ("g1_a.one", {"g1_a.one": "one"}),  # a @transform of one file name: its one output
 }
 
 
@@ -160,3 +173,24 @@ def test_through_a_real_luigid(luigid, tmp_path):
     check_exists(tmp_path)
     finished = luigid.api("task_list", {"status": "DONE", "upstream_status": "", "search": "Read"})
     assert {t["params"]["name"] for t in finished.values() if t["name"] == "Read"} == set(NAMES)
+
+
+@pytest.mark.timeout(200)
+def test_the_structure_is_what_real_ruffus_hands_the_next_task(tmp_path):
+    """Real Ruffus 3.0.0, a @merge of each task recording its input, against ``self.input()``."""
+    (tmp_path / "ruffus").mkdir()
+    (tmp_path / "luigi").mkdir()
+    shutil.copy(PIPELINE, tmp_path / "ruffus" / PIPELINE.name)
+    (tmp_path / "ruffus" / "seen.py").write_text(UNDER_RUFFUS)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # (no shim: the real Ruffus)
+    real = subprocess.run([sys.executable, "seen.py"], cwd=tmp_path / "ruffus", env=env, capture_output=True, text=True, timeout=120)
+    assert real.returncode == 0, real.stderr
+    done = run_flow(tmp_path / "luigi", NAMES, 1)
+    assert done.returncode == 0, done.stderr
+    for name in NAMES:
+        handed = json.loads((tmp_path / "ruffus" / ("seen_%s.json" % name)).read_text())
+        got = json.loads((tmp_path / "luigi" / ("read_%s.json" % name)).read_text())["paths"]
+        if name == "par":  # @parallel's second parameters are arguments, not files
+            assert (handed, got) == ([1, 2], []), name
+        else:
+            assert got == handed, name

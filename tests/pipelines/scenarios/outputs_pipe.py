@@ -42,7 +42,13 @@ def last():
     pass
 
 
+@follows(start)
+@transform("g1_a.in", suffix(".in"), ".one")
+def one(i, o):
+    open(o, "w").write("one")
+
+
 @parallel([["p", 1], ["q", 2]])
 def par(name, n):
     pass
-NAMES = ["start", "up", "pair", "together", "parts", "groups", "last", "par"]
+NAMES = ["start", "up", "pair", "together", "parts", "groups", "last", "par", "one"]
