@@ -56,12 +56,12 @@ def as_targets(files: Any) -> Any:
         return luigi.LocalTarget(files)
     if isinstance(files, (list, tuple)):
         kept = [as_targets(f) for f in files if isinstance(f, (str, list, tuple))]
-        return type(files)(kept) if isinstance(files, tuple) else kept
+        return tuple(kept) if isinstance(files, tuple) else kept
     return []
 
 
 def _matches(files: Any) -> Any:
-    """An output parameter with each glob replaced by the files it matches (a list's spliced)."""
+    """An output parameter with each glob replaced by the files it matches (in a list, in its place)."""
     if isinstance(files, str):
         return sorted(absent.glob(files)) if is_glob(files) else files
     if isinstance(files, (list, tuple)):
@@ -71,5 +71,5 @@ def _matches(files: Any) -> Any:
                 items.extend(sorted(absent.glob(f)))
             else:
                 items.append(_matches(f))
-        return type(files)(items)
+        return tuple(items) if isinstance(files, tuple) else items
     return files
