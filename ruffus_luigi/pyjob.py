@@ -93,16 +93,22 @@ def unpicklable_part(func: Any, params: Any, named: dict | None) -> tuple[str, E
     return "a parameter", None
 
 
-def write_result(directory: str, error: tuple | None, signalled_break: bool = False) -> None:
-    """Record how the job ended (called on the node); written whole or not at all."""
+def write_result(
+    directory: str, error: tuple | None, signalled_break: bool = False, dropped_options: list[str] | None = None
+) -> None:
+    """Record how the job ended (called on the node); written whole or not at all.
+    ``dropped_options``: the ``job_other_options`` of ``run_job`` calls run inside the job
+    (``nested``) that it did not request."""
     tmp = os.path.join(directory, RESULT_FILE + ".tmp.%d" % os.getpid())
+    answer = {"error": error, "signalled_break": signalled_break, "dropped_options": dropped_options or []}
     with open(tmp, "wb") as f:
-        pickle.dump({"error": error, "signalled_break": signalled_break}, f)
+        pickle.dump(answer, f)
     os.replace(tmp, os.path.join(directory, RESULT_FILE))
 
 
 def read_result(directory: str) -> dict | None:
-    """``{"error": Ruffus' 5-tuple or None, "signalled_break": bool}``, or None if the job wrote none."""
+    """``{"error": Ruffus' 5-tuple or None, "signalled_break": bool, "dropped_options": [str]}``,
+    or None if the job wrote none."""
     try:
         with open(os.path.join(directory, RESULT_FILE), "rb") as f:
             return pickle.load(f)
