@@ -100,15 +100,17 @@ def write_result(
     ``dropped_options``: the ``job_other_options`` of ``run_job`` calls run inside the job
     (``nested``) that it did not request."""
     tmp = os.path.join(directory, RESULT_FILE + ".tmp.%d" % os.getpid())
-    answer = {"error": error, "signalled_break": signalled_break, "dropped_options": dropped_options or []}
+    answer: dict[str, Any] = {"error": error, "signalled_break": signalled_break}
+    if dropped_options:  # only then: the answer of every other job stays as it was
+        answer["dropped_options"] = dropped_options
     with open(tmp, "wb") as f:
         pickle.dump(answer, f)
     os.replace(tmp, os.path.join(directory, RESULT_FILE))
 
 
 def read_result(directory: str) -> dict | None:
-    """``{"error": Ruffus' 5-tuple or None, "signalled_break": bool, "dropped_options": [str]}``,
-    or None if the job wrote none."""
+    """``{"error": Ruffus' 5-tuple or None, "signalled_break": bool}`` (and ``"dropped_options"``
+    when there were some), or None if the job wrote none."""
     try:
         with open(os.path.join(directory, RESULT_FILE), "rb") as f:
             return pickle.load(f)
