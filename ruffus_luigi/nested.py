@@ -15,22 +15,23 @@ from __future__ import annotations
 import os
 import subprocess
 
-_task_name: str | None = None
-"""The task whose job this node process runs, once ``remote.run`` has called :func:`enter`."""
+MARKER = "RUFFUS_LUIGI_IN_CLUSTER_JOB"
+"""Environment variable naming the task whose job runs on this node: set by :func:`enter`,
+so the processes a task function starts (a ``multiprocessing`` pool, even one that
+spawns, a script) run their ``run_job`` commands in the job too."""
 
 _dropped: list[str] = []
 
 
 def enter(task_name: str) -> None:
-    """Mark this process as running a job of ``task_name`` on a cluster node."""
-    global _task_name
-    _task_name = task_name
+    """Mark this process, and those it starts, as running a job of ``task_name`` on a cluster node."""
+    os.environ[MARKER] = task_name
     _dropped.clear()
 
 
 def inside() -> bool:
-    """Whether this process runs a Ruffus job on a cluster node."""
-    return _task_name is not None
+    """Whether this process runs (as part of) a Ruffus job on a cluster node."""
+    return bool(os.environ.get(MARKER))
 
 
 def note_dropped(job_other_options: str) -> None:

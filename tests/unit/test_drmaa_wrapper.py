@@ -170,7 +170,7 @@ def test_the_ruffus_alias_gives_this_module():
 @pytest.fixture
 def on_a_node(monkeypatch, tmp_path):
     """This process runs a job of task 'count' on a node (as ``remote.run`` marks it)."""
-    monkeypatch.setattr(nested, "_task_name", None)
+    monkeypatch.delenv(nested.MARKER, raising=False)  # restored (removed) after the test
     monkeypatch.setattr(nested, "_dropped", [])
     monkeypatch.setenv("RUFFUS_LUIGI_BACKEND", "no-such-back-end")  # nothing may be submitted
     monkeypatch.delenv("RUFFUS_LUIGI_RUN_JOB_BACKEND", raising=False)
@@ -215,3 +215,21 @@ def test_on_a_node_failure_is_ruffus_error_and_resubmit_retries(on_a_node):
     counter = on_a_node / "count"
     drmaa_wrapper.run_job('echo x >> %s; [ "$(wc -l < %s)" -ge 2 ]' % (counter, counter), resubmit=3)
     assert counter.read_text() == "x\nx\n"
+
+
+@pytest.mark.timeout(60)
+def test_on_a_node_processes_the_task_function_starts_run_their_commands_there_too(on_a_node):
+    """A ``multiprocessing`` pool that spawns (no module state inherited) or a script."""
+    code = (
+        "import multiprocessing as mp\n"
+        "from ruffus_luigi import drmaa_wrapper\n"
+        "def one(i):\n"
+        "    return drmaa_wrapper.run_job('echo $SLURM_JOB_ID-%d' % i)[0]\n"
+        "if __name__ == '__main__':\n"
+        "    with mp.get_context('spawn').Pool(2) as pool:\n"
+        "        print(pool.map(one, [1, 2]))\n"
+    )
+    (on_a_node / "spawn.py").write_text(code)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "spawn.py"], capture_output=True, text=True, env=env, timeout=50)
+    assert done.returncode == 0 and done.stdout.strip() == "[['4242-1\\n'], ['4242-2\\n']]", done.stderr
