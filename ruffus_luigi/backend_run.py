@@ -150,7 +150,7 @@ def _run_group(
 
     def on_result(result: JobResult) -> None:
         job = by_name[result.spec.name]
-        outcome = _outcome(task, job, result, backend)
+        outcome = _outcome(state, task, job, result, backend)
         found[job.index] = outcome
         if outcome.signalled_break or (outcome.error and state.terminate_immediately):
             state.request_stop()
@@ -158,7 +158,7 @@ def _run_group(
     dispatcher.run([spec for _, spec in pairs], in_flight_limit(state), state.stopping, on_result)
 
 
-def _outcome(task: Task, job: PlannedJob, result: JobResult, backend: str) -> JobOutcome:
+def _outcome(state: RunState, task: Task, job: PlannedJob, result: JobResult, backend: str) -> JobOutcome:
     """The job's outcome as Ruffus reports it, from the node's result file or the back end's word."""
     spec = result.spec
     _echo(spec)
@@ -168,6 +168,8 @@ def _outcome(task: Task, job: PlannedJob, result: JobResult, backend: str) -> Jo
         except Exception as e:  # the run's logger is gone: the job's own outcome still counts
             sys.stderr.write("ruffus-luigi: the log calls of job %s were lost: %s\n" % (spec.name, e))
     answer = pyjob.read_result(spec.python_job or "")
+    if answer is not None and answer.get("dropped_options"):
+        _warn_dropped_options(state, task, answer["dropped_options"])
     outcome = JobOutcome(job.index, "", ran=False)
     if answer is not None and answer["error"]:  # the task function raised: Ruffus' error says it all
         outcome.name = job.name
@@ -187,6 +189,23 @@ def _outcome(task: Task, job: PlannedJob, result: JobResult, backend: str) -> Jo
         )
         outcome.error = (task._name, job.name, "ruffus_luigi.JobFailed", why, result.log_tail)
     return outcome
+
+
+def _warn_dropped_options(state: RunState, task: Task, options: list[str]) -> None:
+    """One line per task and run (over all worker processes) when its jobs ran ``run_job``
+    commands in their own allocation (``nested``) without the resources those asked for."""
+    display = task._get_display_name()
+    marker = os.path.join(state.run_dir, "dropped-options-" + job_name(display))
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError:
+        return  # warned already (or the run is ending)
+    sys.stderr.write(
+        "ruffus-luigi: task %r: run_job ran its commands inside the task's own cluster jobs, which did not "
+        "request their job_other_options %s (give the task those resources: %s.%s or [ruffus_luigi.task.%s])\n"
+        % (display, ", ".join(repr(o) for o in options), task._name, RESOURCES_ATTRIBUTE, display)
+    )
+    sys.stderr.flush()
 
 
 def _echo(spec: JobSpec) -> None:

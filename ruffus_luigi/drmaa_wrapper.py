@@ -29,6 +29,7 @@ import types
 from queue import Empty, Queue
 from typing import IO, Any
 
+from . import nested
 from .backends.base import BackendUnavailable, JobSpec, Resources, UnknownBackend
 from .backends.base import job_name as safe_job_name
 from .exceptions import JobFailed, JobSignalledBreak, JobSignalledResume, JobSignalledSuspend
@@ -274,6 +275,11 @@ def run_job_using_drmaa(
     """
     from . import config, dispatch, plugins
 
+    if nested.inside():  # in a cluster job already: run the command in its allocation
+        return _run_in_this_job(
+            cmd_str, job_name, job_other_options, job_script_directory, job_environment, working_directory,
+            retain_job_scripts, logger, verbose, resubmit,
+        )
     backend, resources, configured = _backend_and_resources(job_other_options, logger)
     if backend == "drmaa" and drmaa_session is None and not configured:
         raise error_drmaa_job("Please specify a drmaa_session in run_job()")
@@ -326,6 +332,12 @@ def run_job_using_drmaa(
                 result.message if result is not None else "not submitted",
             )
         raise error_drmaa_job("%s:\n%s" % (why, _failure_text(cmd_str, job_id, script, stdout, stderr)))
+    _finish(cmd_str, script, job_id, retain_job_scripts, logger, verbose)
+    return stdout, stderr
+
+
+def _finish(cmd_str: str, script: str, job_id: str, retain_job_scripts: bool, logger: Any, verbose: int) -> None:
+    """After a command succeeded: keep its script as ``<script>.<job id>`` or remove it (Ruffus)."""
     if verbose and logger:
         logger.info("Drmaa command successfully ran %s" % cmd_str)
     if retain_job_scripts:
@@ -336,7 +348,58 @@ def run_job_using_drmaa(
         except OSError:
             if logger:
                 logger.warning("Temporary job script wrapper '%s' missing (and ignored) at clean-up" % script)
+
+
+def _run_in_this_job(
+    cmd_str: str,
+    job_name: str | None,
+    job_other_options: str | None,
+    job_script_directory: str | None,
+    job_environment: dict | None,
+    working_directory: str | None,
+    retain_job_scripts: bool,
+    logger: Any,
+    verbose: int,
+    resubmit: int,
+) -> tuple[list[str], list[str]]:
+    """``run_job`` on a cluster node: the command runs here, in the outer job's allocation
+    (``nested``), with the results and errors it would have as a job of its own. No DRMAA
+    session is needed (the script's, made under ``if __name__ == "__main__":``, is not
+    there on the node)."""
+    from . import config
+
+    backend = config.run_job_backend() or "drmaa"
+    if job_other_options and _requests_resources(job_other_options):
+        nested.note_dropped(job_other_options)
+    script, stdout_path, stderr_path = write_job_script_to_temp_file(
+        cmd_str, job_script_directory or os.getcwd(), job_name, job_other_options, job_environment, working_directory
+    )
+    job_id = nested.job_id()
+    code = 0
+    for attempt in range(max(1, resubmit)):
+        if attempt and logger:
+            logger.debug("Resubmitting job, resubmission count is %d" % attempt)
+        code = nested.run_script(script, stdout_path, stderr_path, working_directory or os.getcwd(), job_environment)
+        if code == 0:
+            break
+    stdout, stderr = read_stdout_stderr_from_files(stdout_path, stderr_path, logger, cmd_str)
+    if code:
+        why = (
+            "The %s command exited with status %i" % (backend, code)
+            if code > 0
+            else "The %s command was never run or was killed (signal %i)" % (backend, -code)
+        )
+        raise error_drmaa_job("%s:\n%s" % (why, _failure_text(cmd_str, job_id, script, stdout, stderr)))
+    _finish(cmd_str, script, job_id, retain_job_scripts, logger, verbose)
     return stdout, stderr
+
+
+def _requests_resources(job_other_options: str) -> bool:
+    """Whether Grid Engine options ask for anything beyond what any job has (memory, slots, a queue...)."""
+    from .backends import sge_options
+
+    resources, ignored = sge_options.parse(job_other_options)
+    return bool(ignored) or resources != Resources()
 
 
 def _pump(stream: IO[str], lines: list[str], echo: IO[str] | None) -> None:

@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from . import exceptions as rx
-from . import pyjob, travelling
+from . import nested, pyjob, travelling
 from .execute import call_job, exception_tuple
 
 MAIN_ALIAS = "__ruffus_luigi_main__"
@@ -59,6 +59,7 @@ def run(directory: str) -> int:
     sys.path[:0] = context["sys_path"]
     sys.argv = context["argv"]
     travelling.set_job_dir(directory)
+    nested.enter(task_name)  # drmaa_wrapper.run_job now runs its commands here
     error: tuple | None = None
     signalled_break = False
     try:
@@ -72,7 +73,7 @@ def run(directory: str) -> int:
         error = exception_tuple(task_name, job_name)
     except BaseException:
         error = exception_tuple(task_name, job_name)
-    pyjob.write_result(directory, error, signalled_break)
+    pyjob.write_result(directory, error, signalled_break, nested.dropped())
     return 1 if error else 0
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ruffus_luigi import drmaa_wrapper
+from ruffus_luigi import drmaa_wrapper, nested
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -162,3 +162,74 @@ def test_the_ruffus_alias_gives_this_module():
     code = "import ruffus.drmaa_wrapper as d, sys; print(d.__name__, 'drmaa' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.split() == ["ruffus_luigi.drmaa_wrapper", "False"]
+
+
+# ---------------------------------------------------- run_job inside a job running on a cluster node
+
+
+@pytest.fixture
+def on_a_node(monkeypatch, tmp_path):
+    """This process runs a job of task 'count' on a node (as ``remote.run`` marks it)."""
+    monkeypatch.delenv(nested.MARKER, raising=False)  # restored (removed) after the test
+    monkeypatch.setattr(nested, "_dropped", [])
+    monkeypatch.setenv("RUFFUS_LUIGI_BACKEND", "no-such-back-end")  # nothing may be submitted
+    monkeypatch.delenv("RUFFUS_LUIGI_RUN_JOB_BACKEND", raising=False)
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
+    monkeypatch.chdir(tmp_path)
+    nested.enter("count")
+    return tmp_path
+
+
+@pytest.mark.timeout(60)
+def test_on_a_node_the_command_runs_here_with_run_job_results(on_a_node):
+    work = on_a_node / "work"
+    work.mkdir()
+    log = Logger()
+    out, err = drmaa_wrapper.run_job(
+        'pwd; echo "$GREETING $SLURM_JOB_ID"; echo warn >&2', job_name="hello", job_environment={"GREETING": "hi"},
+        working_directory=str(work), job_script_directory=str(on_a_node / "scripts"), logger=log, verbose=1,
+        drmaa_session=None,
+    )
+    assert out == [str(work) + "\n", "hi 4242\n"] and err == ["warn\n"]
+    assert os.listdir(on_a_node / "scripts") == []
+    assert log.lines["info"] == ['Drmaa command successfully ran pwd; echo "$GREETING $SLURM_JOB_ID"; echo warn >&2']
+    assert nested.dropped() == []
+
+
+@pytest.mark.timeout(60)
+def test_on_a_node_retained_script_is_named_by_the_outer_job(on_a_node):
+    drmaa_wrapper.run_job("echo kept", job_name="keep", retain_job_scripts=True, job_other_options="-cwd -V")
+    [script] = [p for p in os.listdir(on_a_node) if p.startswith("keep_")]
+    assert script.endswith(".4242") and "echo kept" in (on_a_node / script).read_text()
+    assert nested.dropped() == []  # nothing asked for: nothing dropped
+
+
+@pytest.mark.timeout(60)
+def test_on_a_node_failure_is_ruffus_error_and_resubmit_retries(on_a_node):
+    with pytest.raises(drmaa_wrapper.error_drmaa_job) as info:
+        drmaa_wrapper.run_job("echo about to fail; echo why >&2; exit 3", job_other_options="-l mem_free=2G -pe smp 2")
+    text = str(info.value)
+    assert text.startswith("The no-such-back-end command exited with status 3:\nThe original command was: >> echo")
+    assert "The jobid was: 4242" in text and "The stderr was: \nwhy\n" in text and "The stdout was: \nabout" in text
+    assert nested.dropped() == ["-l mem_free=2G -pe smp 2"]
+    counter = on_a_node / "count"
+    drmaa_wrapper.run_job('echo x >> %s; [ "$(wc -l < %s)" -ge 2 ]' % (counter, counter), resubmit=3)
+    assert counter.read_text() == "x\nx\n"
+
+
+@pytest.mark.timeout(60)
+def test_on_a_node_processes_the_task_function_starts_run_their_commands_there_too(on_a_node):
+    """A ``multiprocessing`` pool that spawns (no module state inherited) or a script."""
+    code = (
+        "import multiprocessing as mp\n"
+        "from ruffus_luigi import drmaa_wrapper\n"
+        "def one(i):\n"
+        "    return drmaa_wrapper.run_job('echo $SLURM_JOB_ID-%d' % i)[0]\n"
+        "if __name__ == '__main__':\n"
+        "    with mp.get_context('spawn').Pool(2) as pool:\n"
+        "        print(pool.map(one, [1, 2]))\n"
+    )
+    (on_a_node / "spawn.py").write_text(code)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "spawn.py"], capture_output=True, text=True, env=env, timeout=50)
+    assert done.returncode == 0 and done.stdout.strip() == "[['4242-1\\n'], ['4242-2\\n']]", done.stderr
