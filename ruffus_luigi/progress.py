@@ -132,21 +132,43 @@ class Progress:
         self.update()
 
     # -- rendering --------------------------------------------------------------------
-    def text(self, final: bool = False) -> str:
+    def text(self, final: bool = False, width: int = 0) -> str:
+        """The status line; with ``width``, the first of ever shorter forms that fits in it.
+
+        Shortening drops ``elapsed``, then spaces, then spells the labels short, then drops
+        ``running`` (and ``failed`` while none failed), ``tasks`` and the prefix: the ETA
+        is never cut.
+        """
         now = self.clock()
         more = "+" if len(self.known) < self.tasks_total else ""
-        parts = [
-            "tasks %d/%d" % (self.tasks_done, self.tasks_total),
-            "jobs %d/%d%s" % (self.jobs_done, self.jobs_total, more),
-            "running %d" % self.running,
-            "failed %d" % self.failed,
-            "elapsed %s" % clock_text(now - self.started),
-        ]
+        tasks = "%d/%d" % (self.tasks_done, self.tasks_total)
+        jobs = "%d/%d%s" % (self.jobs_done, self.jobs_total, more)
+        eta = ""
         remaining = self.jobs_total - self.jobs_done - self.failed
         if not final and self.jobs_done and remaining > 0 and self.first_chunk is not None:
             rate = self.jobs_done / max(now - self.first_chunk, 1e-6)
-            parts.append("ETA %s%s" % (clock_text(remaining / rate), more))
-        return PREFIX + " " + "  ".join(parts)
+            eta = "ETA %s%s" % (clock_text(remaining / rate), more)
+        long = [("tasks", tasks), ("jobs", jobs), ("running", self.running), ("failed", self.failed)]
+        elapsed = [("elapsed", clock_text(now - self.started))]
+        short = [("t", tasks), ("j", jobs), ("run", self.running), ("fail", self.failed)]
+        failed = [("fail", self.failed)] if self.failed else []
+        forms = [
+            (PREFIX, long + elapsed, "  "),
+            (PREFIX, long, "  "),
+            (PREFIX, long, " "),
+            (PREFIX, short, " "),
+            (PREFIX, short[:2] + failed, " "),
+            (PREFIX, short[1:2] + failed, " "),
+            ("", short[1:2] + failed, " "),
+            ("", [], " "),
+        ]
+        for prefix, fields, sep in forms:
+            line = sep.join(["%s %s" % field for field in fields] + ([eta] if eta else []))
+            if prefix:
+                line = prefix + " " + line
+            if not width or len(line) < width:
+                break
+        return line
 
     def update(self, force: bool = False) -> None:
         """Draw if the interval has passed (live: only while no line is half-written)."""
@@ -162,7 +184,7 @@ class Progress:
             if self.lock is not None and not self.lock.acquire(block=False):
                 return  # a worker is printing a line through proxy_logger's server: later
             try:
-                self._write(ERASE + self._fit(self.text()))
+                self._write(ERASE + self._fit())
             finally:
                 if self.lock is not None:
                     self.lock.release()
@@ -171,9 +193,11 @@ class Progress:
             self._write(self.text() + "\n")
         self.last_draw = now
 
-    def _fit(self, text: str) -> str:
+    def _fit(self, final: bool = False) -> str:
+        """The live line in fewer columns than the terminal has (a wrapped line could not be erased)."""
         width = self.width()
-        return text[: width - 1] if width > 1 else text
+        line = self.text(final, width)
+        return line[: width - 1] if width > 1 else line
 
     def _terminal_width(self) -> int:
         try:
@@ -250,7 +274,7 @@ class Progress:
         try:
             if self.live:
                 if self.keep_final and self.at_line_start:
-                    self._write(ERASE + self._fit(self.text(final=True)) + "\n")
+                    self._write(ERASE + self._fit(final=True) + "\n")
                     self.drawn = False
                 else:
                     self.erase()

@@ -164,7 +164,40 @@ def test_at_verbose_0_the_final_line_is_erased() -> None:
 def test_the_line_never_wraps() -> None:
     p, tty, _ = live(width=40)
     p.chunk_started(1)
-    assert len(screen(tty.getvalue())[1]) == 39
+    assert screen(tty.getvalue())[1] == "[ruffus-luigi] t 0/3 j 0/0+"
+
+
+def big_run(width: int) -> tuple[Progress, FakeTTY]:
+    """A long run: tasks 12/37, jobs 123456/300011+, 64 running, 3 failed, ETA 12:34:56+."""
+    p, tty, clock = live(tasks=37, width=width)
+    p.stage_planned("a", 300011)
+    p.chunk_started("first", 1)
+    p.chunk_finished("first", 0, 0)
+    for i in range(12):
+        p.task_finished("t%d" % i)
+    for i in range(64):
+        p.chunk_started(i, 1)
+    rate = (300011 - 123456 - 3) / (12 * 3600 + 34 * 60 + 56)
+    clock.now += 123456 / rate
+    p.chunk_finished("x", 123456, 3)
+    p.update(force=True)
+    return p, tty
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(
+    ("width", "expected"),
+    [
+        (200, "[ruffus-luigi] tasks 12/37  jobs 123456/300011+  running 64  failed 3  elapsed 8:47:53  ETA 12:34:56+"),
+        (80, "[ruffus-luigi] t 12/37 j 123456/300011+ run 64 fail 3 ETA 12:34:56+"),
+        (60, "[ruffus-luigi] j 123456/300011+ fail 3 ETA 12:34:56+"),
+        (40, "j 123456/300011+ fail 3 ETA 12:34:56+"),
+    ],
+)
+def test_the_line_fits_the_terminal_by_shortening_never_by_cutting_the_eta(width: int, expected: str) -> None:
+    p, tty = big_run(width)
+    shown = screen(tty.getvalue())[1]
+    assert shown == expected and len(shown) < width
 
 
 def test_a_forked_worker_clears_the_line_before_each_line_it_starts() -> None:
