@@ -42,9 +42,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any, TextIO
 
 ERASE = "\r\x1b[K"  # back to the line's start, clear to its end
+UP_ERASE = "\x1b[A\x1b[K"  # up one line, clear it (the live display's lines above its last)
+MAX_TASK_LINES = 10  # running tasks shown one a line (a display taller than the screen could not be erased)
 PREFIX = "[ruffus-luigi]"
 LIVE_INTERVAL = 0.2  # s between redraws of the live line
 PLAIN_INTERVAL = 10.0  # s between plain lines
@@ -75,8 +78,10 @@ class Progress:
         keep_final: bool = True,
         clock: Callable[[], float] = time.monotonic,
         width: Callable[[], int] | None = None,
+        per_task: bool = False,
     ) -> None:
         self.stream = stream
+        self.per_task = per_task
         self.live = live
         self.keep_final = keep_final
         self.clock = clock
@@ -90,7 +95,10 @@ class Progress:
         self.failed = 0
         self.running = 0
         self.known: set[Any] = set()  # tasks whose jobs are counted in jobs_total
-        self._running: dict[Any, int] = {}
+        self._running: dict[Any, tuple[int, Any]] = {}  # chunk key -> (jobs running, its task)
+        self.task_jobs: dict[Any, list[int]] = {}  # task -> [done, to run, failed, running] (per_task)
+        # lines of the live display on the screen (per_task; shared with forked workers once installed)
+        self.height: Any = SimpleNamespace(value=1) if per_task else None
         self.started = clock()
         self.first_chunk: float | None = None
         self.drawn = False  # the live line is on the screen
@@ -107,6 +115,8 @@ class Progress:
         if task not in self.known:
             self.known.add(task)
             self.jobs_total += jobs
+            if self.per_task:
+                self._task(task)[1] += jobs
         self.update()
 
     def planned(self, task: Any, chunks: list) -> None:
@@ -118,18 +128,32 @@ class Progress:
         self.tasks_done += 1
         self.update()
 
-    def chunk_started(self, key: Any, jobs: int = 1) -> None:
+    def chunk_started(self, key: Any, jobs: int = 1, task: Any = None) -> None:
         if self.first_chunk is None:
             self.first_chunk = self.clock()
-        self._running[key] = jobs
+        self._running[key] = (jobs, task)
         self.running += jobs
+        if self.per_task and task is not None:
+            self._task(task)[3] += jobs
         self.update()
 
     def chunk_finished(self, key: Any, ok: int, failed: int) -> None:
-        self.running -= self._running.pop(key, 0)
+        jobs, task = self._running.pop(key, (0, None))
+        self.running -= jobs
         self.jobs_done += ok
         self.failed += failed
+        if self.per_task and task is not None:
+            counts = self._task(task)
+            counts[0] += ok
+            counts[2] += failed
+            counts[3] -= jobs
         self.update()
+
+    def _task(self, task: Any) -> list[int]:
+        counts = self.task_jobs.get(task)
+        if counts is None:
+            counts = self.task_jobs[task] = [0, 0, 0, 0]
+        return counts
 
     # -- rendering --------------------------------------------------------------------
     def text(self, final: bool = False, width: int = 0) -> str:
@@ -170,6 +194,32 @@ class Progress:
                 break
         return line
 
+    def task_lines(self, width: int = 0) -> list[str]:
+        """``per_task``: one line per task with jobs running now (at most ``MAX_TASK_LINES``)."""
+        if not self.per_task:
+            return []
+        running = [(t, c) for t, c in self.task_jobs.items() if c[3] > 0]
+        lines = []
+        for task, (done, total, failed, _) in running[:MAX_TASK_LINES]:
+            counts = "  jobs %d/%d" % (done, total) + ("  failed %d" % failed if failed else "")
+            name = task_name(task)
+            room = (width - 1 if width else 1 << 30) - len(counts) - 2
+            if len(name) > room:
+                name = name[: max(room - 3, 0)] + "..."
+            lines.append(("  " + name + counts)[: width - 1] if width > 1 else "  " + name + counts)
+        if len(running) > MAX_TASK_LINES:
+            lines.append("  ... %d more tasks running" % (len(running) - MAX_TASK_LINES))
+        return lines
+
+    def erase_text(self) -> str:
+        """What takes the live display off the screen: its bottom line, then each line above it."""
+        height = self.height.value if self.height is not None else 1
+        return ERASE + UP_ERASE * max(height - 1, 0)
+
+    def _drawn_height(self, lines: int) -> None:
+        if self.height is not None:
+            self.height.value = lines
+
     def update(self, force: bool = False) -> None:
         """Draw if the interval has passed (live: only while no line is half-written)."""
         if self.closed or threading.get_ident() != self.thread:
@@ -184,13 +234,16 @@ class Progress:
             if self.lock is not None and not self.lock.acquire(block=False):
                 return  # a worker is printing a line through proxy_logger's server: later
             try:
-                self._write(ERASE + self._fit())
+                width = self.width()
+                block = [self._fit()] + self.task_lines(width)
+                self._write((self.erase_text() if self.drawn else ERASE) + "\n".join(block))
+                self._drawn_height(len(block))
             finally:
                 if self.lock is not None:
                     self.lock.release()
             self.drawn = True
         else:
-            self._write(self.text() + "\n")
+            self._write("".join(line + "\n" for line in [self.text()] + self.task_lines()))
         self.last_draw = now
 
     def _fit(self, final: bool = False) -> str:
@@ -212,7 +265,8 @@ class Progress:
 
     def erase(self) -> None:
         if self.drawn:
-            self._write(ERASE)
+            self._write(self.erase_text())
+            self._drawn_height(1)
             self.drawn = False
 
     # -- other output on the same terminal -------------------------------------------------
@@ -228,7 +282,8 @@ class Progress:
         else:  # a forked worker: the driver's line may be on the screen
             # (and must not come back before the line is written: another process writes it)
             self.locked = self.lock is not None and self.lock.acquire(timeout=1)
-            self.stream.write(ERASE)
+            self.stream.write(self.erase_text())
+            self._drawn_height(1)
             self.stream.flush()
 
     def after_line(self) -> None:
@@ -254,6 +309,8 @@ class Progress:
         from .loggers import black_hole_logger
 
         self.lock = multiprocessing.Lock()  # (before Luigi forks its workers)
+        if self.per_task:
+            self.height = multiprocessing.Value("i", 1, lock=False)  # (written under ``lock``)
 
         logger = state.logger
         if logger is not black_hole_logger:
@@ -274,7 +331,7 @@ class Progress:
         try:
             if self.live:
                 if self.keep_final and self.at_line_start:
-                    self._write(ERASE + self._fit(final=True) + "\n")
+                    self._write((self.erase_text() if self.drawn else ERASE) + self._fit(final=True) + "\n")
                     self.drawn = False
                 else:
                     self.erase()
@@ -305,13 +362,18 @@ class GuardedStream:
             pid = os.getpid()
             if self._child != pid:
                 self._child, self._child_at_line_start = pid, True
-            out = ERASE + text if self._child_at_line_start else text
+            if self._child_at_line_start:
+                out = p.erase_text() + text
+                p._drawn_height(1)
+            else:
+                out = text
             self._child_at_line_start = text.endswith("\n")
             self._stream.write(out)
             return len(text)
         if p.drawn:
             if self._stream is p.stream:
-                text_out = ERASE + text  # one write: the line goes as the message comes
+                text_out = p.erase_text() + text  # one write: the display goes as the message comes
+                p._drawn_height(1)
                 p.drawn = False
             else:
                 p.erase()
@@ -393,14 +455,22 @@ def start(state: Any) -> Progress | None:
         return None
     if _isatty(sys.stdout):
         stream, live = (sys.stderr if _isatty(sys.stderr) else sys.stdout), True
-    elif mode == "1":
+    elif mode in ("1", "tasks"):
         stream, live = sys.stderr, False
     else:
         return None
-    progress = Progress(stream, live, len(state.incomplete), keep_final=not live or state.verbose >= 1)
+    progress = Progress(
+        stream, live, len(state.incomplete), keep_final=not live or state.verbose >= 1, per_task=mode == "tasks"
+    )
     progress.state = state
     progress.install(state)
     return progress
+
+
+def task_name(task: Any) -> str:
+    """A Ruffus task as its messages name it."""
+    name = getattr(task, "_get_display_name", None)
+    return name() if name is not None else str(task)
 
 
 def jobs_to_run(chunks: list) -> int:
@@ -421,7 +491,7 @@ def chunk_started(luigi_task: Any) -> None:
     chunk = _chunk(luigi_task)
     if chunk is not None:
         threads = chunk.state.multithread
-        _active.chunk_started(id(chunk), min(jobs_to_run([chunk]), threads) if threads > 1 else 1)
+        _active.chunk_started(id(chunk), min(jobs_to_run([chunk]), threads) if threads > 1 else 1, chunk.task)
 
 
 def chunk_ended(luigi_task: Any) -> None:
