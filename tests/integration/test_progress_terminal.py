@@ -173,3 +173,17 @@ def test_on_a_narrow_terminal_the_line_is_shortened_never_the_eta_cut(tmp_path: 
     assert all("ETA" not in line or line in with_eta for line in drawn), drawn
     final = screen(raw)[0][-1]
     assert re.match(r"(\[ruffus-luigi\] )?(tasks|t) 3/3", final) or final.startswith("j 121/121"), final
+
+
+@pytest.mark.timeout(180)
+def test_tasks_mode_shows_running_tasks_and_leaves_ruffus_lines_intact(tmp_path: Path) -> None:
+    args = ["-v", "3", "-j", "2"]
+    plain = run_in_pipes(_workdir(tmp_path, "plain"), args, _env(RUFFUS_LUIGI_PROGRESS="0"))
+    assert plain.returncode == 0, plain.stderr
+    raw, code = run_on_terminal(_workdir(tmp_path, "tty"), args, _env(RUFFUS_LUIGI_PROGRESS="tasks"), 80)
+    assert code == 0, raw
+    assert re.search(r"\n  mid  jobs \d+/20", raw), raw  # a line for the running task, under the status line
+    lines, current = screen(raw)
+    assert current == ""  # nothing of the display left below the last line
+    assert Counter(lines[:-1]) == Counter(plain.stderr.decode().splitlines())
+    assert lines[-1].startswith("[ruffus-luigi] tasks 3/3  jobs 41/41")
