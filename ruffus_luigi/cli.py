@@ -105,7 +105,8 @@ def _status(options: argparse.Namespace) -> int:
             if not os.path.exists(history_file):
                 print("no job history at %s: nothing has run here yet" % os.path.abspath(history_file))
                 return 0
-            print(status_report(history_file), end="")
+            with status.private_history(history_file) as copy:
+                print(status_report(history_file, copy), end="")
             return 0
         call = None
         with pipeline_calls.capturing():

@@ -40,7 +40,9 @@ def private_history(history_file: str) -> Iterator[str | None]:
 
     Planning opens the history read-write (tables, migration, the plan cache); the copy
     takes that, so the real file is never written. Read through sqlite's backup, which
-    sees committed data only (a run writing meanwhile does not damage the copy).
+    sees committed data only (a run writing meanwhile does not damage the copy). A run
+    killed while writing leaves a hot journal, which only a writer may roll back: the
+    file and its journal are then copied as they are, and the copy is rolled back.
     """
     if not os.path.exists(history_file):
         yield None
@@ -49,22 +51,33 @@ def private_history(history_file: str) -> Iterator[str | None]:
     copy = os.path.join(directory, "history.sqlite")
     try:
         try:
-            source = sqlite3.connect(
-                "file:%s?mode=ro" % urllib.parse.quote(os.path.abspath(history_file)), uri=True, timeout=5
-            )
             try:
-                target = sqlite3.connect(copy)
-                try:
-                    source.backup(target)
-                finally:
-                    target.close()
-            finally:
-                source.close()
+                _backup("file:%s?mode=ro" % urllib.parse.quote(os.path.abspath(history_file)), copy)
+            except sqlite3.OperationalError as e:
+                leftovers = [s for s in ("-journal", "-wal") if os.path.exists(history_file + s)]
+                if "readonly" not in str(e) or not leftovers:
+                    raise
+                shutil.copyfile(history_file, copy + ".rolled-back")
+                for suffix in leftovers:
+                    shutil.copyfile(history_file + suffix, copy + ".rolled-back" + suffix)
+                _backup(copy + ".rolled-back", copy)
         except (sqlite3.DatabaseError, OSError) as e:
             raise DamagedHistory(history_file, e) from None
         yield copy
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _backup(source_name: str, copy: str) -> None:
+    source = sqlite3.connect(source_name, uri=source_name.startswith("file:"), timeout=5)
+    try:
+        target = sqlite3.connect(copy)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
 
 
 def default_history_file(arguments: dict[str, Any]) -> str:
@@ -99,12 +112,13 @@ def plan(arguments: dict[str, Any]) -> dict[str, Any]:
                 tasks = _tasks(planner, everything, incomplete, set(session.forced))
         finally:
             planner.history.close()
+        freed_now = freed(copy) if copy is not None else freed(history_file)
     return {
         "schema": SCHEMA,
         "version": VERSION,
         "history_file": os.path.abspath(history_file),
         "tasks": tasks,
-        "freed": freed(history_file),
+        "freed": freed_now,
     }
 
 

@@ -62,9 +62,12 @@ def freed_files(history_file: str) -> list[tuple[str, str, int, str]]:
         raise DamagedHistory(history_file, e) from None
 
 
-def status_report(history_file: str) -> str:
-    """What ``ruffus-luigi status`` prints: each freed file, then the totals."""
-    rows = freed_files(history_file)
+def status_report(history_file: str, read_from: str | None = None) -> str:
+    """What ``ruffus-luigi status`` prints: each freed file, then the totals.
+
+    ``read_from``: a copy of ``history_file`` to read (``status.private_history``).
+    """
+    rows = freed_files(read_from or history_file)
     if not rows:
         return "No intermediate file is zeroed or removed (history: %s)\n" % history_file
     lines = ["%-7s %12s  %s  (made by %s)" % (state, _size(size), path, task) for path, state, size, task in rows]
