@@ -108,6 +108,8 @@ def _status(options: argparse.Namespace) -> int:
             with status.private_history(history_file) as copy:
                 print(status_report(history_file, copy), end="")
             return 0
+        if options.checkpoint:
+            os.environ["RUFFUS_LUIGI_CHECKPOINT"] = options.checkpoint
         call = None
         with pipeline_calls.capturing():
             try:
@@ -165,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     status.add_argument(
         "--history-file", default=None, help="the job history (default: as the script's pipeline_run finds it)"
+    )
+    status.add_argument(
+        "--checkpoint", metavar="NAME[,NAME...]", help="plan with these checkpoint strategies, as `run --checkpoint` would"
     )
     status.add_argument("--json", action="store_true", help="the versioned JSON document (docs/status.md)")
     status.add_argument("-v", "--verbose", action="count", default=0, help="the reason each out-of-date job runs")

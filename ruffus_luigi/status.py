@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from . import absent, checkpointing, history
-from .checkpoints.intermediates import freed_files
+from .checkpoints.intermediates import freed_files, size_text
 from .clear_errors import DamagedHistory
 from .filenames import flatten_strings, is_glob
 from .plan import prepare, tasks_to_run
@@ -203,6 +203,14 @@ def text(report: dict[str, Any], verbose: int = 0) -> str:
             for r in task["reasons"]:
                 job = "    %s: " % r["job"] if r["job"] else "    "
                 lines.append(job + r["reason"].replace("\n", "\n      "))
+    files = report["freed"]["files"]
+    if files:
+        if verbose:
+            lines.extend("%-7s %12s  %s  (made by %s)" % (f["state"], size_text(f["bytes"]), f["path"], f["task"]) for f in files)
+        lines.append(
+            "%d zeroed, %d removed: %s saved"
+            % (sum(f["state"] == "zeroed" for f in files), sum(f["state"] == "removed" for f in files), size_text(report["freed"]["bytes"]))
+        )
     waiting = sum(1 for t in report["tasks"] if not t["up_to_date"])
     lines.append(
         "%d of %d tasks out of date, %d jobs to run (history: %s)"

@@ -195,3 +195,58 @@ def test_a_script_without_a_pipeline_call_is_said_so(tmp_path: Path) -> None:
     failed = ruffus_luigi(tmp_path, "status", "q.py", check=False)
     assert failed.returncode == 1
     assert failed.stderr == "ruffus-luigi: q.py never called pipeline_run: nothing to report\n"
+
+
+CHAIN = '''\
+from ruffus import cmdline, originate, suffix, transform
+
+options = cmdline.get_argparse(description="chain").parse_args()
+
+
+def log(task):
+    with open("jobs.log", "a") as f:
+        f.write(task + "\\n")
+
+
+@originate(["a.start", "b.start", "c.start"])
+def make(out):
+    log("make")
+    open(out, "w").write(out * 100)
+
+
+@transform(make, suffix(".start"), ".mid")
+def mid(inp, out):
+    log("mid")
+    open(out, "w").write(open(inp).read())
+
+
+@transform(mid, suffix(".mid"), ".end")
+def end(inp, out):
+    log("end")
+    open(out, "w").write(open(inp).read())
+
+
+cmdline.run(options)
+'''
+
+
+@pytest.mark.timeout(180)
+def test_status_plans_with_the_checkpoint_strategies_the_run_uses(tmp_path: Path) -> None:
+    """Zeroed intermediates look up to date; a final output gone brings back, job by job, what the run remakes."""
+    (tmp_path / "p.py").write_text(CHAIN)
+    ruffus_luigi(tmp_path, "run", "--checkpoint", "zero-intermediates", "p.py")
+    assert (tmp_path / "b.mid").stat().st_size == 0
+    report = status_json(tmp_path, "--checkpoint", "zero-intermediates")
+    assert all(t["up_to_date"] for t in report["tasks"])
+    assert report["freed"]["bytes"] == 2 * 3 * 700 and len(report["freed"]["files"]) == 6
+    shown = ruffus_luigi(tmp_path, "status", "--checkpoint", "zero-intermediates", "p.py").stdout
+    assert "6 zeroed, 0 removed: 4.1 KiB saved" in shown.splitlines()
+    (tmp_path / "b.end").unlink()
+    report = status_json(tmp_path, "--checkpoint", "zero-intermediates")
+    reasons = {t["name"]: [r["reason"] for r in t["reasons"]] for t in report["tasks"]}
+    assert reasons["make"] == ["Needed again by a job that must run (zero-intermediates)"]
+    _, seen = ran(tmp_path, 0)
+    ruffus_luigi(tmp_path, "run", "--checkpoint", "zero-intermediates", "p.py")
+    jobs, _ = ran(tmp_path, seen)
+    assert jobs == out_of_date(report) == Counter({"make": 1, "mid": 1, "end": 1})
+    assert (tmp_path / "b.end").read_text() == "b.start" * 100
