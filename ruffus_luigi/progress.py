@@ -47,7 +47,7 @@ from typing import Any, TextIO
 
 ERASE = "\r\x1b[K"  # back to the line's start, clear to its end
 UP_ERASE = "\x1b[A\x1b[K"  # up one line, clear it (the live display's lines above its last)
-MAX_TASK_LINES = 10  # running tasks shown one a line (a display taller than the screen could not be erased)
+MAX_TASK_LINES = 11  # lines for running tasks, the last saying how many more run when they do not fit
 PREFIX = "[ruffus-luigi]"
 LIVE_INTERVAL = 0.2  # s between redraws of the live line
 PLAIN_INTERVAL = 10.0  # s between plain lines
@@ -194,21 +194,22 @@ class Progress:
                 break
         return line
 
-    def task_lines(self, width: int = 0) -> list[str]:
-        """``per_task``: one line per task with jobs running now (at most ``MAX_TASK_LINES``)."""
+    def task_lines(self, width: int = 0, most: int = MAX_TASK_LINES) -> list[str]:
+        """``per_task``: one line per task with jobs running now, ``most`` lines at most."""
         if not self.per_task:
             return []
         running = [(t, c) for t, c in self.task_jobs.items() if c[3] > 0]
+        shown = running if len(running) <= most else running[: max(most - 1, 0)]
         lines = []
-        for task, (done, total, failed, _) in running[:MAX_TASK_LINES]:
+        for task, (done, total, failed, _) in shown:
             counts = "  jobs %d/%d" % (done, total) + ("  failed %d" % failed if failed else "")
             name = task_name(task)
             room = (width - 1 if width else 1 << 30) - len(counts) - 2
             if len(name) > room:
                 name = name[: max(room - 3, 0)] + "..."
             lines.append(("  " + name + counts)[: width - 1] if width > 1 else "  " + name + counts)
-        if len(running) > MAX_TASK_LINES:
-            lines.append("  ... %d more tasks running" % (len(running) - MAX_TASK_LINES))
+        if len(shown) < len(running) and most > 0:
+            lines.append("  ... %d more tasks running" % (len(running) - len(shown)))
         return lines
 
     def erase_text(self) -> str:
@@ -235,7 +236,7 @@ class Progress:
                 return  # a worker is printing a line through proxy_logger's server: later
             try:
                 width = self.width()
-                block = [self._fit()] + self.task_lines(width)
+                block = [self._fit()] + self.task_lines(width, min(MAX_TASK_LINES, self._terminal_rows() - 2))
                 self._write((self.erase_text() if self.drawn else ERASE) + "\n".join(block))
                 self._drawn_height(len(block))
             finally:
@@ -258,6 +259,14 @@ class Progress:
         except (OSError, ValueError, AttributeError):
             columns = 0
         return columns or 80
+
+    def _terminal_rows(self) -> int:
+        """Lines of the terminal (24 when unknown): the display must not be taller, or it could not be erased."""
+        try:
+            rows = os.get_terminal_size(self.stream.fileno()).lines
+        except (OSError, ValueError, AttributeError):
+            rows = 0
+        return rows or 24
 
     def _write(self, text: str) -> None:
         self.stream.write(text)

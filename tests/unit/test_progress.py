@@ -383,3 +383,18 @@ def test_tasks_setting(monkeypatch) -> None:
         assert p is not None and p.per_task and not p.live
     finally:
         p.close()
+
+
+@pytest.mark.timeout(10)
+def test_tasks_mode_display_is_never_taller_than_the_terminal(monkeypatch) -> None:
+    p, tty, _ = per_task()
+    monkeypatch.setattr(p, "_terminal_rows", lambda: 5)
+    for i in range(8):
+        t = RuffusTask("t%d" % i)
+        p.stage_planned(t, 3)
+        p.chunk_started(i, 1, t)
+    p.update(force=True)
+    lines, current = screen(tty.getvalue())
+    assert lines + [current] == [p.text(width=200), "  t0  jobs 0/3", "  t1  jobs 0/3", "  ... 6 more tasks running"]
+    p.close()
+    assert screen(tty.getvalue()) == ([p.text(final=True, width=200)], "")
