@@ -69,8 +69,15 @@ def private_history(history_file: str) -> Iterator[str | None]:
 
 
 def _backup(source_name: str, copy: str) -> None:
-    source = sqlite3.connect(source_name, uri=source_name.startswith("file:"), timeout=5)
+    """Copy a database, waiting 5 s at most for another process's lock (then: "database is locked").
+
+    The read lock is taken first, under the busy timeout, and held through the copy:
+    sqlite's backup itself would wait for a lock without end.
+    """
+    source = sqlite3.connect(source_name, uri=source_name.startswith("file:"), timeout=5, isolation_level=None)
     try:
+        source.execute("BEGIN")
+        source.execute("SELECT count(*) FROM sqlite_master").fetchone()
         target = sqlite3.connect(copy)
         try:
             source.backup(target)

@@ -119,3 +119,29 @@ def test_a_history_reached_through_a_symlink_to_a_read_only_place_is_read_not_wr
         assert (snapshot(elsewhere), snapshot(work)) == before
     finally:
         os.chmod(elsewhere, 0o755)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.held("status only looks", "state corruption")
+def test_a_history_another_process_holds_locked_is_one_line_after_a_short_wait(tmp_path: Path) -> None:
+    (tmp_path / "p.py").write_text(SCRIPT)
+    assert ruffus_luigi(tmp_path, "run", "p.py").returncode == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3, sys, time\n"
+         "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+         "c.execute('BEGIN EXCLUSIVE')\n"
+         "print('locked', flush=True)\n"
+         "time.sleep(600)\n", str(tmp_path / HISTORY)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        for args in (["status", "p.py"], ["status"]):
+            shown = ruffus_luigi(tmp_path, *args)  # (sqlite's backup alone would wait for ever)
+            assert shown.returncode == 1 and shown.stdout == ""
+            assert shown.stderr.startswith("ruffus-luigi: the job history %s cannot be used (database is locked)" % (tmp_path / HISTORY))
+            assert "another process holds it locked" in shown.stderr and len(shown.stderr.splitlines()) == 1
+    finally:
+        holder.kill()
+        holder.wait()
