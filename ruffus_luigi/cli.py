@@ -92,6 +92,45 @@ def _list_backends() -> int:
     return 0
 
 
+def _status(options: argparse.Namespace) -> int:
+    """``ruffus-luigi status [SCRIPT ARGS]``: report, never run (``status``)."""
+    from . import pipeline_calls, status
+    from .checkpoints.intermediates import status_report
+    from .clear_errors import ClearError
+    from .history import get_default_history_file_name
+
+    try:
+        if options.script is None:
+            history_file = options.history_file or get_default_history_file_name()
+            if not os.path.exists(history_file):
+                print("no job history at %s: nothing has run here yet" % os.path.abspath(history_file))
+                return 0
+            with status.private_history(history_file) as copy:
+                print(status_report(history_file, copy), end="")
+            return 0
+        if options.checkpoint:
+            os.environ["RUFFUS_LUIGI_CHECKPOINT"] = options.checkpoint
+        call = None
+        with pipeline_calls.capturing():
+            try:
+                code = _run_script(options.script, options.args)
+            except pipeline_calls.PipelineCall as e:
+                call = e.arguments
+        if call is None:
+            if code:
+                return code
+            print("ruffus-luigi: %s never called pipeline_run: nothing to report" % options.script, file=sys.stderr)
+            return 1
+        if options.history_file:
+            call["history_file"] = options.history_file
+        report = status.plan(call)
+    except ClearError as e:
+        print("ruffus-luigi: %s" % e, file=sys.stderr)
+        return 1
+    print(status.as_json(report) if options.json else status.text(report, options.verbose), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``ruffus-luigi`` and ``python -m ruffus_luigi``."""
     parser = argparse.ArgumentParser(
@@ -121,10 +160,21 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("args", nargs=argparse.REMAINDER)
     sub.add_parser("backends", help="list the installed back ends and the plugin providing each")
     sub.add_parser("shim-path", help="print the directory of the `ruffus` import alias")
-    status = sub.add_parser("status", help="files zeroed or removed by checkpoint strategies, and the space saved")
-    status.add_argument(
-        "--history-file", default=None, help="the job history (default: as pipeline_run finds it)"
+    status = sub.add_parser(
+        "status",
+        help="what a run of SCRIPT would do, task by task (nothing runs); without SCRIPT, the files "
+        "zeroed or removed by checkpoint strategies and the space saved",
     )
+    status.add_argument(
+        "--history-file", default=None, help="the job history (default: as the script's pipeline_run finds it)"
+    )
+    status.add_argument(
+        "--checkpoint", metavar="NAME[,NAME...]", help="plan with these checkpoint strategies, as `run --checkpoint` would"
+    )
+    status.add_argument("--json", action="store_true", help="the versioned JSON document (docs/status.md)")
+    status.add_argument("-v", "--verbose", action="count", default=0, help="the reason each out-of-date job runs")
+    status.add_argument("script", nargs="?")
+    status.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
     if options.command == "shim-path":
         print(shim_path())
@@ -132,16 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     if options.command == "backends":
         return _list_backends()
     if options.command == "status":
-        from .checkpoints.intermediates import status_report
-        from .clear_errors import DamagedHistory
-        from .history import get_default_history_file_name
-
-        try:
-            print(status_report(options.history_file or get_default_history_file_name()), end="")
-        except DamagedHistory as e:
-            print("ruffus-luigi: %s" % e, file=sys.stderr)
-            return 1
-        return 0
+        return _status(options)
     if options.backend:
         os.environ["RUFFUS_LUIGI_BACKEND"] = options.backend
     if options.checkpoint:
@@ -151,11 +192,16 @@ def main(argv: list[str] | None = None) -> int:
             options.scheduler_host,
             options.scheduler_port,
         )
+    return _run_script(options.script, options.args)
+
+
+def _run_script(script: str, args: list[str]) -> int:
+    """Run SCRIPT ARGS with ``import ruffus`` giving ruffus-luigi; the exit status it ends with."""
     _use_shim()
-    sys.argv = [options.script, *options.args]
-    sys.path.insert(0, str(Path(options.script).resolve().parent))
+    sys.argv = [script, *args]
+    sys.path.insert(0, str(Path(script).resolve().parent))
     try:
-        run_main_script(main_file_name(options.script))
+        run_main_script(main_file_name(script))
     except (UnknownBackend, BackendUnavailable) as e:  # a setting, not a bug: one line, no traceback
         print("ruffus-luigi: %s" % e, file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ import re
 import sys
 from typing import Any
 
-from . import proxy_logger
+from . import pipeline_calls, proxy_logger
 from .graph import pipeline_printout_graph
 from .history import CHECKSUM_REGENERATE
 from .loggers import black_hole_logger, stderr_logger
@@ -355,6 +355,12 @@ def run(options: Any, **extra_options: Any) -> bool:
         )
         return False
     if options.flowchart:
+        graph_options = get_extra_options_appropriate_for_command(extra_pipeline_printout_graph_options, extra_options)
+        # (``ruffus-luigi status``: stop before the file is made)
+        pipeline_calls.intercept(dict(
+            graph_options, target_tasks=options.target_tasks, forcedtorun_tasks=options.forced_tasks,
+            history_file=options.history_file, checkpoint=getattr(options, "checkpoint", None),
+        ))
         with open(options.flowchart, "wb") as stream:
             pipeline_printout_graph(
                 stream, options.flowchart_format, options.target_tasks, options.forced_tasks,
@@ -362,7 +368,7 @@ def run(options: Any, **extra_options: Any) -> bool:
                 draw_vertically=not options.draw_horizontally,
                 no_key_legend=not options.key_legend_in_graph,
                 checkpoint=getattr(options, "checkpoint", None),
-                **get_extra_options_appropriate_for_command(extra_pipeline_printout_graph_options, extra_options),
+                **graph_options,
             )
         return False
 

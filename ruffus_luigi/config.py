@@ -160,15 +160,16 @@ def retry_delay() -> float:
 
 
 def progress() -> str:
-    """The progress display: ``"auto"`` (a live line when stdout is a terminal), ``"1"`` or ``"0"``.
+    """The progress display: ``"auto"`` (a live line when stdout is a terminal), ``"1"``, ``"0"``
+    or ``"tasks"`` (as ``1``, with a line per running task).
 
     RUFFUS_LUIGI_PROGRESS overrides ``[ruffus_luigi] progress``; see ``progress``.
     """
     value = (os.environ.get("RUFFUS_LUIGI_PROGRESS") or str(setting("progress"))).strip().lower()
-    for meaning, spellings in (("auto", ("auto", "")), ("1", ("1", "true", "yes", "on")), ("0", ("0", "false", "no", "off"))):
+    for meaning, spellings in (("auto", ("auto", "")), ("1", ("1", "true", "yes", "on")), ("0", ("0", "false", "no", "off")), ("tasks", ("tasks",))):
         if value in spellings:
             return meaning
-    raise ValueError("RUFFUS_LUIGI_PROGRESS / [ruffus_luigi] progress: %r is not 0, 1 or auto" % value)
+    raise ValueError("RUFFUS_LUIGI_PROGRESS / [ruffus_luigi] progress: %r is not 0, 1, auto or tasks" % value)
 
 
 def section(name: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ import subprocess
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from . import checkpointing
+from . import checkpointing, pipeline_calls
 from .pipeline import ALL_TASKS, Task
 from .plan import prepare
 
@@ -544,6 +544,7 @@ def pipeline_printout_graph(
     text, anything else is rendered by Graphviz' ``dot`` program. ``checkpoint`` and
     ``keep`` as ``pipeline_run`` takes them: the strategies say which tasks are up to date.
     """
+    pipeline_calls.intercept(locals())
     session = prepare(
         checksum_level, history_file, pipeline, runtime_data, target_tasks, forcedtorun_tasks
     )

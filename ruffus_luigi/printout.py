@@ -10,7 +10,7 @@ import sys
 import textwrap
 from typing import Any
 
-from . import checkpointing, collector
+from . import checkpointing, collector, pipeline_calls
 from .filenames import ignore_unknown_encoder, shorten_filenames_encoder
 from .pipeline import Task
 from .plan import Planner, prepare, tasks_to_run, use_plan_cache
@@ -177,6 +177,7 @@ def pipeline_printout(
     Beyond Ruffus' keywords, ``checkpoint`` and ``keep`` as ``pipeline_run`` takes them:
     the run's checkpoint strategies have their say on which jobs must run.
     """
+    pipeline_calls.intercept(locals())
     if verbose == 0:
         return
     vap = 2 if verbose_abbreviated_path is None else verbose_abbreviated_path

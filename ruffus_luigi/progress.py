@@ -42,9 +42,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any, TextIO
 
 ERASE = "\r\x1b[K"  # back to the line's start, clear to its end
+UP_ERASE = "\x1b[A\x1b[K"  # up one line, clear it (the live display's lines above its last)
+MAX_TASK_LINES = 11  # lines for running tasks, the last saying how many more run when they do not fit
 PREFIX = "[ruffus-luigi]"
 LIVE_INTERVAL = 0.2  # s between redraws of the live line
 PLAIN_INTERVAL = 10.0  # s between plain lines
@@ -75,8 +78,10 @@ class Progress:
         keep_final: bool = True,
         clock: Callable[[], float] = time.monotonic,
         width: Callable[[], int] | None = None,
+        per_task: bool = False,
     ) -> None:
         self.stream = stream
+        self.per_task = per_task
         self.live = live
         self.keep_final = keep_final
         self.clock = clock
@@ -90,7 +95,10 @@ class Progress:
         self.failed = 0
         self.running = 0
         self.known: set[Any] = set()  # tasks whose jobs are counted in jobs_total
-        self._running: dict[Any, int] = {}
+        self._running: dict[Any, tuple[int, Any]] = {}  # chunk key -> (jobs running, its task)
+        self.task_jobs: dict[Any, list[int]] = {}  # task -> [done, to run, failed, running] (per_task)
+        # lines of the live display on the screen (per_task; shared with forked workers once installed)
+        self.height: Any = SimpleNamespace(value=1) if per_task else None
         self.started = clock()
         self.first_chunk: float | None = None
         self.drawn = False  # the live line is on the screen
@@ -107,6 +115,8 @@ class Progress:
         if task not in self.known:
             self.known.add(task)
             self.jobs_total += jobs
+            if self.per_task:
+                self._task(task)[1] += jobs
         self.update()
 
     def planned(self, task: Any, chunks: list) -> None:
@@ -118,35 +128,98 @@ class Progress:
         self.tasks_done += 1
         self.update()
 
-    def chunk_started(self, key: Any, jobs: int = 1) -> None:
+    def chunk_started(self, key: Any, jobs: int = 1, task: Any = None) -> None:
         if self.first_chunk is None:
             self.first_chunk = self.clock()
-        self._running[key] = jobs
+        self._running[key] = (jobs, task)
         self.running += jobs
+        if self.per_task and task is not None:
+            self._task(task)[3] += jobs
         self.update()
 
     def chunk_finished(self, key: Any, ok: int, failed: int) -> None:
-        self.running -= self._running.pop(key, 0)
+        jobs, task = self._running.pop(key, (0, None))
+        self.running -= jobs
         self.jobs_done += ok
         self.failed += failed
+        if self.per_task and task is not None:
+            counts = self._task(task)
+            counts[0] += ok
+            counts[2] += failed
+            counts[3] -= jobs
         self.update()
 
+    def _task(self, task: Any) -> list[int]:
+        counts = self.task_jobs.get(task)
+        if counts is None:
+            counts = self.task_jobs[task] = [0, 0, 0, 0]
+        return counts
+
     # -- rendering --------------------------------------------------------------------
-    def text(self, final: bool = False) -> str:
+    def text(self, final: bool = False, width: int = 0) -> str:
+        """The status line; with ``width``, the first of ever shorter forms that fits in it.
+
+        Shortening drops ``elapsed``, then spaces, then spells the labels short, then drops
+        ``running`` (and ``failed`` while none failed), ``tasks`` and the prefix: the ETA
+        is never cut.
+        """
         now = self.clock()
         more = "+" if len(self.known) < self.tasks_total else ""
-        parts = [
-            "tasks %d/%d" % (self.tasks_done, self.tasks_total),
-            "jobs %d/%d%s" % (self.jobs_done, self.jobs_total, more),
-            "running %d" % self.running,
-            "failed %d" % self.failed,
-            "elapsed %s" % clock_text(now - self.started),
-        ]
+        tasks = "%d/%d" % (self.tasks_done, self.tasks_total)
+        jobs = "%d/%d%s" % (self.jobs_done, self.jobs_total, more)
+        eta = ""
         remaining = self.jobs_total - self.jobs_done - self.failed
         if not final and self.jobs_done and remaining > 0 and self.first_chunk is not None:
             rate = self.jobs_done / max(now - self.first_chunk, 1e-6)
-            parts.append("ETA %s%s" % (clock_text(remaining / rate), more))
-        return PREFIX + " " + "  ".join(parts)
+            eta = "ETA %s%s" % (clock_text(remaining / rate), more)
+        long = [("tasks", tasks), ("jobs", jobs), ("running", self.running), ("failed", self.failed)]
+        elapsed = [("elapsed", clock_text(now - self.started))]
+        short = [("t", tasks), ("j", jobs), ("run", self.running), ("fail", self.failed)]
+        failed = [("fail", self.failed)] if self.failed else []
+        forms = [
+            (PREFIX, long + elapsed, "  "),
+            (PREFIX, long, "  "),
+            (PREFIX, long, " "),
+            (PREFIX, short, " "),
+            (PREFIX, short[:2] + failed, " "),
+            (PREFIX, short[1:2] + failed, " "),
+            ("", short[1:2] + failed, " "),
+            ("", [], " "),
+        ]
+        for prefix, fields, sep in forms:
+            line = sep.join(["%s %s" % field for field in fields] + ([eta] if eta else []))
+            if prefix:
+                line = prefix + " " + line
+            if not width or len(line) < width:
+                break
+        return line
+
+    def task_lines(self, width: int = 0, most: int = MAX_TASK_LINES) -> list[str]:
+        """``per_task``: one line per task with jobs running now, ``most`` lines at most."""
+        if not self.per_task:
+            return []
+        running = [(t, c) for t, c in self.task_jobs.items() if c[3] > 0]
+        shown = running if len(running) <= most else running[: max(most - 1, 0)]
+        lines = []
+        for task, (done, total, failed, _) in shown:
+            counts = "  jobs %d/%d" % (done, total) + ("  failed %d" % failed if failed else "")
+            name = task_name(task)
+            room = (width - 1 if width else 1 << 30) - len(counts) - 2
+            if len(name) > room:
+                name = name[: max(room - 3, 0)] + "..."
+            lines.append(("  " + name + counts)[: width - 1] if width > 1 else "  " + name + counts)
+        if len(shown) < len(running) and most > 0:
+            lines.append("  ... %d more tasks running" % (len(running) - len(shown)))
+        return lines
+
+    def erase_text(self) -> str:
+        """What takes the live display off the screen: its bottom line, then each line above it."""
+        height = self.height.value if self.height is not None else 1
+        return ERASE + UP_ERASE * max(height - 1, 0)
+
+    def _drawn_height(self, lines: int) -> None:
+        if self.height is not None:
+            self.height.value = lines
 
     def update(self, force: bool = False) -> None:
         """Draw if the interval has passed (live: only while no line is half-written)."""
@@ -162,18 +235,23 @@ class Progress:
             if self.lock is not None and not self.lock.acquire(block=False):
                 return  # a worker is printing a line through proxy_logger's server: later
             try:
-                self._write(ERASE + self._fit(self.text()))
+                width = self.width()
+                block = [self._fit()] + self.task_lines(width, min(MAX_TASK_LINES, self._terminal_rows() - 2))
+                self._write((self.erase_text() if self.drawn else ERASE) + "\n".join(block))
+                self._drawn_height(len(block))
             finally:
                 if self.lock is not None:
                     self.lock.release()
             self.drawn = True
         else:
-            self._write(self.text() + "\n")
+            self._write("".join(line + "\n" for line in [self.text()] + self.task_lines()))
         self.last_draw = now
 
-    def _fit(self, text: str) -> str:
+    def _fit(self, final: bool = False) -> str:
+        """The live line in fewer columns than the terminal has (a wrapped line could not be erased)."""
         width = self.width()
-        return text[: width - 1] if width > 1 else text
+        line = self.text(final, width)
+        return line[: width - 1] if width > 1 else line
 
     def _terminal_width(self) -> int:
         try:
@@ -182,13 +260,22 @@ class Progress:
             columns = 0
         return columns or 80
 
+    def _terminal_rows(self) -> int:
+        """Lines of the terminal (24 when unknown): the display must not be taller, or it could not be erased."""
+        try:
+            rows = os.get_terminal_size(self.stream.fileno()).lines
+        except (OSError, ValueError, AttributeError):
+            rows = 0
+        return rows or 24
+
     def _write(self, text: str) -> None:
         self.stream.write(text)
         self.stream.flush()
 
     def erase(self) -> None:
         if self.drawn:
-            self._write(ERASE)
+            self._write(self.erase_text())
+            self._drawn_height(1)
             self.drawn = False
 
     # -- other output on the same terminal -------------------------------------------------
@@ -204,7 +291,8 @@ class Progress:
         else:  # a forked worker: the driver's line may be on the screen
             # (and must not come back before the line is written: another process writes it)
             self.locked = self.lock is not None and self.lock.acquire(timeout=1)
-            self.stream.write(ERASE)
+            self.stream.write(self.erase_text())
+            self._drawn_height(1)
             self.stream.flush()
 
     def after_line(self) -> None:
@@ -230,6 +318,8 @@ class Progress:
         from .loggers import black_hole_logger
 
         self.lock = multiprocessing.Lock()  # (before Luigi forks its workers)
+        if self.per_task:
+            self.height = multiprocessing.Value("i", 1, lock=False)  # (written under ``lock``)
 
         logger = state.logger
         if logger is not black_hole_logger:
@@ -250,7 +340,7 @@ class Progress:
         try:
             if self.live:
                 if self.keep_final and self.at_line_start:
-                    self._write(ERASE + self._fit(self.text(final=True)) + "\n")
+                    self._write((self.erase_text() if self.drawn else ERASE) + self._fit(final=True) + "\n")
                     self.drawn = False
                 else:
                     self.erase()
@@ -281,13 +371,18 @@ class GuardedStream:
             pid = os.getpid()
             if self._child != pid:
                 self._child, self._child_at_line_start = pid, True
-            out = ERASE + text if self._child_at_line_start else text
+            if self._child_at_line_start:
+                out = p.erase_text() + text
+                p._drawn_height(1)
+            else:
+                out = text
             self._child_at_line_start = text.endswith("\n")
             self._stream.write(out)
             return len(text)
         if p.drawn:
             if self._stream is p.stream:
-                text_out = ERASE + text  # one write: the line goes as the message comes
+                text_out = p.erase_text() + text  # one write: the display goes as the message comes
+                p._drawn_height(1)
                 p.drawn = False
             else:
                 p.erase()
@@ -369,14 +464,22 @@ def start(state: Any) -> Progress | None:
         return None
     if _isatty(sys.stdout):
         stream, live = (sys.stderr if _isatty(sys.stderr) else sys.stdout), True
-    elif mode == "1":
+    elif mode in ("1", "tasks"):
         stream, live = sys.stderr, False
     else:
         return None
-    progress = Progress(stream, live, len(state.incomplete), keep_final=not live or state.verbose >= 1)
+    progress = Progress(
+        stream, live, len(state.incomplete), keep_final=not live or state.verbose >= 1, per_task=mode == "tasks"
+    )
     progress.state = state
     progress.install(state)
     return progress
+
+
+def task_name(task: Any) -> str:
+    """A Ruffus task as its messages name it."""
+    name = getattr(task, "_get_display_name", None)
+    return name() if name is not None else str(task)
 
 
 def jobs_to_run(chunks: list) -> int:
@@ -397,7 +500,7 @@ def chunk_started(luigi_task: Any) -> None:
     chunk = _chunk(luigi_task)
     if chunk is not None:
         threads = chunk.state.multithread
-        _active.chunk_started(id(chunk), min(jobs_to_run([chunk]), threads) if threads > 1 else 1)
+        _active.chunk_started(id(chunk), min(jobs_to_run([chunk]), threads) if threads > 1 else 1, chunk.task)
 
 
 def chunk_ended(luigi_task: Any) -> None:

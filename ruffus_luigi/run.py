@@ -27,6 +27,7 @@ from . import (
     collector,
     config,
     driver,
+    pipeline_calls,
     submitted_jobs,
     workdir_lock,
 )
@@ -847,6 +848,7 @@ def pipeline_run(
     One run at a time per working directory (``workdir_lock``); SIGTERM and SIGHUP end the
     run as Ctrl-C does, cluster jobs cancelled (``driver``, ``submitted_jobs``).
     """
+    pipeline_calls.intercept(locals())
     arguments = dict(locals())
     shared = config.uses_luigid(scheduler_host)
     with driver.ending_signals(), workdir_lock.one_run_per_directory(shared):

@@ -62,22 +62,26 @@ def freed_files(history_file: str) -> list[tuple[str, str, int, str]]:
         raise DamagedHistory(history_file, e) from None
 
 
-def status_report(history_file: str) -> str:
-    """What ``ruffus-luigi status`` prints: each freed file, then the totals."""
-    rows = freed_files(history_file)
+def status_report(history_file: str, read_from: str | None = None) -> str:
+    """What ``ruffus-luigi status`` prints: each freed file, then the totals.
+
+    ``read_from``: a copy of ``history_file`` to read (``status.private_history``).
+    """
+    rows = freed_files(read_from or history_file)
     if not rows:
         return "No intermediate file is zeroed or removed (history: %s)\n" % history_file
-    lines = ["%-7s %12s  %s  (made by %s)" % (state, _size(size), path, task) for path, state, size, task in rows]
+    lines = ["%-7s %12s  %s  (made by %s)" % (state, size_text(size), path, task) for path, state, size, task in rows]
     total = sum(size for _, _, size, _ in rows)
     counts = {state: sum(1 for r in rows if r[1] == state) for state in ("zeroed", "removed")}
     lines.append(
         "%d zeroed, %d removed: %s saved (history: %s)"
-        % (counts["zeroed"], counts["removed"], _size(total), history_file)
+        % (counts["zeroed"], counts["removed"], size_text(total), history_file)
     )
     return "\n".join(lines) + "\n"
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
+    """A size for people: bytes, KiB, MiB or GiB."""
     for unit in ("bytes", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return ("%d %s" % (n, unit)) if unit == "bytes" else ("%.1f %s" % (n, unit))

@@ -5,12 +5,15 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import struct
 import subprocess
 import sys
 import termios
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from test_progress import screen  # noqa: E402
@@ -76,10 +79,10 @@ def _command(*args: str) -> list[str]:
     return [sys.executable, "-m", "ruffus_luigi", "run", "pipeline.py", *args]
 
 
-def run_on_terminal(cwd: Path, args: list[str], env: dict[str, str]) -> tuple[str, int]:
+def run_on_terminal(cwd: Path, args: list[str], env: dict[str, str], columns: int = 200) -> tuple[str, int]:
     """Run with stdout and stderr on one pseudo-terminal (200 columns); what it wrote, raw."""
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     proc = subprocess.Popen(
         _command(*args), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave
     )
@@ -151,3 +154,36 @@ def test_a_pipe_gets_ruffus_bytes_only_unless_asked(tmp_path: Path) -> None:
     theirs = [line for line in asked.stderr.splitlines(keepends=True) if not line.startswith(b"[ruffus-luigi] ")]
     assert b"".join(theirs) == before.stderr
     assert asked.stderr.splitlines()[-1].startswith(b"[ruffus-luigi] tasks 3/3  jobs 41/41  running 0  failed 0")
+
+
+def drawn_lines(raw: str) -> list[str]:
+    """Each status line as drawn (the text after an erase, up to the next line end or erase)."""
+    return [re.split(r"[\r\n]", part, maxsplit=1)[0] for part in raw.split(ERASE)[1:] if part.strip()]
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("columns", [80, 40])
+def test_on_a_narrow_terminal_the_line_is_shortened_never_the_eta_cut(tmp_path: Path, columns: int) -> None:
+    raw, code = run_on_terminal(_workdir(tmp_path, "tty"), ["-v", "1", "-j", "2"], _env(DEMO_N="60"), columns)
+    assert code == 0, raw
+    drawn = drawn_lines(raw)
+    assert drawn and all(len(line) < columns for line in drawn), drawn
+    with_eta = [line for line in drawn if re.search(r"ETA \d+:\d\d\+?$", line)]
+    assert with_eta, drawn  # the ETA shows, whole, at the end of the line
+    assert all("ETA" not in line or line in with_eta for line in drawn), drawn
+    final = screen(raw)[0][-1]
+    assert re.match(r"(\[ruffus-luigi\] )?(tasks|t) 3/3", final) or final.startswith("j 121/121"), final
+
+
+@pytest.mark.timeout(180)
+def test_tasks_mode_shows_running_tasks_and_leaves_ruffus_lines_intact(tmp_path: Path) -> None:
+    args = ["-v", "3", "-j", "2"]
+    plain = run_in_pipes(_workdir(tmp_path, "plain"), args, _env(RUFFUS_LUIGI_PROGRESS="0"))
+    assert plain.returncode == 0, plain.stderr
+    raw, code = run_on_terminal(_workdir(tmp_path, "tty"), args, _env(RUFFUS_LUIGI_PROGRESS="tasks"), 80)
+    assert code == 0, raw
+    assert re.search(r"\n  mid  jobs \d+/20", raw), raw  # a line for the running task, under the status line
+    lines, current = screen(raw)
+    assert current == ""  # nothing of the display left below the last line
+    assert Counter(lines[:-1]) == Counter(plain.stderr.decode().splitlines())
+    assert lines[-1].startswith("[ruffus-luigi] tasks 3/3  jobs 41/41")

@@ -19,28 +19,38 @@ STATUS = "[ruffus-luigi] tasks"
 def screen(raw: str) -> tuple[list[str], str]:
     """What a terminal shows for ``raw``: finished lines, and the line the cursor is on.
 
-    Understands ``\\r``, ``\\n`` and ESC[K (clear to the end of the line); anything else
-    is printed as is, so stray escape codes show up in the lines.
+    Understands ``\\r``, ``\\n``, ESC[K (clear to the end of the line) and ESC[A (cursor up
+    a line); anything else is printed as is, so stray escape codes show up in the lines.
+    Text left below the cursor (a display not erased) shows as lines after the current one.
     """
-    lines: list[str] = []
-    line: list[str] = []
-    col = 0
-    for token in re.findall(r"\x1b\[K|\r|\n|[^\r\n\x1b]+|\x1b", raw):
+    rows: list[list[str]] = [[]]
+    row = col = 0
+    for token in re.findall(r"\x1b\[K|\x1b\[A|\r|\n|[^\r\n\x1b]+|\x1b", raw):
         if token == "\r":
             col = 0
         elif token == "\n":
-            lines.append("".join(line))
-            line, col = [], 0
+            row += 1
+            if row == len(rows):
+                rows.append([])
+            col = 0
+        elif token == "\x1b[A":
+            row = max(row - 1, 0)
         elif token == "\x1b[K":
-            del line[col:]
+            del rows[row][col:]
         else:
+            line = rows[row]
+            line.extend(" " * (col - len(line)))
             for ch in token:
                 if col < len(line):
                     line[col] = ch
                 else:
                     line.append(ch)
                 col += 1
-    return lines, "".join(line)
+    below = ["".join(r) for r in rows[row + 1:]]
+    current = "".join(rows[row])
+    if any(below):
+        current = "\n".join([current, *below])
+    return ["".join(r) for r in rows[:row]], current
 
 
 class FakeTTY(io.StringIO):
@@ -164,7 +174,40 @@ def test_at_verbose_0_the_final_line_is_erased() -> None:
 def test_the_line_never_wraps() -> None:
     p, tty, _ = live(width=40)
     p.chunk_started(1)
-    assert len(screen(tty.getvalue())[1]) == 39
+    assert screen(tty.getvalue())[1] == "[ruffus-luigi] t 0/3 j 0/0+"
+
+
+def big_run(width: int) -> tuple[Progress, FakeTTY]:
+    """A long run: tasks 12/37, jobs 123456/300011+, 64 running, 3 failed, ETA 12:34:56+."""
+    p, tty, clock = live(tasks=37, width=width)
+    p.stage_planned("a", 300011)
+    p.chunk_started("first", 1)
+    p.chunk_finished("first", 0, 0)
+    for i in range(12):
+        p.task_finished("t%d" % i)
+    for i in range(64):
+        p.chunk_started(i, 1)
+    rate = (300011 - 123456 - 3) / (12 * 3600 + 34 * 60 + 56)
+    clock.now += 123456 / rate
+    p.chunk_finished("x", 123456, 3)
+    p.update(force=True)
+    return p, tty
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(
+    ("width", "expected"),
+    [
+        (200, "[ruffus-luigi] tasks 12/37  jobs 123456/300011+  running 64  failed 3  elapsed 8:47:53  ETA 12:34:56+"),
+        (80, "[ruffus-luigi] t 12/37 j 123456/300011+ run 64 fail 3 ETA 12:34:56+"),
+        (60, "[ruffus-luigi] j 123456/300011+ fail 3 ETA 12:34:56+"),
+        (40, "j 123456/300011+ fail 3 ETA 12:34:56+"),
+    ],
+)
+def test_the_line_fits_the_terminal_by_shortening_never_by_cutting_the_eta(width: int, expected: str) -> None:
+    p, tty = big_run(width)
+    shown = screen(tty.getvalue())[1]
+    assert shown == expected and len(shown) < width
 
 
 def test_a_forked_worker_clears_the_line_before_each_line_it_starts() -> None:
@@ -248,3 +291,110 @@ def test_start_chooses_one_rendering_by_whether_stdout_is_a_terminal(monkeypatch
     finally:
         if p is not None:
             p.close()
+
+
+class RuffusTask:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _get_display_name(self) -> str:
+        return self.name
+
+
+def per_task(width: int = 200) -> tuple[Progress, FakeTTY, Clock]:
+    tty, clock = FakeTTY(), Clock()
+    return Progress(tty, True, 3, True, clock, lambda: width, per_task=True), tty, clock
+
+
+@pytest.mark.timeout(10)
+def test_tasks_mode_shows_a_line_per_running_task_redrawn_in_place() -> None:
+    p, tty, clock = per_task()
+    a, b = RuffusTask("align"), RuffusTask("count")
+    p.stage_planned(a, 10)
+    p.stage_planned(b, 5)
+    p.chunk_started(1, 1, a)
+    p.chunk_started(2, 1, b)
+    p.update(force=True)
+    lines, current = screen(tty.getvalue())
+    assert lines == [p.text(width=200), "  align  jobs 0/10"] and current == "  count  jobs 0/5"
+    clock.now += 1
+    p.chunk_finished(1, 3, 1)
+    p.chunk_started(3, 1, a)
+    p.chunk_finished(2, 5, 0)  # count has nothing running: its line goes
+    p.update(force=True)
+    lines, current = screen(tty.getvalue())
+    assert lines == [p.text(width=200)] and current == "  align  jobs 3/10  failed 1"
+    stream = GuardedStream(tty, p)
+    stream.write("a message\n")  # the whole display goes before it, and comes back after
+    clock.now += 1
+    p.update(force=True)
+    lines, current = screen(tty.getvalue())
+    assert lines == ["a message", p.text(width=200)] and current == "  align  jobs 3/10  failed 1"
+    p.close()
+    lines, current = screen(tty.getvalue())
+    assert lines == ["a message", p.text(final=True, width=200)] and current == ""
+
+
+@pytest.mark.timeout(10)
+def test_tasks_mode_lines_fit_and_a_forked_worker_erases_the_whole_display() -> None:
+    p, tty, _ = per_task(width=40)
+    tasks = [RuffusTask("a_task_with_a_very_long_name_%d" % i) for i in range(12)]
+    for i, t in enumerate(tasks):
+        p.stage_planned(t, 123456)
+        p.chunk_started(i, 1, t)
+    p.update(force=True)
+    lines, current = screen(tty.getvalue())
+    shown = lines + [current]
+    assert len(shown) == 1 + 10 + 1 and all(len(line) < 40 for line in shown), shown
+    assert shown[1] == "  a_task_with_a_very_...  jobs 0/123456"
+    assert shown[-1] == "  ... 2 more tasks running"
+    p.pid = -1  # as seen from a forked worker
+    GuardedStream(tty, p).write("job output\n")
+    assert screen(tty.getvalue()) == (["job output"], "")
+
+
+@pytest.mark.timeout(10)
+def test_tasks_mode_without_a_terminal_prints_the_task_lines_every_ten_seconds() -> None:
+    out, clock = io.StringIO(), Clock()
+    p = Progress(out, False, 1, True, clock, per_task=True)
+    t = RuffusTask("mid")
+    p.stage_planned(t, 4)
+    p.chunk_started(1, 1, t)
+    clock.now += 10
+    p.update()
+    p.chunk_finished(1, 1, 0)
+    p.close()
+    assert out.getvalue() == (
+        "[ruffus-luigi] tasks 0/1  jobs 0/4  running 1  failed 0  elapsed 0:10\n"
+        "  mid  jobs 0/4\n"
+        "[ruffus-luigi] tasks 0/1  jobs 1/4  running 0  failed 0  elapsed 0:10\n"
+    )
+
+
+@pytest.mark.timeout(10)
+def test_tasks_setting(monkeypatch) -> None:
+    monkeypatch.setattr(config, "luigi_config_in_use", lambda: False)
+    monkeypatch.setenv("RUFFUS_LUIGI_PROGRESS", "tasks")
+    assert config.progress() == "tasks"
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    p = progress.start(SimpleNamespace(incomplete=[1], verbose=1, logger=t_stream_logger(sys.stderr)))
+    try:
+        assert p is not None and p.per_task and not p.live
+    finally:
+        p.close()
+
+
+@pytest.mark.timeout(10)
+def test_tasks_mode_display_is_never_taller_than_the_terminal(monkeypatch) -> None:
+    p, tty, _ = per_task()
+    monkeypatch.setattr(p, "_terminal_rows", lambda: 5)
+    for i in range(8):
+        t = RuffusTask("t%d" % i)
+        p.stage_planned(t, 3)
+        p.chunk_started(i, 1, t)
+    p.update(force=True)
+    lines, current = screen(tty.getvalue())
+    assert lines + [current] == [p.text(width=200), "  t0  jobs 0/3", "  t1  jobs 0/3", "  ... 6 more tasks running"]
+    p.close()
+    assert screen(tty.getvalue()) == ([p.text(final=True, width=200)], "")
