@@ -2,6 +2,7 @@
 the "tried and held" counts of the adversarial tests."""
 
 import json
+import os
 import signal
 import sys
 from collections import Counter
@@ -28,7 +29,9 @@ def luigid(tmp_path_factory):
         yield server
 
 
-FIGURES = ROOT / "artifacts" / "checkpoint_interrupts.jsonl"  # written by integration/checkpoint_kit.py
+# written by integration/checkpoint_kit.py; a pytest run inside a test names its own file, so that
+# its start does not wipe the figures of the run it is part of
+FIGURES = Path(os.environ.get("RUFFUS_LUIGI_TEST_FIGURES") or ROOT / "artifacts" / "checkpoint_interrupts.jsonl")
 
 
 def pytest_sessionstart(session):

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,12 @@ CALLERS = {
 
 
 def env() -> dict:
+    """The pytest runs inside these tests keep their interruption figures apart from ours
+    (their start would wipe the file this run's figures go to)."""
     path = os.environ.get("PYTHONPATH")
-    return dict(os.environ, PYTHONPATH=str(ROOT) + (os.pathsep + path if path else ""))
+    figures = os.path.join(tempfile.gettempdir(), "ruffus-luigi-inner-figures-%d.jsonl" % os.getpid())
+    return dict(os.environ, PYTHONPATH=str(ROOT) + (os.pathsep + path if path else ""),
+                RUFFUS_LUIGI_TEST_FIGURES=figures)
 
 
 def run_ignoring_sigint(caller: str, cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:

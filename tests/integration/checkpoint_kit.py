@@ -302,7 +302,7 @@ def check_rerun(workdir: Path, strategy: str, reference: dict, interrupted: set[
 
 
 # -- figures ---------------------------------------------------------------------------
-FIGURES = REPO / "artifacts" / "checkpoint_interrupts.jsonl"
+FIGURES = Path(os.environ.get("RUFFUS_LUIGI_TEST_FIGURES") or REPO / "artifacts" / "checkpoint_interrupts.jsonl")
 
 
 def record(strategy: str, env: dict | None, interrupted: set[str], rerun: set[str], done: set[str],
