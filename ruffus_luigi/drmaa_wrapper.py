@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import types
+from collections.abc import Callable
 from queue import Empty, Queue
 from typing import IO, Any
 
@@ -212,12 +213,7 @@ def submit_drmaa_job(cmd_str: str, drmaa_session: Any, job_template: Any, logger
 
 def enqueue_output(out: IO[str], queue: Queue, echo: IO[str] | None) -> None:
     """Put each line read from ``out`` on ``queue`` (and write it to ``echo``) until it ends."""
-    for line in iter(out.readline, ""):
-        queue.put(line)
-        if echo is not None:
-            echo.write(line)
-            echo.flush()
-    out.close()
+    _pump(out, queue.put, echo)
 
 
 def _failure_text(cmd_str: str, job_id: str, script: str, stdout: list[str], stderr: list[str]) -> str:
@@ -402,9 +398,10 @@ def _requests_resources(job_other_options: str) -> bool:
     return bool(ignored) or resources != Resources()
 
 
-def _pump(stream: IO[str], lines: list[str], echo: IO[str] | None) -> None:
+def _pump(stream: IO[str], keep: Callable[[str], Any], echo: IO[str] | None) -> None:
+    """``keep`` each line read from ``stream`` (and write it to ``echo``) until it ends."""
     for line in iter(stream.readline, ""):
-        lines.append(line)
+        keep(line)
         if echo is not None:
             echo.write(line)
             echo.flush()
@@ -434,8 +431,8 @@ def run_job_locally(
     stdout: list[str] = []
     stderr: list[str] = []
     pumps = [
-        threading.Thread(target=_pump, args=(process.stdout, stdout, sys.stdout if local_echo else None), daemon=True),
-        threading.Thread(target=_pump, args=(process.stderr, stderr, sys.stderr if local_echo else None), daemon=True),
+        threading.Thread(target=_pump, args=(process.stdout, stdout.append, sys.stdout if local_echo else None), daemon=True),
+        threading.Thread(target=_pump, args=(process.stderr, stderr.append, sys.stderr if local_echo else None), daemon=True),
     ]
     for t in pumps:
         t.start()
