@@ -2,7 +2,9 @@
 logger and take its mutex on a node, and their lines reach the run's log file, in order."""
 
 import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +35,8 @@ SCRIPT = textwrap.dedent('''
 
     cmdline.run(options)
 ''')
+# This environment's command, whatever PATH says (another install may come first there).
+RUFFUS_LUIGI = str(Path(sys.executable).with_name("ruffus-luigi"))
 
 
 @pytest.mark.timeout(600)
@@ -41,7 +45,7 @@ def test_jobs_log_through_the_shared_logger_on_a_cluster(backend, request, tmp_p
     cluster = request.getfixturevalue("slurm" if backend == "slurm" else "sge")
     (tmp_path / "p.py").write_text(SCRIPT)
     run = subprocess.run(
-        ["ruffus-luigi", "run", "--backend", backend, "p.py", "--log_file", "main.log", "-v", "1"],
+        [RUFFUS_LUIGI, "run", "--backend", backend, "p.py", "--log_file", "main.log", "-v", "1"],
         cwd=tmp_path, env=cluster.env, capture_output=True, text=True, timeout=500,
     )
     assert run.returncode == 0, run.stdout + run.stderr
@@ -77,7 +81,7 @@ UNPICKLABLE = textwrap.dedent('''
 def test_a_parameter_that_cannot_travel_stops_the_run_before_any_job(slurm, tmp_path):
     (tmp_path / "p.py").write_text(UNPICKLABLE)
     run = subprocess.run(
-        ["ruffus-luigi", "run", "--backend", "slurm", "p.py"],
+        [RUFFUS_LUIGI, "run", "--backend", "slurm", "p.py"],
         cwd=tmp_path, env=slurm.env, capture_output=True, text=True, timeout=240,
     )
     assert run.returncode != 0

@@ -10,7 +10,7 @@
 #
 # start and stop are idempotent. status exits 0 when the controller answers and the node
 # takes jobs, 3 when not. The cluster: node $(hostname -s) at 127.0.0.1 with
-# $SLURM_NODE_CPUS CPUs (default: nproc), partition debug (the default), no accounting
+# $SLURM_NODE_CPUS CPUs (default: nproc, at least 8), partition debug (the default), no accounting
 # database (sacct -c reads the job completion file), finished jobs kept 600 s in squeue.
 # Daemons this script starts have their pids recorded in /run/ruffus-luigi-clusters/slurm/;
 # stop touches only those pids. No DRMAA library exists for this Slurm: use the commands.
@@ -22,7 +22,10 @@ NAME=slurm.sh
 
 export SLURM_CONF=/etc/slurm/slurm.conf
 NODE=$(hostname -s)
-CPUS=${SLURM_NODE_CPUS:-$(nproc)}
+# At least 8 CPUs, as Grid Engine's 4 slots and more: the tests run two at a time (xdist), each
+# with jobs held running half-way; on a 2-CPU node one test's held jobs starved the other's
+# for a minute (and its jobs never started within the test's wait).
+CPUS=${SLURM_NODE_CPUS:-$(( $(nproc) > 8 ? $(nproc) : 8 ))}
 REC_DIR=$RUN_DIR/slurm              # pids of the daemons this script started
 APPLIED=$REC_DIR/applied-conf.sha256  # the slurm.conf the running daemons read
 MUNGED_PID=/run/munge/munged.pid
