@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .backends.base import BackendUnavailable, UnknownBackend
+from .private_dirs import ForeignDirectory
 
 SHIM = str(Path(__file__).resolve().parent / "shim")
 
@@ -202,7 +203,7 @@ def _run_script(script: str, args: list[str]) -> int:
     sys.path.insert(0, str(Path(script).resolve().parent))
     try:
         run_main_script(main_file_name(script))
-    except (UnknownBackend, BackendUnavailable) as e:  # a setting, not a bug: one line, no traceback
+    except (UnknownBackend, BackendUnavailable, ForeignDirectory) as e:  # a setting, not a bug: one line
         print("ruffus-luigi: %s" % e, file=sys.stderr)
         return 2
     except SystemExit as e:

@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from . import exceptions as rx
-from . import nested, pyjob, travelling
+from . import nested, private_dirs, pyjob, travelling
 from .execute import call_job, exception_tuple
 
 MAIN_ALIAS = "__ruffus_luigi_main__"
@@ -53,6 +53,11 @@ def _load_main(path: str) -> None:
 
 def run(directory: str) -> int:
     """Run the job packed in ``directory``; 0 if it succeeded."""
+    try:
+        private_dirs.verify(directory)
+    except private_dirs.ForeignDirectory as e:  # another user's files: load nothing, write nothing
+        print("ruffus-luigi: job not run: %s" % e, file=sys.stderr)
+        return 2
     with open(os.path.join(directory, pyjob.CONTEXT_FILE)) as f:
         context = json.load(f)
     task_name, job_name = context["task_name"], context["job_name"]

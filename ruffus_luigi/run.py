@@ -28,6 +28,7 @@ from . import (
     config,
     driver,
     pipeline_calls,
+    private_dirs,
     submitted_jobs,
     workdir_lock,
 )
@@ -809,6 +810,7 @@ def check_backends(backend: str | None) -> None:
     for name, source in chosen:
         if name not in ("", "local"):
             plugins.check_backend(name, source)
+    private_dirs.make(os.path.join(os.getcwd(), private_dirs.ROOT))  # (before any job: see private_dirs)
 
 
 def pipeline_run(

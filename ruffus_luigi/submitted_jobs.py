@@ -17,9 +17,10 @@ import sys
 import time
 import uuid
 
+from . import private_dirs
 from .backends.base import JobState
 
-FOLDER = os.path.join(".ruffus_luigi", "submitted")
+FOLDER = os.path.join(private_dirs.ROOT, "submitted")
 CANCEL_WAIT = 60.0
 """Seconds to wait for the cluster to stop cancelled jobs before the run goes on."""
 
@@ -30,7 +31,7 @@ def start(workdir: str, exclusive: bool) -> None:
     """Cancel the jobs earlier runs left; then record this run's in a file of its own."""
     global _ledger
     folder = os.path.join(workdir, FOLDER)
-    if os.path.isdir(folder):
+    if os.path.isdir(folder) and _ours(folder):
         left: list[str] = []
         for name in sorted(os.listdir(folder)):
             pid = name.split("-", 1)[0]
@@ -66,10 +67,20 @@ def ended(backend: str, ids: list[str]) -> None:
     _append("".join("- %s %s\n" % (backend, i) for i in ids))
 
 
+def _ours(folder: str) -> bool:
+    """Only files in a folder of this user's alone are trusted: another user's could name our other jobs."""
+    try:
+        private_dirs.verify(folder)
+    except private_dirs.ForeignDirectory as e:
+        _say("the record of cluster jobs left by earlier runs is ignored: %s" % e)
+        return False
+    return True
+
+
 def _append(text: str) -> None:
     if _ledger is None or not text:
         return
-    os.makedirs(os.path.dirname(_ledger), mode=0o700, exist_ok=True)
+    private_dirs.make(os.path.dirname(_ledger))
     fd = os.open(_ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         os.write(fd, text.encode())  # (one short write: lines of several processes never mix)
