@@ -119,3 +119,22 @@ def die_with(driver_pid: int) -> bool:
     except (OSError, AttributeError):  # not Linux: the check before each job still holds
         pass
     return os.getppid() == driver_pid
+
+
+def ended(pid: int) -> bool:
+    """Has the process ``pid`` of this host ended? (A zombie its parent has not reaped yet has.)
+
+    When unsure (the process cannot be looked at), it has not: a caller taking over a dead
+    driver's work then waits as before rather than taking a live one's.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # (EPERM: another user's process is there)
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rpartition(")")[2].split()[0] in ("Z", "X")
+    except (OSError, IndexError):  # (no /proc here, or it ended just now: asked again next time)
+        return False
