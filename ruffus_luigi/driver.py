@@ -10,6 +10,8 @@ worker processes (``slots``, chunks forked on their own) are its children.
 - A worker never starts a job once its driver is gone: it asks the kernel for SIGTERM when
   its parent dies (``PR_SET_PDEATHSIG``), which ends the job it runs (its output is not
   recorded, so the next run redoes it), and checks its parent before each job.
+- A driver killed while running against luigid leaves its chunks listed as running there;
+  the next run takes them over once ``ended`` says that driver is gone (``translate``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ checkpoint_kit), its first task's jobs held half-written (HOLD) when the run is 
 the first task's chunks have the same ids in every run (a later task's depend on which
 upstream chunks a run cuts).
 
-- the whole run (driver and workers) killed with SIGKILL, the driver alone killed with
+- the whole run (driver and workers) killed with SIGKILL (its driver left a zombie, not
+  reaped yet), the driver alone killed with
   SIGKILL (its workers stop through PDEATHSIG), the run ended by Ctrl-C, and luigid
   restarted (its saved state) in between: a rerun started at once ends well within 60 s,
   runs exactly the jobs that had not finished, and leaves files byte-identical to an
@@ -68,6 +69,7 @@ def on(url: str, **more: str) -> dict:
 
 
 def kill_all(*procs) -> None:
+    """Kill each run's process group (if any of it is left) and reap its driver."""
     for proc in procs:
         if proc is not None and proc.poll() is None:
             try:
@@ -88,17 +90,25 @@ def stop_first_run(workdir: Path, url: str, how: str):
         wait_half_written(workdir, HELD)
         if how == "whole run SIGKILL":
             os.killpg(first.pid, signal.SIGKILL)
-        elif how == "driver SIGKILL":
+            # not reaped until the rerun is over: a zombie, as under a parent that has not waited yet
+            wait_for(lambda: zombie(first.pid), "the killed driver to be a zombie", 15)
+            return first
+        if how == "driver SIGKILL":
             os.kill(first.pid, signal.SIGKILL)
         else:  # Ctrl-C at the terminal: the whole foreground group gets SIGINT
             os.killpg(first.pid, signal.SIGINT)
         first.wait(timeout=30)
         if how == "driver SIGKILL":  # its workers end by themselves (PDEATHSIG), their jobs unfinished
             wait_for(lambda: not _group_alive(first.pid), "the killed driver's workers to end", 15)
-    finally:
+    except BaseException:
         kill_all(first)
-    first.out_file.close()
+        raise
     return first
+
+
+def zombie(pid: int) -> bool:
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rpartition(")")[2].split()[0] == "Z"
 
 
 def rerun_within(workdir: Path, url: str, interrupted: set, uninterrupted: dict, bound: float = RERUN_BOUND) -> float:
@@ -132,11 +142,15 @@ def _group_alive(pgid: int) -> bool:
 @pytest.mark.parametrize("how", ["whole run SIGKILL", "driver SIGKILL", "Ctrl-C"])
 def test_rerun_right_after_the_run_was_stopped_does_what_is_left_at_once(how, luigid, tmp_path, uninterrupted):
     workdir = workdir_in(tmp_path)
-    stop_first_run(workdir, luigid.url, how)
-    interrupted = set(HELD)
-    check_interrupted(workdir, STRATEGY, interrupted)
-    took = rerun_within(workdir, luigid.url, interrupted, uninterrupted)
-    print("%s: the rerun took %.2f s" % (how, took))
+    first = stop_first_run(workdir, luigid.url, how)
+    try:
+        interrupted = set(HELD)
+        check_interrupted(workdir, STRATEGY, interrupted)
+        took = rerun_within(workdir, luigid.url, interrupted, uninterrupted)
+        print("%s: the rerun took %.2f s" % (how, took))
+    finally:
+        kill_all(first)
+        first.out_file.close()
 
 
 @pytest.mark.timeout(180)
@@ -146,10 +160,14 @@ def test_rerun_after_luigid_restarted_with_the_dead_runs_chunks_running(tmp_path
     still RUNNING under its worker after the restart."""
     with Luigid(tmp_path / "luigid") as server:
         workdir = workdir_in(tmp_path)
-        stop_first_run(workdir, server.url, "whole run SIGKILL")
-        server.stop()
-        server.start()
-        rerun_within(workdir, server.url, set(HELD), uninterrupted)
+        first = stop_first_run(workdir, server.url, "whole run SIGKILL")
+        try:
+            server.stop()
+            server.start()
+            rerun_within(workdir, server.url, set(HELD), uninterrupted)
+        finally:
+            kill_all(first)
+            first.out_file.close()
 
 
 @pytest.mark.timeout(180)
