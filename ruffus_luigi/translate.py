@@ -343,8 +343,9 @@ class RuffusWorker(luigi.worker.Worker):
         driver running it was on this host, as this user, and has ended, and no process
         claims its jobs (an orphaned worker still finishing one holds its claim: it is
         taken over once that ends). Whoever runs it then claims the jobs, rechecks them on
-        disk and runs only those still out of date, so a live run's chunk taken by mistake
-        (its driver's pid seen from another pid namespace) still runs no job twice.
+        disk and runs only those still out of date, so a chunk handed out twice (two runs
+        taking it over at the same instant, one making it pending again just after the
+        other was given it) still runs no job twice.
         """
         me = dict(self._worker_info)
         took = False
