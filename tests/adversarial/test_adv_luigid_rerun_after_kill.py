@@ -84,10 +84,13 @@ def started_once_each(workdir: Path, since: int) -> Counter:
 
 
 def stop_first_run(workdir: Path, url: str, how: str):
-    """Start the run with ``make`` of s0 and s1 held half-written, then stop it ``how``."""
-    first = start(workdir, STRATEGY, on(url, HOLD="s0.start,s1.start"))
+    """Start the run (3 workers) with ``make`` of s0 and s1 held half-written and s2 done, then stop it ``how``."""
+    first = start(workdir, STRATEGY, on(url, HOLD="s0.start,s1.start"), jobs=3)
     try:
         wait_half_written(workdir, HELD)
+        # the third worker does sample s2 meanwhile: the rerun must not do it again
+        wait_for(lambda: "end s2.end" in jobs_with(workdir, "done"), "sample s2 to be done", 30)
+        time.sleep(0.5)  # (its chunk reported done to luigid)
         if how == "whole run SIGKILL":
             os.killpg(first.pid, signal.SIGKILL)
             # not reaped until the rerun is over: a zombie, as under a parent that has not waited yet
