@@ -19,7 +19,8 @@ upstream chunks a run cuts).
 - the driver killed while a job ignoring SIGTERM still writes: the rerun takes the chunk
   over but waits for that job (its claim) and does not run it again;
 - a second, live run shares luigid: the rerun takes over the dead run's chunks only, never
-  the live run's running one, and every job is done once.
+  the live run's running one, and every job is done once;
+- two reruns started together both take the dead run's chunks over: every job runs once.
 """
 
 from __future__ import annotations
@@ -241,3 +242,28 @@ def test_rerun_beside_a_live_run_takes_over_only_the_dead_runs_chunks(luigid, tm
         assert snapshot(workdir) == uninterrupted
     finally:
         kill_all(first, live, rerun)
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.held("shared luigid: every job once", "adversarial")
+def test_two_reruns_started_together_after_the_kill_take_over_and_run_every_job_once(luigid, tmp_path, uninterrupted):
+    """Both reruns find the dead run's chunks and take them over at the same moment: a chunk
+    may be handed to both, but its jobs are claimed and rechecked, so each job runs once."""
+    for attempt in range(3):
+        (tmp_path / str(attempt)).mkdir()
+        workdir = workdir_in(tmp_path / str(attempt))
+        first = stop_first_run(workdir, luigid.url, "whole run SIGKILL")
+        reruns = []
+        try:
+            done = jobs_with(workdir, "done")
+            since = len(log_lines(workdir))
+            reruns = [start(workdir, STRATEGY, on(luigid.url)) for _ in range(2)]
+            for proc in reruns:
+                rc, out = finish(proc, timeout=RERUN_BOUND)
+                assert rc == 0, out
+            ran = started_once_each(workdir, since)
+            assert ran == Counter(ALL_JOBS - done), "try %d: %s" % (attempt + 1, ran)
+            assert snapshot(workdir) == uninterrupted
+        finally:
+            kill_all(first, *reruns)
+            first.out_file.close()
