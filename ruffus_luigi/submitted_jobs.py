@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 
-from . import private_dirs
+from . import driver, private_dirs
 from .backends.base import JobState
 
 FOLDER = os.path.join(private_dirs.ROOT, "submitted")
@@ -35,7 +35,7 @@ def start(workdir: str, exclusive: bool) -> None:
         left: list[str] = []
         for name in sorted(os.listdir(folder)):
             pid = name.split("-", 1)[0]
-            if not exclusive and pid.isdigit() and _alive(int(pid)):
+            if not exclusive and pid.isdigit() and not driver.ended(int(pid)):  # (a zombie has ended)
                 continue  # a run sharing this directory through luigid: its jobs are its own
             left.append(os.path.join(folder, name))
         _cancel(_outstanding(left), "left queued or running by an earlier run of this directory that was killed")
@@ -161,16 +161,6 @@ def _live(backend: object, ids: list[str]) -> list[str]:
 
 def _say(message: str) -> None:
     print("ruffus-luigi: " + message, file=sys.stderr, flush=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _unlink(path: str) -> None:
