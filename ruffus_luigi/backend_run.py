@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -178,6 +179,7 @@ def _outcome(state: RunState, task: Task, job: PlannedJob, result: JobResult, ba
         _remove(spec)
     elif answer is not None and result.succeeded:
         outcome.ran = True
+        outcome.finished = time.time()  # when the driver learns it, as Ruffus dates a job
         _remove(spec)
     else:  # the job died or never ran: keep its files for reading
         outcome.name = job.name

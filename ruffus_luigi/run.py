@@ -651,7 +651,9 @@ class RunState:
             by_index = {job.index: job for job in todo}
             done = [o for o in outcomes if o.ran and not o.error]
             settled: list[float | None] = []
-            hist.record_jobs(history, [(by_index[o.index].display, func) for o in done], settled)  # one commit
+            hist.record_jobs(  # one commit, each job dated by its own end, as Ruffus records it
+                history, [(by_index[o.index].display, func) for o in done], settled, [o.finished for o in done]
+            )
             keep = self.keeps_signatures(task) if chunk.keep_signatures is None else chunk.keep_signatures
             for o, when in zip(done, settled, strict=True):
                 if keep:  # (in the worker: its cores, not the driver's)
@@ -734,6 +736,7 @@ class RunState:
                     with checkpointed(strategies, wrapped):
                         call_job(style, func, wrapped.params, named)
             outcome.ran = True
+            outcome.finished = time.time()
         except rx.JobSignalledBreak:
             outcome.signalled_break = True
             outcome.name = job.name
