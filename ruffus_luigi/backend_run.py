@@ -179,7 +179,9 @@ def _outcome(state: RunState, task: Task, job: PlannedJob, result: JobResult, ba
         _remove(spec)
     elif answer is not None and result.succeeded:
         outcome.ran = True
-        outcome.finished = time.time()  # when the driver learns it, as Ruffus dates a job
+        # Ruffus dates a job's outputs when its function returns: the node says when (never
+        # later than now here, whatever the node's clock)
+        outcome.finished = min(answer.get("finished") or time.time(), time.time())
         _remove(spec)
     else:  # the job died or never ran: keep its files for reading
         outcome.name = job.name

@@ -33,7 +33,8 @@ def test_node_log_calls_reach_the_shared_logger_in_order(tmp_path):
         cwd=tmp_path, env={"PYTHONPATH": ":".join(sys.path)},
     )
     assert node.returncode == 0, node.stderr
-    assert pyjob.read_result(job) == {"error": None, "signalled_break": False}
+    answer = pyjob.read_result(job)
+    assert answer["error"] is None and answer["signalled_break"] is False
     assert log.read_text() == ""  # nothing reaches the log before the replay
     travelling.replay(job)
     assert log.read_text().splitlines() == [
