@@ -12,8 +12,10 @@ Ruffus records each job's outputs as the job ends, with the wall clock when that
 after its input. The cases marked ``slow sibling`` put a slow job next to it (under
 ``multithread`` every job of a task is one chunk, and a task of over 50 jobs is cut in
 chunks): recorded at the end of the chunk, its time was the file's, older than its input's
-record, and ruffus-luigi reran it on every run (they fail on the code before the fix). The
-others are guards: they held before.
+record, and ruffus-luigi reran it on every run (they fail on the code before the fix). An
+output dated ahead of the clock (a file server's) makes Ruffus start every later task a
+second apart, so that the outputs it makes then are dated after it; ruffus-luigi did not,
+and reran the job after it (fail before the fix). The others are guards: they held before.
 """
 
 from __future__ import annotations
@@ -129,6 +131,34 @@ def publish_all(i, o):
     if i == "p51.in":
         time.sleep(1.3)
     publish(i, o)
+"""
+        + ONE_PROCESS,
+    },
+    # files dated ahead of the clock (a file server's clock): Ruffus then starts each later
+    # task a second apart, so a rerun finds their outputs newer (fail before the fix)
+    "output dated ahead of the clock, a transform after it": {
+        "head": HEAD.replace(
+            'os.path.basename(o))\n', 'os.path.basename(o))\n    t = time.time() + 0.6\n    os.utime(o, (t, t))\n'
+        ),
+        "body": """
+@transform(make, suffix(".in"), ".out")
+def step(i, o):
+    log("step", o)
+    with open(o, "w") as f:
+        f.write(open(i).read())
+"""
+        + ONE_PROCESS,
+    },
+    "output dated ahead of the clock, a merge after it": {
+        "head": HEAD.replace(
+            'os.path.basename(o))\n', 'os.path.basename(o))\n    t = time.time() + 0.6\n    os.utime(o, (t, t))\n'
+        ),
+        "body": """
+@merge(make, "all.out")
+def step(i, o):
+    log("step", o)
+    with open(o, "w") as f:
+        f.write("".join(open(n).read() for n in i))
 """
         + ONE_PROCESS,
     },
