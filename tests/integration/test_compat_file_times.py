@@ -5,7 +5,8 @@ file changed between the first two runs where the case says so); the jobs each r
 the files left must be the same. The cases are outputs whose file is not newer than their
 input (a hard link, a copy keeping the input's time, a time set equal to the input's, whole-
 second times) and links (symbolic links to the input, an input that is a link to a touched
-file, an input touched into the future), with and without checkpoint strategies.
+file, an input touched into the future), with and without checkpoint strategies, and a
+directory as output and a ``touch_file`` flag.
 
 Ruffus records each job's outputs as the job ends, with the wall clock when that is within
 1.1 s of the file's time: a hard-linked output is up to date because it is recorded just
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -207,6 +209,38 @@ def step(i, o):
 """
         + ONE_PROCESS,
         "between": lambda work: os.utime(work / "old.in"),
+    },
+    "a directory as output, a file added to it later": {
+        "body": """
+@transform(make, suffix(".in"), ".dir")
+def step(i, o):
+    log("step", o)
+    os.makedirs(o, exist_ok=True)
+    with open(os.path.join(o, "part"), "w") as f:
+        f.write(open(i).read())
+"""
+        + ONE_PROCESS,
+        "between": lambda work: (time.sleep(1.2), (work / "a.dir" / "more").write_text("more\n")),
+    },
+    "a flag made by touch_file, touched again": {
+        "body": """
+@posttask(touch_file("flag.done"))
+@follows(make)
+@originate(["c.in"])
+def flagged(o):
+    log("flagged", o)
+    with open(o, "w") as f:
+        f.write("c\\n")
+
+@follows(flagged)
+@transform(["flag.done"], suffix(".done"), ".out")
+def after(i, o):
+    log("after", o)
+    with open(o, "w") as f:
+        f.write("after\\n")
+"""
+        + ONE_PROCESS,
+        "between": lambda work: (time.sleep(0.05), os.utime(work / "flag.done")),
     },
     "input touched into the future": {
         "body": """
