@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -183,6 +184,9 @@ def _outcome(state: RunState, task: Task, job: PlannedJob, result: JobResult, ba
         _remove(spec)
     elif answer is not None and result.succeeded:
         outcome.ran = True
+        # Ruffus dates a job's outputs when its function returns: the node says when (never
+        # later than now here, whatever the node's clock)
+        outcome.finished = min(answer.get("finished") or time.time(), time.time())
         _remove(spec)
     else:  # the job died or never ran: keep its files for reading
         outcome.name = job.name

@@ -30,6 +30,7 @@ class JobOutcome:
     error: tuple | None = None
     signalled_break: bool = False
     started: float = 0.0  # wall clock when the job started
+    finished: float = 0.0  # wall clock when its outputs were in place: the time its history record is from
     signature: tuple | None = None  # its files once it ran, when Ruffus' rule must find it up to date
     announced: bool = False  # its "completed" line is logged already (ran in the driver)
     missing_input: tuple | None = None  # not run: an input is missing (Ruffus' error, as ``error``)

@@ -664,7 +664,10 @@ def completion_mtime(path: str, now: float | None = None) -> tuple[float, bool]:
 
     The wall clock usually has a finer resolution than file times, so it is used
     when it is at most 1.1 s after the file's mtime; a file time in the future
-    (clock skew, e.g. over NFS) is kept and reported.
+    (clock skew, e.g. over NFS) is kept and reported. ``now`` is when the job ended
+    (Ruffus records each job as it ends): an output whose file is not newer than its
+    input (a hard link, a copy keeping the input's time) is up to date next time only
+    if this is the job's own end, not the end of a batch of jobs recorded together.
     """
     mtime = os.path.getmtime(path)
     if now is None:
@@ -714,7 +717,7 @@ def _may_name(inputs: list[str], outputs: list[str]) -> list[str]:
 
 
 def _job_records(
-    history: Any, params: Sequence[Any], task_func: Any
+    history: Any, params: Sequence[Any], task_func: Any, finished: float | None = None
 ) -> tuple[list[tuple[str, JobHistoryChecksum]], bool]:
     outputs = job_output_files(params)
     if not outputs:
@@ -728,7 +731,7 @@ def _job_records(
     skewed = False
     for path in outputs:
         try:
-            mtime, ahead = completion_mtime(path)
+            mtime, ahead = completion_mtime(path, finished)
         except OSError:
             continue
         skewed = skewed or ahead
@@ -767,17 +770,22 @@ def record_job(
 
 
 def record_jobs(
-    history: Any, jobs: Iterable[tuple[Sequence[Any], Any]], settled: list[float | None] | None = None
+    history: Any,
+    jobs: Iterable[tuple[Sequence[Any], Any]],
+    settled: list[float | None] | None = None,
+    finished: Sequence[float | None] | None = None,
 ) -> bool:
     """Checkpoint many finished jobs, ``(unglobbed params, task function)`` pairs, in one commit.
 
     ``settled`` receives, per job, the time the up-to-date rule will give its oldest
-    recorded output (None when nothing was recorded).
+    recorded output (None when nothing was recorded). ``finished``: per job, the wall
+    clock when it ended (``completion_mtime``'s ``now``; 0 or None: now).
     """
     rows: list[tuple[str, JobHistoryChecksum]] = []
     skewed = False
-    for params, func in jobs:
-        job_rows, job_skewed = _job_records(history, params, func)
+    for n, (params, func) in enumerate(jobs):
+        when = finished[n] if finished else None
+        job_rows, job_skewed = _job_records(history, params, func, when or None)
         rows.extend(job_rows)
         skewed = skewed or job_skewed
         if settled is not None:

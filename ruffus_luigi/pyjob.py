@@ -87,13 +87,20 @@ def unpicklable_part(func: Any, params: Any, named: dict | None) -> tuple[str, E
 
 
 def write_result(
-    directory: str, error: tuple | None, signalled_break: bool = False, dropped_options: list[str] | None = None
+    directory: str,
+    error: tuple | None,
+    signalled_break: bool = False,
+    dropped_options: list[str] | None = None,
+    finished: float | None = None,
 ) -> None:
     """Record how the job ended (called on the node); written whole or not at all.
     ``dropped_options``: the ``job_other_options`` of ``run_job`` calls run inside the job
-    (``nested``) that it did not request."""
+    (``nested``) that it did not request. ``finished``: the node's clock when the task
+    function returned, the time Ruffus would record its outputs with."""
     tmp = os.path.join(directory, RESULT_FILE + ".tmp.%d" % os.getpid())
     answer: dict[str, Any] = {"error": error, "signalled_break": signalled_break}
+    if finished is not None:
+        answer["finished"] = finished
     if dropped_options:  # only then: the answer of every other job stays as it was
         answer["dropped_options"] = dropped_options
     with open(tmp, "wb") as f:
@@ -103,7 +110,7 @@ def write_result(
 
 def read_result(directory: str) -> dict | None:
     """``{"error": Ruffus' 5-tuple or None, "signalled_break": bool}`` (and ``"dropped_options"``
-    when there were some), or None if the job wrote none."""
+    when there were some, ``"finished"`` when the job succeeded), or None if the job wrote none."""
     try:
         with open(os.path.join(directory, RESULT_FILE), "rb") as f:
             return pickle.load(f)

@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import sys
+import time
 from typing import Any
 
 from . import exceptions as rx
@@ -67,18 +68,20 @@ def run(directory: str) -> int:
     nested.enter(task_name)  # drmaa_wrapper.run_job now runs its commands here
     error: tuple | None = None
     signalled_break = False
+    finished: float | None = None
     try:
         if context.get("main_file"):
             _load_main(context["main_file"])
         with open(os.path.join(directory, pyjob.JOB_FILE), "rb") as f:
             payload = pickle.load(f)
         call_job(payload["style"], payload["func"], payload["params"], payload["named"])
+        finished = time.time()
     except rx.JobSignalledBreak:
         signalled_break = True
         error = exception_tuple(task_name, job_name)
     except BaseException:
         error = exception_tuple(task_name, job_name)
-    pyjob.write_result(directory, error, signalled_break, nested.dropped())
+    pyjob.write_result(directory, error, signalled_break, nested.dropped(), finished)
     return 1 if error else 0
 
 

@@ -243,6 +243,8 @@ class RunState:
         self.generation_error: Exception | None = None
         self.any_job_ran = False
         self.one_second_per_job = False
+        # one_second_per_job left to Ruffus' choice: an output dated ahead of the clock turns it on
+        self.one_second_if_clock_behind = False
         self.shared_scheduler = False
         self.scheduler_address = ""  # the luigid's URL, for messages
         self.scheduler_source = ""  # the setting that named it, for messages
@@ -532,6 +534,10 @@ class RunState:
                         self.logger.info("    %s completed" % job.name)
                     if cache is not None and outcome.signature is not None:
                         cache.remember_signature(task, job.params, outcome.signature)
+        if ran and self.one_second_if_clock_behind and not self.one_second_per_job:
+            # outputs dated ahead of the clock (a file server's): as Ruffus, the tasks from
+            # now on start a second apart, so that their outputs date later
+            self.one_second_per_job = os.path.exists(self.clock_behind_path)
         if task.is_active:
             for f in task.posttask_functions:
                 f()
@@ -576,6 +582,11 @@ class RunState:
     def request_stop(self) -> None:
         open(self.stop_path, "w").close()
 
+    @property
+    def clock_behind_path(self) -> str:
+        """A file whose presence says an output was dated ahead of the clock (for every worker)."""
+        return os.path.join(self.run_dir, "CLOCK_BEHIND")
+
     def stopping(self) -> bool:
         """Start no more jobs: a job asked the run to stop, or (in a worker) the driver is gone."""
         return os.path.exists(self.stop_path) or (os.getpid() != self.pid and os.getppid() != self.pid)
@@ -617,6 +628,10 @@ class RunState:
         outcomes: list[JobOutcome] = []
         if any(j.early for j in todo):
             todo = self._inputs_made(task, todo, outcomes)
+            if todo and self.one_second_if_clock_behind and os.path.exists(self.clock_behind_path):
+                # planned before the files ran ahead of the clock: the pause Ruffus makes
+                # before a task's jobs from then on (``start_stage``) is made here
+                time.sleep(1.01)
         # an interrupted job must not leave an old record vouching for a half-written output
         hist.forget_jobs(history, [job.display for job in todo])
         attempts = 1 if self.terminate_immediately or self.touch_files_only else self.attempts(task)
@@ -660,7 +675,11 @@ class RunState:
             by_index = {job.index: job for job in todo}
             done = [o for o in outcomes if o.ran and not o.error]
             settled: list[float | None] = []
-            hist.record_jobs(history, [(by_index[o.index].display, func) for o in done], settled)  # one commit
+            clock_behind = hist.record_jobs(  # one commit, each job dated by its own end, as Ruffus records it
+                history, [(by_index[o.index].display, func) for o in done], settled, [o.finished for o in done]
+            )
+            if clock_behind and self.one_second_if_clock_behind:  # Ruffus then pauses a second before each task
+                open(self.clock_behind_path, "w").close()  # (for the driver and every worker)
             keep = self.keeps_signatures(task) if chunk.keep_signatures is None else chunk.keep_signatures
             for o, when in zip(done, settled, strict=True):
                 if keep:  # (in the worker: its cores, not the driver's)
@@ -743,6 +762,7 @@ class RunState:
                     with checkpointed(strategies, wrapped):
                         call_job(style, func, wrapped.params, named)
             outcome.ran = True
+            outcome.finished = time.time()
         except rx.JobSignalledBreak:
             outcome.signalled_break = True
             outcome.name = job.name
@@ -951,6 +971,7 @@ def _pipeline_run(
         )
         if one_second_per_job is None:
             state.one_second_per_job = planner.checksum_level == hist.CHECKSUM_FILE_TIMESTAMPS
+            state.one_second_if_clock_behind = True
         else:
             state.one_second_per_job = bool(one_second_per_job)
         state.backend = config.backend(backend)  # before Luigi forks its workers

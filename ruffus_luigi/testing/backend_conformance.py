@@ -180,7 +180,8 @@ class BackendConformance:
         [result], _ = self.dispatch(backend, [spec])
         assert result.succeeded, result.describe()
         assert Path(out).read_text() == "done"
-        assert pyjob.read_result(packed) == {"error": None, "signalled_break": False}
+        answer = pyjob.read_result(packed)
+        assert answer["error"] is None and answer["signalled_break"] is False
 
     def test_python_job_exception_comes_back(self, backend: Backend, job_dir: Path) -> None:
         packed = pyjob.pack(str(job_dir / "pyfail"), "fail", "Job = [x]", raise_value_error, ("no good",))

@@ -661,6 +661,22 @@ def test_completion_mtime_rule(tmp_path):
     assert h.completion_mtime(str(f), now=99.0) == (100.0, True)
 
 
+def test_record_jobs_dates_each_job_by_its_own_end(tmp_path, monkeypatch, tasks):
+    """A job's outputs are dated by when it ended, not when its batch is recorded."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("a.out", "b.out", "c.out"):
+        Path(name).write_text(name)
+        os.utime(name, (100.0, 100.0))
+    jobs = [(("in", "a.out"), tasks.trans), (("in", "b.out"), tasks.trans), (("in", "c.out"), tasks.trans)]
+    hist = h.JobHistory("h.sqlite")
+    settled: list = []
+    # a ended 0.3 s after its file's time, b 2 s after (its file's time stays), c unknown (now)
+    assert h.record_jobs(hist, jobs, settled, [100.3, 102.0, 0.0]) is False
+    assert [hist[n].mtime for n in ("a.out", "b.out", "c.out")] == [100.3, 100.0, 100.0]
+    assert settled == [100.3, 100.0, 100.0]
+    hist.close()
+
+
 def test_record_job_into_plain_mapping(tmp_path, monkeypatch, tasks):
     monkeypatch.chdir(tmp_path)
     Path("o").write_text("x")

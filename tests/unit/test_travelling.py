@@ -3,6 +3,7 @@ logger and takes its mutex: the calls are replayed, in order, in the submitting 
 
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -28,12 +29,16 @@ def test_node_log_calls_reach_the_shared_logger_in_order(tmp_path):
     )
     out = tmp_path / "out.txt"
     job = pyjob.pack(str(tmp_path / "job"), "log_lines", "Job = [out.txt]", log_lines, (str(out), logger, mutex, 3))
+    before = time.time()
     node = subprocess.run(
         [sys.executable, "-m", "ruffus_luigi.remote", job], capture_output=True, text=True, timeout=50,
         cwd=tmp_path, env={"PYTHONPATH": ":".join(sys.path)},
     )
     assert node.returncode == 0, node.stderr
-    assert pyjob.read_result(job) == {"error": None, "signalled_break": False}
+    answer = pyjob.read_result(job)
+    assert answer["error"] is None and answer["signalled_break"] is False
+    # when the function returned, on the node: the time its outputs are recorded with
+    assert before < answer["finished"] < time.time()
     assert log.read_text() == ""  # nothing reaches the log before the replay
     travelling.replay(job)
     assert log.read_text().splitlines() == [
