@@ -7,7 +7,9 @@ that ``import ruffus``.
 
 from __future__ import annotations
 
-from .decorators import (
+from .errors.exceptions import JobSignalledBreak
+from .execution.run import pipeline_run
+from .model.decorators import (
     active_if,
     check_if_uptodate,
     collate,
@@ -31,10 +33,7 @@ from .decorators import (
     task_decorator,
     transform,
 )
-from .exceptions import JobSignalledBreak
-from .graph import graph_colour_demo_printout, pipeline_printout_graph
-from .history import needs_update_check_modify_time
-from .indicators import (
+from .model.indicators import (
     add_inputs,
     combine,
     formatter,
@@ -45,16 +44,11 @@ from .indicators import (
     suffix,
     touch_file,
 )
-from .loggers import black_hole_logger, stderr_logger
-from .pipeline import (
-    Pipeline,
-    Task,
-    lookup_pipeline,
-    main_pipeline,
-    pipeline_get_task_names,
-)
-from .printout import pipeline_printout
-from .run import pipeline_run
+from .model.loggers import black_hole_logger, stderr_logger
+from .model.pipeline import Pipeline, Task, lookup_pipeline, main_pipeline, pipeline_get_task_names
+from .planning.graph import graph_colour_demo_printout, pipeline_printout_graph
+from .planning.history import needs_update_check_modify_time
+from .planning.printout import pipeline_printout
 
 __version__ = "0.1.0"
 
@@ -115,7 +109,7 @@ __all__ = [
 def __getattr__(name: str):  # noqa: ANN202 - PEP 562: Luigi is imported only when used
     """ruffus-luigi's own Luigi helpers (not in Ruffus' export list)."""
     if name in ("luigi_task", "worker_scheduler_factory"):
-        from . import launch
+        from .luigi_adapter import launch
 
         return getattr(launch, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

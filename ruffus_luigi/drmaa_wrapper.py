@@ -30,11 +30,11 @@ from collections.abc import Callable
 from queue import Empty, Queue
 from typing import IO, Any
 
-from . import nested
 from .backends.base import BackendUnavailable, JobSpec, Resources, UnknownBackend
 from .backends.base import job_name as safe_job_name
-from .exceptions import JobFailed, JobSignalledBreak, JobSignalledResume, JobSignalledSuspend
-from .pipeline import lookup_pipeline
+from .errors.exceptions import JobFailed, JobSignalledBreak, JobSignalledResume, JobSignalledSuspend
+from .execution import nested
+from .model.pipeline import lookup_pipeline
 
 __all__ = [
     "error_drmaa_job",
@@ -231,7 +231,7 @@ def _failure_text(cmd_str: str, job_id: str, script: str, stdout: list[str], std
 
 def _backend_and_resources(job_other_options: str | None, logger: Any) -> tuple[str, Resources, bool]:
     """The back end for a cluster job, its resources, and whether it was configured."""
-    from . import config
+    from .settings import config
 
     configured = config.run_job_backend()
     name = configured or "drmaa"
@@ -269,7 +269,9 @@ def run_job_using_drmaa(
 
     ``resubmit`` > 0: up to that many attempts while the job fails (Ruffus' meaning).
     """
-    from . import config, dispatch, plugins
+    from . import plugins
+    from .execution import dispatch
+    from .settings import config
 
     if nested.inside():  # in a cluster job already: run the command in its allocation
         return _run_in_this_job(
@@ -362,7 +364,7 @@ def _run_in_this_job(
     (``nested``), with the results and errors it would have as a job of its own. No DRMAA
     session is needed (the script's, made under ``if __name__ == "__main__":``, is not
     there on the node)."""
-    from . import config
+    from .settings import config
 
     backend = config.run_job_backend() or "drmaa"
     if job_other_options and _requests_resources(job_other_options):

@@ -144,7 +144,7 @@ def create_backend(name: str, **options: Any) -> Backend:
 
     Fails loudly: an unknown name or a back end that cannot load here raises, naming it.
     """
-    from . import config
+    from .settings import config
 
     factories = backend_factories()
     if name not in factories:

@@ -23,10 +23,10 @@ import sqlite3
 import urllib.parse
 from collections.abc import Iterable
 
-from .. import absent
-from ..clear_errors import DamagedHistory
-from ..filenames import is_glob
-from ..other_names import names_in, sole_name
+from ..errors.clear_errors import DamagedHistory
+from ..files import absent
+from ..files.filenames import is_glob
+from ..files.other_names import names_in, sole_name
 from .base import Checkpoint, CheckpointJob, RunInfo
 
 TABLE = "ruffus_luigi_intermediates"

@@ -263,7 +263,7 @@ def test_run_keyword_names_are_accepted_by_pipeline_run():
     import inspect
 
     from ruffus_luigi.cmdline import extra_pipeline_run_options
-    from ruffus_luigi.run import pipeline_run
+    from ruffus_luigi.execution.run import pipeline_run
 
     accepted = set(inspect.signature(pipeline_run).parameters)
     assert set(OURS) | set(extra_pipeline_run_options) <= accepted
