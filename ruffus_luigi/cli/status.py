@@ -4,7 +4,7 @@ The script is loaded as ``ruffus-luigi run`` loads it, but its first ``pipeline_
 (or ``pipeline_printout``, ``pipeline_printout_graph``, ``cmdline.run``) only hands its
 arguments over and ends the script (``pipeline_calls``). Those arguments are then planned as
 the run would plan them (``plan.prepare``, ``tasks_to_run``, the checkpoint strategies'
-say through ``checkpointing.dry_run``), against a private copy of the job history, so
+say through ``strategy_choice.dry_run``), against a private copy of the job history, so
 the history's bytes, the working directory's files and their times stay as they were.
 
 The ``--json`` document (``SCHEMA``, ``VERSION``) is an interface: see docs/status.md.
@@ -25,12 +25,12 @@ from typing import Any
 
 from ..checkpoints.intermediates import freed_files, size_text
 from ..errors.clear_errors import DamagedHistory
-from ..execution import strategies as checkpointing
 from ..files import absent
 from ..files.filenames import flatten_strings, is_glob
 from ..planning import history
 from ..planning.plan import prepare, tasks_to_run
 from ..planning.printout import job_descriptor
+from ..planning.strategy_choice import dry_run
 
 SCHEMA = "ruffus-luigi/status"
 VERSION = 1
@@ -114,7 +114,7 @@ def plan(arguments: dict[str, Any]) -> dict[str, Any]:
         planner.history.path_base = os.path.dirname(os.path.abspath(history_file))
         planner.history._keys.clear()
         try:
-            with checkpointing.dry_run(session, copy, arguments.get("checkpoint"), arguments.get("keep")):
+            with dry_run(session, copy, arguments.get("checkpoint"), arguments.get("keep")):
                 maximal = arguments.get("gnu_make_maximal_rebuild_mode", True)
                 incomplete, _ = tasks_to_run(planner, session.targets, session.forced, maximal)
                 everything, _ = tasks_to_run(planner, session.targets, True, maximal)

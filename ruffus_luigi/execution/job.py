@@ -7,9 +7,7 @@ never plans: the job's parameters come ready from the planner.
 from __future__ import annotations
 
 import os
-import sys
 import time
-import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,19 +77,3 @@ def call_job(style: str, func: Any, params: Any, named_extras: dict | None = Non
         func(*params[1:])
     else:
         func(*params)
-
-
-def exception_tuple(task_name: str, job_name: str) -> tuple:
-    """The current exception as Ruffus reports it in ``RethrownJobError``."""
-    exc_type, exc_value, _ = sys.exc_info()
-    value = str(exc_value)
-    module = exc_type.__module__
-    if module == rx.__name__:  # Ruffus' own exceptions print under Ruffus' module name
-        module = "ruffus.ruffus_exceptions"
-    return (
-        task_name,
-        job_name,
-        module + "." + exc_type.__name__,
-        "(%s)" % value if value else value,
-        traceback.format_exc(),
-    )

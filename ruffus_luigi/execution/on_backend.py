@@ -16,9 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from ..backends.base import JobSpec, Resources, job_name
+from ..errors.job_errors import exception_tuple
 from ..settings import config
 from . import pyjob, travelling
-from .job import JobOutcome, exception_tuple
+from .job import JobOutcome
 
 if TYPE_CHECKING:
     from ..model.pipeline import Task

@@ -17,8 +17,9 @@ import sys
 from typing import Any
 
 from ..errors import exceptions as rx
+from ..errors.job_errors import exception_tuple
 from . import nested, pyjob, travelling
-from .job import call_job, exception_tuple
+from .job import call_job
 
 MAIN_ALIAS = "__ruffus_luigi_main__"
 

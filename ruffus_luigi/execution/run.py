@@ -23,6 +23,7 @@ from typing import Any
 from ..checkpoints import Checkpoint
 from ..errors import clear_errors
 from ..errors import exceptions as rx
+from ..errors.job_errors import exception_tuple
 from ..files import absent
 from ..files.filenames import flatten_strings
 from ..model import pipeline_calls
@@ -33,20 +34,19 @@ from ..planning import history as hist
 from ..planning.plan import Session, generation_error, prepare, tasks_to_run, use_plan_cache
 from ..planning.plan_cache import PlanCache, inputs_seen, ran_signature
 from ..planning.printout import job_descriptor, up_to_date_task_messages
+from ..planning.strategy_choice import choose, strategy_job
 from ..settings import config
 from . import driver, submitted_jobs, workdir_lock
-from . import strategies as checkpointing
 from .claims import Claims, job_key
 from .job import (
     FILE_CHECK_RETRY,
     JobOutcome,
     call_job,
     check_input_files_exist,
-    exception_tuple,
     touch_outputs,
 )
 from .retries import retrying
-from .strategies import Intermediates, checkpointed, run_checkpointed, strategy_job
+from .strategies import Intermediates, checkpointed, run_checkpointed
 
 
 def log_at_level(logger: Any, level: int, verbose: int, message: str) -> bool:
@@ -901,7 +901,7 @@ def _pipeline_run(
         history_file = hist.get_default_history_file_name()
     state: RunState | None = None
     try:
-        chosen = checkpointing.choose(session, history_file, checkpoint, keep)
+        chosen = choose(session, history_file, checkpoint, keep)
         check_backends(backend)
         if touch_level and verbose >= 1:
             logger.info("Touch output files instead of remaking them.")

@@ -1,7 +1,7 @@
-"""Checkpoint strategies in a run: choosing them, wrapping jobs, telling them what was consumed.
+"""Checkpoint strategies in a run: wrapping jobs, telling them what was consumed.
 
 The contract strategies implement is ``checkpoints.base``; this module is the run's side
-of it. With only ``history`` chosen (the default) none of this is on the job path.
+of it (choosing them, before planning, is ``planning.strategy_choice``). With only ``history`` chosen (the default) none of this is on the job path.
 """
 
 from __future__ import annotations
@@ -10,29 +10,23 @@ import fnmatch
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .. import checkpoints
-from ..checkpoints import Checkpoint, CheckpointJob, RunInfo
-from ..files import absent, other_names
+from ..checkpoints import Checkpoint, CheckpointJob
+from ..errors.job_errors import exception_tuple
+from ..files import other_names
 from ..files.filenames import flatten_strings, is_glob
-from .job import JobOutcome, exception_tuple
+from ..planning.strategy_choice import overrides, strategy_job
+from ..settings import config
+from .job import JobOutcome
 
 if TYPE_CHECKING:
     from ..model.pipeline import Task
-    from ..planning.plan import Session
     from .run import PlannedJob, RunState
 
 KEEP_ATTRIBUTE = "ruffus_luigi_keep_outputs"
 """A task function attribute: ``True`` keeps the task's outputs from being zeroed or removed."""
-
-
-def strategy_job(task: Task, params: tuple) -> CheckpointJob:
-    """A job's parameters as strategies see them."""
-    inputs = flatten_strings(params[0]) if params else []
-    outputs = flatten_strings(params[1]) if len(params) >= 2 else []
-    return CheckpointJob(task._get_display_name(), params, inputs, outputs)
 
 
 @contextmanager
@@ -121,117 +115,6 @@ def _tell_failed(strategies: list[Checkpoint], job: CheckpointJob) -> None:
             pass
 
 
-@dataclass
-class Chosen:
-    """A run's strategies: for every task, and for the tasks that chose their own."""
-
-    checkpoints: list[Checkpoint] = field(default_factory=list)
-    task_checkpoints: dict[Task, list[Checkpoint]] = field(default_factory=dict)
-    scope: list[Task] = field(default_factory=list)  # the tasks the targets need
-    frees_files: bool = False  # some strategy wants ``files_consumed``
-
-    def everything(self) -> list[Checkpoint]:
-        return self.checkpoints + [s for own in self.task_checkpoints.values() for s in own]
-
-
-def choose(session: Session, history_file: str | None, explicit: Any, keep: Any, dry_run: bool = False) -> Chosen:
-    """Build the run's strategies (keyword, else environment, else luigi.cfg) and start them.
-
-    Called before the run decides what is out of date: a strategy may change that. A dry
-    run (``pipeline_printout``) chooses them alike, so it lists what the real run would run.
-    """
-    from ..planning.plan import tasks_to_run
-    from ..settings import config
-
-    planner = session.planner
-    names, where = config.checkpoint(explicit)
-    chosen = Chosen(checkpoints.create(names, where))
-    if not chosen.checkpoints and not config.any_task_checkpoint():
-        return chosen  # the default: Ruffus' history only
-    chosen.scope = tasks_to_run(planner, session.targets, True, True)[0]
-    for task in chosen.scope:
-        own = config.task_checkpoint(task._get_display_name(), task._name)
-        if own is not None:
-            chosen.task_checkpoints[task] = checkpoints.create(own, "[ruffus_luigi.task.%s] checkpoint" % task._name)
-    everything = chosen.everything()
-    if not everything:
-        return chosen
-    planner.completion_checks = [s for s in everything if _overrides(s, "job_complete")]
-    chosen.frees_files = any(_overrides(s, "files_consumed") for s in everything)
-    info = RunInfo(
-        workdir=os.getcwd(),
-        history_file=os.path.abspath(history_file or _default_history_file()),
-        targets=[t._get_display_name() for t in session.targets],
-        keep=config.keep_patterns(keep),
-        pending_jobs=lambda: pending_jobs(session),
-        dry_run=dry_run,
-    )
-    for strategy in everything:
-        strategy.run_started(info)
-    return chosen
-
-
-@contextmanager
-def dry_run(session: Session, history_file: str | None, explicit: Any, keep: Any) -> Iterator[Chosen]:
-    """The strategies of a run that only plans (``pipeline_printout``, the flowchart).
-
-    Planning sees what the real run's would: jobs a strategy makes run, freed files as
-    present. At the end the strategies are told the run finished, and what they made
-    planning see ends with it.
-    """
-    chosen = choose(session, history_file, explicit, keep, dry_run=True)
-    try:
-        yield chosen
-    finally:
-        for strategy in chosen.everything():
-            strategy.run_finished(True)
-        if chosen.frees_files:
-            absent.set_absent_files({})
-
-
-def _default_history_file() -> str:
-    from ..planning.history import get_default_history_file_name
-
-    return get_default_history_file_name()
-
-
-def _overrides(strategy: Checkpoint, method: str) -> bool:
-    return getattr(type(strategy), method) is not getattr(Checkpoint, method)
-
-
-def pending_jobs(session: Session) -> Iterator[CheckpointJob]:
-    """The jobs this run would run, planned now, in run order.
-
-    Besides jobs out of date already, a job runs when an input is remade by a job
-    before it; that is followed file by file (glob outputs by pattern).
-    """
-    from ..planning.plan import tasks_to_run
-
-    planner = session.planner
-    incomplete, _ = tasks_to_run(planner, session.targets, session.forced, True)
-    forced = set(session.forced) if not isinstance(session.forced, bool) else set(incomplete)
-    remade: set[str] = set()
-    patterns: list[str] = []
-    for task in incomplete:
-        if not task.is_active or task.job_source is None:
-            continue
-        for params, _ in planner.jobs(task):
-            if len(params) < 2:
-                continue
-            job = strategy_job(task, params)
-            inputs = [os.path.abspath(f) for f in job.inputs]
-            pending = (
-                task in forced
-                or not remade.isdisjoint(inputs)
-                or any(fnmatch.fnmatchcase(f, p) for p in patterns for f in inputs)
-                or planner.job_needs_update(task, params, explain=False)[0]
-            )
-            if pending:
-                for f in job.outputs:
-                    (patterns.append if is_glob(f) else remade.add)(os.path.abspath(f))
-                yield job
-
-
 class Intermediates:
     """Tells strategies which outputs of a task no job can still need.
 
@@ -307,8 +190,7 @@ class Intermediates:
             a not in self.scope or not self._finished_well(a) for t in outside for a in self._related(t, "_inward")
         ):
             return  # a task after it that this run does not plan: what it names is unknown
-        strategies = [s for s in self.state.checkpoints_for(producer) if _overrides(s, "files_consumed")]
-        from ..settings import config
+        strategies = [s for s in self.state.checkpoints_for(producer) if overrides(s, "files_consumed")]
 
         if not strategies or config.task_keeps_outputs(producer._get_display_name(), producer._name):
             return

@@ -18,10 +18,10 @@ import subprocess
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..execution import strategies as checkpointing
 from ..model import pipeline_calls
 from ..model.pipeline import ALL_TASKS, Task
 from .plan import prepare
+from .strategy_choice import dry_run
 
 # -- colour schemes -------------------------------------------------------------
 
@@ -562,7 +562,7 @@ def pipeline_printout_graph(
         return known[task]
 
     try:
-        with checkpointing.dry_run(session, history_file, checkpoint, keep):
+        with dry_run(session, history_file, checkpoint, keep):
             to_run, uptodate, cycle_edges, cycle_tasks = _plan(
                 targets, forced, gnu_make_maximal_rebuild_mode, test_all_task_for_update, up_to_date
             )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import exceptions as rx
-from ..execution.job import exception_tuple
+from ..errors.job_errors import exception_tuple
 from ..files import absent
 from ..files.filenames import flatten_strings, non_str_sequence
 from ..model.pipeline import Pipeline, Task, lookup_pipeline, lookup_tasks_from_user_specified_names

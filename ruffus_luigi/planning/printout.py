@@ -10,12 +10,12 @@ import sys
 import textwrap
 from typing import Any
 
-from ..execution import strategies as checkpointing
 from ..files.filenames import ignore_unknown_encoder, shorten_filenames_encoder
 from ..model import pipeline_calls
 from ..model.pipeline import Task
 from . import collector
 from .plan import Planner, prepare, tasks_to_run, use_plan_cache
+from .strategy_choice import dry_run
 
 
 def job_descriptor(kind: str, params: Any, vap: int) -> tuple[str, list[str]]:
@@ -197,7 +197,7 @@ def pipeline_printout(
     planner = session.planner
     use_plan_cache(planner)
     try:
-        with checkpointing.dry_run(session, history_file, checkpoint, keep):
+        with dry_run(session, history_file, checkpoint, keep):
             _print(output_stream, session, verbose, indent, gnu_make_maximal_rebuild_mode, wrap_width, vap)
     finally:
         planner.history.close()

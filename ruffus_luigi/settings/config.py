@@ -213,16 +213,6 @@ def checkpoint(explicit: object = None) -> tuple[object, str]:
     return setting("checkpoint"), "[ruffus_luigi] checkpoint"
 
 
-def keep_patterns(explicit: object = None) -> list[str]:
-    """Files never to zero or remove: the ``keep`` keyword, RUFFUS_LUIGI_KEEP and ``[ruffus_luigi] keep``."""
-    from ..checkpoints import parse_names
-
-    found = parse_names(explicit) if explicit else []
-    for value in (os.environ.get("RUFFUS_LUIGI_KEEP", ""), setting("keep")):
-        found += [p for p in parse_names(value) if p not in found]
-    return found
-
-
 def any_task_checkpoint() -> bool:
     """Whether some ``[ruffus_luigi.task.<name>]`` section sets ``checkpoint``."""
     if not luigi_config_in_use():
