@@ -7,8 +7,9 @@ that ``import ruffus``.
 
 from __future__ import annotations
 
+from .api.pipeline import Pipeline, main_pipeline, pipeline_get_task_names
+from .api.pipeline_run import pipeline_run
 from .errors.exceptions import JobSignalledBreak
-from .execution.run import pipeline_run
 from .model.decorators import (
     active_if,
     check_if_uptodate,
@@ -45,7 +46,7 @@ from .model.indicators import (
     touch_file,
 )
 from .model.loggers import black_hole_logger, stderr_logger
-from .model.pipeline import Pipeline, Task, lookup_pipeline, main_pipeline, pipeline_get_task_names
+from .model.pipeline import Task, lookup_pipeline
 from .planning.graph import graph_colour_demo_printout, pipeline_printout_graph
 from .planning.history import needs_update_check_modify_time
 from .planning.printout import pipeline_printout

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from . import proxy_logger
-from .execution.run import pipeline_run
+from .api.pipeline_run import pipeline_run
 from .model import pipeline_calls
 from .model.loggers import black_hole_logger, stderr_logger
 from .planning.graph import pipeline_printout_graph

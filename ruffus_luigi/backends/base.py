@@ -122,7 +122,7 @@ class JobSpec:
     """One job for a back end: a shell command or a pickled Python job, and where it logs.
 
     ``python_job`` is a directory made by ``ruffus_luigi.execution.pyjob.pack`` and run on the node
-    by ``python -m ruffus_luigi.execution.remote <dir>``. Paths are absolute; logs are always set.
+    by ``python -m ruffus_luigi.cli.remote <dir>``. Paths are absolute; logs are always set.
     """
 
     name: str
@@ -161,7 +161,7 @@ class JobSpec:
     def shell_command(self) -> str:
         """The command the wrapper runs: the shell command, or the Python job runner."""
         if self.python_job is not None:
-            return shlex.join([sys.executable, "-m", "ruffus_luigi.execution.remote", self.python_job])
+            return shlex.join([sys.executable, "-m", "ruffus_luigi.cli.remote", self.python_job])
         return shlex.join(["/bin/sh", "-c", self.command or ""])
 
 

@@ -27,9 +27,9 @@ from ..checkpoints.intermediates import freed_files, size_text
 from ..errors.clear_errors import DamagedHistory
 from ..files import absent
 from ..files.filenames import flatten_strings, is_glob
+from ..model.job_names import job_descriptor
 from ..planning import history
 from ..planning.plan import prepare, tasks_to_run
-from ..planning.printout import job_descriptor
 from ..planning.strategy_choice import dry_run
 
 SCHEMA = "ruffus-luigi/status"

@@ -2,7 +2,7 @@
 
 ``RunState.execute`` comes here only when a non-local back end is chosen, so the local
 path stays as it was. Each job is a Python job (``pyjob``): the task function and its
-parameters, run on the node by ``python -m ruffus_luigi.execution.remote``. Job files live in
+parameters, run on the node by ``python -m ruffus_luigi.cli.remote``. Job files live in
 ``<working directory>/.ruffus_luigi/<run id>/`` (private, on the shared file system);
 those of jobs that succeeded are removed, those of failed jobs kept for reading.
 """

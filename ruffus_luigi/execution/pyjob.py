@@ -1,7 +1,7 @@
 """A Ruffus job packed for another machine: the task function and its parameters, pickled.
 
 ``pack`` writes a private (0700) directory on the shared file system; on the node,
-``python -m ruffus_luigi.execution.remote <dir>`` unpacks it, calls the function the way Ruffus
+``python -m ruffus_luigi.cli.remote <dir>`` unpacks it, calls the function the way Ruffus
 does and writes ``result.pickle`` beside it, which ``read_result`` reads back here.
 Functions are pickled by reference, so the node imports them from the same files;
 for a function of the script itself (``__main__``) the node loads that script as a

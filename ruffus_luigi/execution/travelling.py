@@ -46,7 +46,7 @@ class NodeLogger:
 
     def _record(self, method: str, args: tuple, kwargs: dict) -> None:
         if _job_dir is None:
-            raise RuntimeError("a shared logger was used outside a job run by ruffus_luigi.execution.remote")
+            raise RuntimeError("a shared logger was used outside a job run by ruffus_luigi.cli.remote")
         call = (self.token, method, args, kwargs)
         try:
             data = pickle.dumps(call)

@@ -18,7 +18,7 @@ from ..errors import clear_errors
 from ..errors import exceptions as rx
 from ..execution import progress
 from ..execution.claims import Claims
-from ..execution.run import RunState, default_state
+from ..execution.run import RunState
 from ..model.pipeline import lookup_pipeline, lookup_tasks_from_user_specified_names
 from ..settings import (
     config,
@@ -38,7 +38,7 @@ def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
     """
     default_name = lookup_pipeline(pipeline).name if pipeline is not None else "main"
     task = lookup_tasks_from_user_specified_names("Target", [target], default_name)[0]
-    return translate.stage_of(task, default_state())
+    return translate.stage_of(task, translate.default_state())
 
 
 def worker_scheduler_factory() -> translate.WorkerSchedulerFactory:

@@ -13,7 +13,6 @@ forked Luigi workers inherit them.
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -26,19 +25,16 @@ import luigi.worker
 
 from ..execution import progress
 from ..execution.driver import Terminated
+from ..execution.run import RunState
+from ..model.loggers import black_hole_logger
+from ..planning.plan import prepare, tasks_to_run
 from ..settings import config
 from . import luigi_random, luigid_http  # noqa: F401 - luigi_random: Luigi's draws leave the script's generator alone
 from .targets import chunk_targets, stage_targets
 
 if TYPE_CHECKING:
-    from ..execution.run import RunState
     from ..model.pipeline import Task
 
-SMALL_TASK = 50  # jobs up to which each job is its own Luigi task
-CHUNKS_PER_WORKER = 4
-MIN_CHUNKS_PER_TASK = 8
-MAX_CHUNKS_PER_TASK = 50
-"""A Ruffus task with more jobs than this is split into this many Luigi tasks."""
 IDLE_WAIT = 0.5
 """Seconds a worker waits for its own tasks before asking a scheduler that had no work again."""
 INTERRUPT_GRACE = 5.0
@@ -47,31 +43,6 @@ INTERRUPT_GRACE = 5.0
 _classes: dict[str, type] = {}
 _tasks: dict[str, Task] = {}
 _runs: dict[str, RunState] = {}
-
-
-def chunk_size(n_jobs: int, jobs_per_luigi_task: int | None, workers: int = 1) -> int:
-    """Jobs per Luigi task: 1 for tasks of up to 50 jobs, else enough for 4 chunks per worker.
-
-    Each chunk costs a fork and a few scheduler requests (7 ms each on a busy luigid), so
-    big tasks get as few chunks as keep every worker busy: 4 per worker, at least 8 and at
-    most 50.
-    """
-    if jobs_per_luigi_task:
-        return max(1, int(jobs_per_luigi_task))
-    if n_jobs <= SMALL_TASK:
-        return 1
-    chunks = min(MAX_CHUNKS_PER_TASK, max(MIN_CHUNKS_PER_TASK, CHUNKS_PER_WORKER * workers))
-    return max(1, -(-n_jobs // chunks))
-
-
-def describe_jobs(first: str, last: str, count: int) -> str:
-    """A readable, bounded parameter for a chunk: its first and last job (unique per task)."""
-    first, last = first.removeprefix("Job  = "), last.removeprefix("Job  = ")
-    text = first if count == 1 else "%d jobs: %s ... %s" % (count, first, last)
-    if len(text) > 300:
-        digest = hashlib.md5(text.encode()).hexdigest()[:12]
-        text = text[:200] + " ... #" + digest
-    return text
 
 
 class RuffusTask(luigi.Task):
@@ -90,8 +61,6 @@ class RuffusTask(luigi.Task):
         return _tasks[self.ruffus_name]
 
     def _state(self) -> RunState:
-        from ..execution.run import default_state
-
         if self.chunk >= 0:
             return self._chunk().state
         if self.run_id:
@@ -241,7 +210,25 @@ def stage_of(task: Task, state: RunState | None = None) -> RuffusTask:
 
 
 def register_run(state: RunState) -> None:
+    """Hand a run to Luigi: its generated tasks find it by id, its chunks get their Luigi instances here."""
     _runs[state.run_id] = state
+    state.use_luigi_tasks(register_chunk)
+
+
+_default_state: RunState | None = None
+
+
+def default_state() -> RunState:
+    """The plan used when Luigi itself runs a generated class (no ``pipeline_run``)."""
+    global _default_state
+    if _default_state is None:
+        session = prepare(None, None, None, None, [], [])
+        incomplete, _ = tasks_to_run(session.planner, session.targets, [], True)
+        _default_state = RunState(
+            session, incomplete, black_hole_logger, 0, 2, 0, 1, 0, None, False, False, None
+        )
+        register_run(_default_state)
+    return _default_state
 
 
 def forget_run(state: RunState) -> None:

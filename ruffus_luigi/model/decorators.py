@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .pipeline import Task, main_pipeline
+from .indicators import MakesDirectories
+from .pipeline import Pipeline, Task
 
 
 class task_decorator:  # noqa: N801 - Ruffus' public name
@@ -21,7 +22,7 @@ class task_decorator:  # noqa: N801 - Ruffus' public name
         self.named_args = named
 
     def __call__(self, func: Callable) -> Callable:
-        task = main_pipeline._create_task(func)
+        task = Pipeline.main._create_task(func)
         task.created_via_decorator = True
         task.description_with_args_placeholder = task._get_decorated_function().replace(
             "...", "%s", 1
@@ -114,7 +115,7 @@ class follows(task_decorator):  # noqa: N801
         task._decorator_follows(*self.args)
 
 
-class mkdir(task_decorator):  # noqa: N801
+class mkdir(task_decorator, MakesDirectories):  # noqa: N801
     """``@mkdir(dirs)`` or ``@mkdir(input, filter, output)``; also ``@follows(mkdir(...))``."""
 
     def apply(self, task: Task) -> None:

@@ -69,3 +69,8 @@ class runtime_parameter(_Indicator):  # noqa: N801
 
     def __repr__(self) -> str:
         return object.__repr__(self)
+
+
+class MakesDirectories:
+    """What ``@follows(mkdir(...))`` recognises as directories to make: the ``mkdir`` decorator
+    (``decorators.mkdir``), which records itself on the pipeline and so cannot be imported here."""

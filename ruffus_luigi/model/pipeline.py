@@ -8,20 +8,21 @@ the planner's work (``params``, ``plan``); running them is Luigi's.
 from __future__ import annotations
 
 import copy
+import os
 import re
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import exceptions as rx
-from ..files.filenames import shorten_filenames_encoder
+from ..files.filenames import flatten_strings, ignore_unknown_encoder, shorten_filenames_encoder
 from .arguments import parse_task_arguments
-from .indicators import formatter, regex, suffix, touch_file
+from .indicators import MakesDirectories, combine, formatter, inputs, regex, suffix, touch_file
+from .job_names import job_descriptor
 
 
 def _shell_command(**named: Any) -> None:
     """Run a shell-command task: each ``;``-separated command, formatted with the job's names."""
-    import subprocess
-
     for cmd in named["command_str"].split(";"):
         cmd = cmd.replace("\n", " ").strip()
         if cmd:
@@ -43,10 +44,6 @@ def exec_string_as_task_func(input_args: Any, output_args: Any, **named: Any) ->
 # (its docstring is what Ruffus prints for a mkdir task at verbose 2: interface text)
 def job_wrapper_mkdir(*params: Any) -> None:
     """Make missing directories including any intermediate directories on the specified path(s)"""
-    import os
-
-    from ..files.filenames import flatten_strings
-
     dirs = params[0] if len(params) == 1 else params[1]
     for d in flatten_strings(dirs):
         os.makedirs(d, exist_ok=True)
@@ -56,10 +53,12 @@ class Pipeline(dict):
     """A named set of tasks; ``"main"`` holds everything the decorators declare.
 
     It is a dict (task names, functions and ``module.func`` to Task) as in Ruffus,
-    so scripts that look tasks up by subscription keep working.
+    so scripts that look tasks up by subscription keep working. Scripts get the subclass
+    ``api.pipeline.Pipeline``, which adds ``run``, ``printout`` and ``printout_graph``.
     """
 
     pipelines: dict[str, Pipeline] = {}
+    main: Pipeline  # the first pipeline named "main": what the decorators declare into (``main_pipeline``)
     cnt_mkdir = 0
 
     def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
@@ -74,6 +73,8 @@ class Pipeline(dict):
                 "Error:\nDuplicate pipeline. A pipeline named '%s' already exists.\n" % name
             )
         Pipeline.pipelines[name] = self
+        if name == "main" and "main" not in vars(Pipeline):
+            Pipeline.main = self
         self.head_tasks: list[Task] = []
         self.tail_tasks: list[Task] = []
         self.lookup: dict[Any, list[Task]] = {}
@@ -89,7 +90,7 @@ class Pipeline(dict):
     @classmethod
     def clear_all(cls) -> None:
         """Forget every pipeline (tests use it between cases)."""
-        cls.pipelines = {}
+        Pipeline.pipelines = {}  # (one registry, whichever class it is called on)
 
     # -- creating tasks ----------------------------------------------------
     def _create_task(self, task_func: Any, task_name: str | None = None) -> Task:
@@ -295,7 +296,7 @@ class Pipeline(dict):
 
     def clone(self, new_name: str, *args: Any, **kwargs: Any) -> Pipeline:
         """A deep copy of this pipeline's tasks under a new pipeline name."""
-        new = Pipeline(new_name, *args, **kwargs)
+        new = type(self)(new_name, *args, **kwargs)
         for task in self.task_order:
             task._clone(new)
         new.original_name = self.original_name
@@ -321,31 +322,6 @@ class Pipeline(dict):
         names = ",".join(t._name for t in multiple)
         raise rx.error_ambiguous_task(f"{task_name} is ambiguous. Which do you mean? ({names}).")
 
-    # -- running (forwarded to the module functions) ------------------------
-    def run(self, *args: Any, **named: Any) -> None:
-        from ..execution.run import pipeline_run
-
-        named.setdefault("pipeline", self)
-        pipeline_run(*args, **named)
-
-    def printout(self, *args: Any, **named: Any) -> None:
-        from ..planning.printout import pipeline_printout
-
-        named.setdefault("pipeline", self)
-        pipeline_printout(*args, **named)
-
-    def get_task_names(self, *args: Any, **named: Any) -> None:
-        """Ruffus 3.0.0 returns None here (a missing ``return``); kept."""
-        named.setdefault("pipeline", self)
-        pipeline_get_task_names(*args, **named)
-
-    def printout_graph(self, *args: Any, **named: Any) -> None:
-        from ..planning.graph import pipeline_printout_graph
-
-        named.setdefault("pipeline", self)
-        pipeline_printout_graph(*args, **named)
-
-
 # Which kinds produce what: (job descriptor, call style, single job, indeterminate output)
 _ONE_TO_MANY = "one_to_many"
 _IO = "io"
@@ -368,7 +344,7 @@ class Task:
         command_str: str | None = None,
     ) -> None:
         if pipeline is None:
-            pipeline = main_pipeline
+            pipeline = Pipeline.main
         self.pipeline = pipeline
         self.command_str = command_str
         if command_str is not None:
@@ -457,8 +433,6 @@ class Task:
         return "def %s(...):\n    ...\n" % name
 
     def _get_job_name(self, display_params: Any, verbose_abbreviated_path: int) -> str:
-        from ..planning.printout import job_descriptor
-
         return job_descriptor(self.job_descriptor, display_params, verbose_abbreviated_path)[0]
 
     # -- declaring the kind --------------------------------------------------
@@ -590,8 +564,6 @@ class Task:
         self.parsed_args = {"params": params}
 
     def _declare_files_re(self, args: tuple, named: dict) -> None:
-        from .indicators import combine, inputs
-
         self.syntax = "@files_re"
         self._set_kind("files_re")
         self._use_modify_time()
@@ -905,8 +877,6 @@ class Task:
 
     def _connect_parents(self, description: str, no_mkdir: bool, args: Any) -> list[Task]:
         """Resolve references (tasks, names, functions, pipelines, mkdir) into parent tasks."""
-        from .decorators import mkdir as mkdir_indicator
-
         new_tasks: list[Task] = []
         pipeline = self.pipeline
         for arg in args:
@@ -954,7 +924,7 @@ class Task:
                         "function or task name?\n%s" % (arg, description % (arg,))
                     )
                 new_tasks.extend(tasks)
-            elif isinstance(arg, mkdir_indicator):
+            elif isinstance(arg, MakesDirectories):
                 if no_mkdir:
                     raise rx.error_decorator_args(
                         "Unexpected mkdir() found.\n" + description % (arg,)
@@ -971,7 +941,7 @@ class Task:
             elif callable(arg):
                 task = lookup_unique_task_from_func(arg, pipeline.name)
                 if not task:
-                    task = main_pipeline._create_task(arg)
+                    task = Pipeline.main._create_task(arg)
                 new_tasks.append(task)
             else:
                 raise rx.error_decorator_args(
@@ -982,25 +952,6 @@ class Task:
             self._add_parent(task)
         return new_tasks
 
-    def _complete_setup(self) -> set[Task]:
-        """Connect parents and build the job source; returns the parent tasks."""
-        from ..planning.params import build_job_source
-
-        self._remove_all_parents()
-        parents: set[Task] = set()
-        for entry in self.deferred_follow_params:
-            new_tasks = self._connect_parents(*entry)
-            entry[2] = new_tasks
-            parents.update(new_tasks)
-        parents |= build_job_source(self)
-        if "named_extras" in self.parsed_args:
-            callback = self.command_str_callback
-            if callback == "PIPELINE":
-                callback = self.pipeline.command_str_callback
-            self.parsed_args["named_extras"]["__RUFFUS_TASK_CALLBACK__"] = callback
-        return parents
-
-
 class _Toucher:
     """``@posttask(touch_file(...))``: create or touch the files."""
 
@@ -1008,8 +959,6 @@ class _Toucher:
         self.names = [names] if isinstance(names, str) else list(names)
 
     def __call__(self) -> None:
-        import os
-
         for name in self.names:
             if os.path.exists(name):
                 os.utime(name, None)
@@ -1018,8 +967,6 @@ class _Toucher:
 
 
 def _check_files_io_parameters(task: Task, params: Any) -> None:
-    from ..files.filenames import ignore_unknown_encoder
-
     try:
         for job in params:
             if isinstance(job, str):
@@ -1043,8 +990,6 @@ def _check_files_io_parameters(task: Task, params: Any) -> None:
 
 
 def _check_parallel_parameters(task: Task, params: Any) -> None:
-    from ..files.filenames import ignore_unknown_encoder
-
     if not len(params):
         raise Exception("@parallel parameters is empty.")
     for job in params:
@@ -1058,13 +1003,10 @@ def _check_parallel_parameters(task: Task, params: Any) -> None:
             )
 
 
-main_pipeline = Pipeline(name="main")
-
-
 def lookup_pipeline(pipeline: Any) -> Pipeline:
     """None means the main pipeline; a string is looked up by name."""
     if pipeline is None:
-        return main_pipeline
+        return Pipeline.main
     if isinstance(pipeline, Pipeline):
         return pipeline
     if isinstance(pipeline, str) and pipeline in Pipeline.pipelines:
@@ -1192,11 +1134,3 @@ def lookup_tasks_from_user_specified_names(
         else:
             raise TypeError("Expecting a string or function, or a Ruffus Task or Pipeline object")
     return result
-
-
-def pipeline_get_task_names(pipeline: Any = None) -> list[str]:
-    """The names of every task ever created, in creation order, as Ruffus gives them."""
-    from ..planning.plan import complete_setup
-
-    complete_setup([lookup_pipeline(pipeline)])
-    return [t._name for t in ALL_TASKS]

@@ -18,6 +18,7 @@ from ..files.filenames import flatten_strings, non_str_sequence
 from ..model.pipeline import Pipeline, Task, lookup_pipeline, lookup_tasks_from_user_specified_names
 from . import checksums, collector
 from . import history as hist
+from .params import build_job_source
 from .plan_cache import PlanCache
 
 
@@ -37,11 +38,28 @@ def complete_setup(pipelines: list[Pipeline]) -> None:
             if task in done:
                 continue
             done.add(task)
-            for parent in task._complete_setup():
+            for parent in complete_task_setup(task):
                 if parent not in done:
                     queue.append(parent)
                     if parent.pipeline.name not in done_pipelines:
                         todo.append(parent.pipeline)
+
+
+def complete_task_setup(task: Task) -> set[Task]:
+    """Connect a task's parents and build its job source; returns the parent tasks."""
+    task._remove_all_parents()
+    parents: set[Task] = set()
+    for entry in task.deferred_follow_params:
+        new_tasks = task._connect_parents(*entry)
+        entry[2] = new_tasks
+        parents.update(new_tasks)
+    parents |= build_job_source(task)
+    if "named_extras" in task.parsed_args:
+        callback = task.command_str_callback
+        if callback == "PIPELINE":
+            callback = task.pipeline.command_str_callback
+        task.parsed_args["named_extras"]["__RUFFUS_TASK_CALLBACK__"] = callback
+    return parents
 
 
 def is_single_job_single_output(task: Task) -> bool:

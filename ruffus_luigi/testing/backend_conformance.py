@@ -13,7 +13,7 @@
             backend.close()
 
 The tests run real jobs: short shell commands and Python jobs (``python -m
-ruffus_luigi.execution.remote``), so the machine running them must be able to submit, and the
+ruffus_luigi.cli.remote``), so the machine running them must be able to submit, and the
 nodes must see ``job_dir`` (override the fixture for a shared file system; the default
 is pytest's ``tmp_path``). ``timeout`` bounds each wait.
 """

@@ -30,7 +30,7 @@ def test_node_log_calls_reach_the_shared_logger_in_order(tmp_path):
     out = tmp_path / "out.txt"
     job = pyjob.pack(str(tmp_path / "job"), "log_lines", "Job = [out.txt]", log_lines, (str(out), logger, mutex, 3))
     node = subprocess.run(
-        [sys.executable, "-m", "ruffus_luigi.execution.remote", job], capture_output=True, text=True, timeout=50,
+        [sys.executable, "-m", "ruffus_luigi.cli.remote", job], capture_output=True, text=True, timeout=50,
         cwd=tmp_path, env={"PYTHONPATH": ":".join(sys.path)},
     )
     assert node.returncode == 0, node.stderr

@@ -7,7 +7,6 @@ import types
 
 import ruffus_luigi
 from ruffus_luigi import *  # noqa: F401,F403
-from ruffus_luigi.model import pipeline as _pipeline
 from ruffus_luigi.planning import history as _history
 
 __version__ = "3.0.0"
@@ -34,7 +33,7 @@ for _n in ("output_from", "runtime_parameter", "combine", "formatter", "regex", 
 
 task = _alias("task", types.ModuleType("ruffus.task"))
 for _n in ("Pipeline", "Task", "main_pipeline", "lookup_pipeline", "pipeline_get_task_names"):
-    setattr(task, _n, getattr(_pipeline, _n))
+    setattr(task, _n, getattr(ruffus_luigi, _n))
 for _n in ("pipeline_run", "pipeline_printout", "pipeline_printout_graph", "task_decorator", "stderr_logger", "black_hole_logger"):
     setattr(task, _n, getattr(ruffus_luigi, _n))
 task.t_stream_logger = importlib.import_module("ruffus_luigi.model.loggers").t_stream_logger

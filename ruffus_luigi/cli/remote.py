@@ -1,4 +1,4 @@
-"""``python -m ruffus_luigi.execution.remote <dir>``: run a packed Ruffus job on a node.
+"""``python -m ruffus_luigi.cli.remote <dir>``: run a packed Ruffus job on a node.
 
 Restores the submitting process's ``sys.path`` and ``sys.argv``, loads the script the
 job's function lives in when that was ``__main__`` (with ``pipeline_run`` and friends
@@ -18,8 +18,8 @@ from typing import Any
 
 from ..errors import exceptions as rx
 from ..errors.job_errors import exception_tuple
-from . import nested, pyjob, travelling
-from .job import call_job
+from ..execution import nested, pyjob, travelling
+from ..execution.job import call_job
 
 MAIN_ALIAS = "__ruffus_luigi_main__"
 
@@ -30,9 +30,10 @@ def _no_op(*_args: Any, **_kwargs: Any) -> None:
 
 def _quiet_pipeline_runs() -> None:
     """Make the calls that start a pipeline do nothing while the script is imported."""
+    # (imported here: only a job whose function is the script's own loads the API and cmdline)
     import ruffus_luigi
     from ruffus_luigi import cmdline
-    from ruffus_luigi.model import pipeline
+    from ruffus_luigi.api import pipeline
 
     for name in ("pipeline_run", "pipeline_printout", "pipeline_printout_graph"):
         setattr(ruffus_luigi, name, _no_op)
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        sys.stderr.write("usage: python -m ruffus_luigi.execution.remote <job directory>\n")
+        sys.stderr.write("usage: python -m ruffus_luigi.cli.remote <job directory>\n")
         return 2
     return run(args[0])
 
