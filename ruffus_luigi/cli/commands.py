@@ -80,6 +80,7 @@ def run_main_script(filename: str) -> None:
 
 def _list_backends() -> int:
     """One line per installed back end: name, then the distribution and entry point providing it."""
+    # (each subcommand imports what it uses: `ruffus-luigi run` loads none of it)
     from .. import plugins
     from ..settings import config
 
@@ -95,6 +96,7 @@ def _list_backends() -> int:
 
 def _status(options: argparse.Namespace) -> int:
     """``ruffus-luigi status [SCRIPT ARGS]``: report, never run (``status``)."""
+    # (each subcommand imports what it uses: `ruffus-luigi run` loads none of it)
     from ..checkpoints.intermediates import status_report
     from ..errors.clear_errors import ClearError
     from ..model import pipeline_calls

@@ -15,10 +15,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from .. import plugins
 from ..backends.base import JobSpec, Resources, job_name
 from ..errors.job_errors import exception_tuple
 from ..settings import config
-from . import pyjob, travelling
+from . import dispatch, pyjob, travelling
 from .job import JobOutcome
 
 if TYPE_CHECKING:
@@ -72,8 +73,6 @@ def in_flight_limit(state: RunState) -> int:
 
 def run_jobs(state: RunState, task: Task, jobs: list[PlannedJob], outcomes: list[JobOutcome]) -> None:
     """Run ``jobs`` on the chosen back end; append one outcome per job, in order."""
-    from .. import plugins
-
     default = state.backend
     found: dict[int, JobOutcome] = {}
     groups: dict[str, list[tuple[PlannedJob, JobSpec]]] = {}
@@ -134,9 +133,6 @@ def _spec(state: RunState, task: Task, job: PlannedJob, base: str, resources: Re
 def _run_group(
     state: RunState, task: Task, backend: str, pairs: list[tuple[PlannedJob, JobSpec]], found: dict[int, JobOutcome]
 ) -> None:
-    from .. import plugins
-    from . import dispatch
-
     try:
         dispatcher = dispatch.shared(
             backend,

@@ -45,6 +45,9 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, TextIO
 
+from ..model.loggers import black_hole_logger
+from ..settings import config
+
 ERASE = "\r\x1b[K"  # back to the line's start, clear to its end
 UP_ERASE = "\x1b[A\x1b[K"  # up one line, clear it (the live display's lines above its last)
 MAX_TASK_LINES = 11  # lines for running tasks, the last saying how many more run when they do not fit
@@ -313,9 +316,7 @@ class Progress:
         _active = self
         if not self.live:
             return
-        import multiprocessing
-
-        from ..model.loggers import black_hole_logger
+        import multiprocessing  # (only a live status line needs its lock)
 
         self.lock = multiprocessing.Lock()  # (before Luigi forks its workers)
         if self.per_task:
@@ -457,8 +458,6 @@ def _same_terminal(a: Any, b: Any) -> bool:
 # -- the run's side (driver only) ----------------------------------------------------------
 def start(state: Any) -> Progress | None:
     """The progress of a run about to start, installed; None when the setting says none."""
-    from ..settings import config
-
     mode = config.progress()
     if mode == "0" or _active is not None:
         return None

@@ -589,9 +589,7 @@ class RunState:
         task = chunk.task
         backend = getattr(self, "backend", None)
         if backend is None:  # a run not started by pipeline_run (plain Luigi): resolve once
-            from ..settings.config import backend as configured_backend
-
-            backend = self.backend = configured_backend()
+            backend = self.backend = config.backend()
         history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path or ":memory:")
         if self.shared_scheduler and not chunk.forced:
             # another run against the same luigid may have run some of them meanwhile
@@ -611,6 +609,7 @@ class RunState:
 
         try:
             if backend != "local" and self.touch_files_only == 0 and not task._run_in_main_process:
+                # (cluster back ends only: pickling, dispatch, plugins)
                 from .on_backend import run_jobs
 
                 strategies = self.checkpoints_for(task)

@@ -116,6 +116,7 @@ def _cancel(jobs: dict[str, list[str]], why: str) -> None:
 
 
 def _cancel_here(jobs: dict[str, list[str]], why: str) -> None:
+    # (only when a run left cluster jobs: a local run never loads the plugins)
     from .. import plugins
 
     for name, ids in jobs.items():

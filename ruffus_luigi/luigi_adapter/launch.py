@@ -24,7 +24,7 @@ from ..settings import (
     config,
     luigi_settings,  # noqa: F401 - [ruffus_luigi] known to Luigi
 )
-from . import luigid_http, translate
+from . import luigid_http, translate, worker
 
 
 def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
@@ -41,9 +41,9 @@ def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
     return translate.stage_of(task, translate.default_state())
 
 
-def worker_scheduler_factory() -> translate.WorkerSchedulerFactory:
+def worker_scheduler_factory() -> worker.WorkerSchedulerFactory:
     """Luigi's worker/scheduler factory with ruffus-luigi's worker (plans in-process)."""
-    return translate.WorkerSchedulerFactory()
+    return worker.WorkerSchedulerFactory()
 
 
 def execute(state: RunState, host: str | None, port: int | None) -> None:
@@ -57,7 +57,7 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
         # only stages nothing else requires: Luigi would tell the scheduler of a shared one once per root
         roots = [translate.stage_of(t, state) for t in state.incomplete if t not in required]
         if roots:
-            factory = translate.WorkerSchedulerFactory(_resources(state), state)
+            factory = worker.WorkerSchedulerFactory(_resources(state), state)
             try:
                 _luigi_build(roots, state, host, port, factory)
             except KeyboardInterrupt:
@@ -165,7 +165,7 @@ def _unreachable(error: luigid_http.SchedulerUnreachable, state: RunState) -> st
     )
 
 
-def _jobs_running(state: RunState, worker: translate.RuffusWorker | None) -> int:
+def _jobs_running(state: RunState, worker: worker.RuffusWorker | None) -> int:
     """Jobs under way when Ctrl-C came: the driver's own, and those of chunks in worker processes.
 
     A chunk runs its jobs one after another, except on a cluster back end where they are
@@ -216,7 +216,7 @@ def _resources(state: RunState) -> dict[str, int]:
 
 
 def _luigi_build(
-    roots: list, state: RunState, host: str | None, port: int | None, factory: translate.WorkerSchedulerFactory
+    roots: list, state: RunState, host: str | None, port: int | None, factory: worker.WorkerSchedulerFactory
 ) -> Any:
     """Run Luigi on the stages; the local scheduler unless a luigid is configured."""
     if host:

@@ -27,15 +27,13 @@ import os
 import pickle
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import luigi.worker
 
 from ..execution import driver
+from ..execution.run import Chunk, PlannedJob, RunState
 from . import translate
-
-if TYPE_CHECKING:
-    from ..execution.run import Chunk, RunState
 
 _FORK = multiprocessing.get_context("fork")
 FREE = b"free"
@@ -312,8 +310,6 @@ def _orphaned() -> None:
 
 def _install(payload: tuple) -> tuple[translate.RuffusTask, list[tuple]]:
     """Register the chunk (and stand-ins for the chunks it depends on) as the driver has them."""
-    from ..execution.run import Chunk, PlannedJob
-
     run_id, described, upstream, keep_signatures = payload
     state: RunState = translate._runs[run_id]
 

@@ -30,6 +30,7 @@ from time import gmtime, strftime
 from typing import Any
 
 from ..errors.clear_errors import DamagedHistory
+from ..errors.exceptions import error_checksum_level
 from ..files import absent
 from ..files.filenames import (
     epoch_seconds_to_str,
@@ -111,8 +112,6 @@ def get_default_checksum_level() -> int:
         return int(value)
     if value in _LEVEL_NAMES:
         return _LEVEL_NAMES[value]
-    from ..errors.exceptions import error_checksum_level
-
     raise error_checksum_level(
         "The environmental value "
         "DEFAULT_RUFFUS_CHECKSUM_LEVEL should be: [0-3 | "

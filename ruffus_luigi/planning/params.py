@@ -10,6 +10,7 @@ Ruffus' order; ``display_params`` keep output globs unexpanded for printing.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, Protocol
@@ -227,8 +228,6 @@ class SuffixTransform(Transform):
     def _start(self, filenames: list[str]) -> str:
         if self.output_dir == []:
             return filenames[0]
-        import os
-
         return os.path.join(self.output_dir, os.path.split(filenames[0])[1])
 
     def substitute(self, filenames: list[str], pattern: Any) -> Any:

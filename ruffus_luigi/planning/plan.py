@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from ..checkpoints import CheckpointJob
 from ..errors import exceptions as rx
 from ..errors.job_errors import exception_tuple
 from ..files import absent
@@ -181,8 +182,6 @@ class Planner:
         A checkpoint strategy can make a job that looks up to date run (never the reverse).
         """
         if self.completion_checks and len(params) >= 2:
-            from ..checkpoints import CheckpointJob
-
             job = CheckpointJob(task._get_display_name(), params, flatten_strings(params[0]), flatten_strings(params[1]))
             for strategy in self.completion_checks:
                 if strategy.job_complete(job) is False:

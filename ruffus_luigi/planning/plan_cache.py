@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from ..files import absent
 from ..files.filenames import flatten_strings
 from ..model.indicators import _Indicator, runtime_parameter
+from ..model.pipeline import Pipeline
 from .checksums import function_checksum
 
 if TYPE_CHECKING:
@@ -214,8 +215,6 @@ class PlanCache:
         return self._recording(task, static, planner)
 
     def _task(self, pipeline_name: str, name: str) -> Task | None:
-        from ..model.pipeline import Pipeline
-
         if not self.tasks:
             for pipeline in Pipeline.pipelines.values():
                 for task in pipeline.tasks:

@@ -13,19 +13,7 @@ import os
 import sys
 from typing import Any
 
-DEFAULTS: dict[str, Any] = {
-    "jobs_per_luigi_task": 0,
-    "scheduler_url": "",
-    "scheduler_timeout": 30.0,
-    "backend": "",
-    "run_job_backend": "",
-    "lost_job_retries": 2,
-    "retry_count": 1,
-    "retry_delay": 1.0,
-    "checkpoint": "history",
-    "keep": "",
-    "progress": "auto",
-}
+from .defaults import DEFAULTS
 
 # the files Luigi reads its configuration from (besides LUIGI_CONFIG_PATH)
 LUIGI_CONFIG_FILES = (
@@ -51,6 +39,7 @@ def setting(name: str) -> Any:
     """``[ruffus_luigi] name`` from luigi.cfg, or its default."""
     if not luigi_config_in_use():
         return DEFAULTS[name]
+    # (imports Luigi: only when a configuration may set something)
     from .luigi_settings import ruffus_luigi
 
     return getattr(ruffus_luigi(), name)
@@ -91,7 +80,7 @@ def uses_luigid(host: str | None = None) -> bool:
         return True
     if not luigi_config_in_use():
         return False
-    import luigi.configuration
+    import luigi.configuration  # (0.3 s: only when a configuration may set something)
 
     core = luigi.configuration.get_config()
     return core.has_option("core", "default_scheduler_host") or core.has_option("core", "default_scheduler_url")
@@ -176,7 +165,7 @@ def section(name: str) -> dict[str, str]:
     """The options of a luigi.cfg section, or ``{}`` (without [DEFAULT]'s values)."""
     if not luigi_config_in_use():
         return {}
-    import luigi.configuration
+    import luigi.configuration  # (0.3 s: only when a configuration may set something)
 
     parser = luigi.configuration.get_config()
     if not parser.has_section(name):
@@ -217,7 +206,7 @@ def any_task_checkpoint() -> bool:
     """Whether some ``[ruffus_luigi.task.<name>]`` section sets ``checkpoint``."""
     if not luigi_config_in_use():
         return False
-    import luigi.configuration
+    import luigi.configuration  # (0.3 s: only when a configuration may set something)
 
     parser = luigi.configuration.get_config()
     return any(

@@ -1,14 +1,14 @@
 """The ``[ruffus_luigi]`` settings as a Luigi ``Config``: documented, and settable on a ``luigi`` command line.
 
 Read through ``config`` (which spares importing Luigi when no configuration exists);
-defaults live in ``config.DEFAULTS``.
+defaults live in ``defaults.DEFAULTS``.
 """
 
 from __future__ import annotations
 
 import luigi
 
-from .config import DEFAULTS
+from .defaults import DEFAULTS
 
 
 class ruffus_luigi(luigi.Config):  # noqa: N801 - the section name users write
