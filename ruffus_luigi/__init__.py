@@ -110,7 +110,7 @@ __all__ = [
 def __getattr__(name: str):  # noqa: ANN202 - PEP 562: Luigi is imported only when used
     """ruffus-luigi's own Luigi helpers (not in Ruffus' export list)."""
     if name in ("luigi_task", "worker_scheduler_factory"):
-        from .luigi_adapter import launch
+        from .luigi_adapter import launch  # (imports Luigi: only when these are used)
 
         return getattr(launch, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -200,7 +200,7 @@ def _pipeline_run(
             if incomplete:  # Luigi takes 0.3-0.6 s to import: only when there is work
                 planner.history.check_writable()
                 with collector.long_lived():
-                    from ..luigi_adapter.launch import execute
+                    from ..luigi_adapter.launch import execute  # (imports Luigi: see above)
 
                 execute(state, scheduler_host, scheduler_port)
             if state.intermediates is not None:
