@@ -76,7 +76,7 @@ def pipeline_run(
     """Run the out-of-date jobs of a pipeline through Luigi, as ``ruffus.pipeline_run`` would.
 
     Beyond Ruffus' keywords: ``jobs_per_luigi_task`` (default: automatic, see
-    ``translate.chunk_size``), ``scheduler_host``/``scheduler_port`` for a luigid and
+    ``execution.chunking.chunk_size``), ``scheduler_host``/``scheduler_port`` for a luigid and
     ``backend`` (default: RUFFUS_LUIGI_BACKEND, else ``[ruffus_luigi] backend``, else local),
     ``checkpoint`` (strategy names, e.g. ``"atomic,zero-intermediates"``; default:
     RUFFUS_LUIGI_CHECKPOINT, else ``[ruffus_luigi] checkpoint``, else history) and ``keep``
@@ -150,7 +150,7 @@ def _pipeline_run(
         if touch_level == 2:
             forced = tasks_to_run(planner, session.targets + session.forced, True, True)[0]
             session.forced = forced
-        planner.seen = {}  # (until the first job starts: see translate.RuffusWorker)
+        planner.seen = {}  # (until the first job starts: see worker.RuffusWorker)
         incomplete, _ = tasks_to_run(
             planner, session.targets, forced, gnu_make_maximal_rebuild_mode, logger, verbose
         )

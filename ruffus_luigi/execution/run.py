@@ -618,7 +618,7 @@ class RunState:
                         strategies, task, jobs, out, lambda ready: run_jobs(self, task, ready, out)
                     ), todo)
                 else:
-                    retried(lambda jobs, out: run_jobs(self, task, jobs, out), todo)  # a cluster: see backend_run
+                    retried(lambda jobs, out: run_jobs(self, task, jobs, out), todo)  # a cluster: see on_backend
             elif self.multithread > 1 and len(todo) > 1:
                 with ThreadPoolExecutor(self.multithread) as pool:
                     try:

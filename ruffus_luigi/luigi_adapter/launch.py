@@ -1,6 +1,6 @@
 """Run a planned ``pipeline_run`` through Luigi: scheduler choice, build, errors.
 
-Kept apart from ``run`` so that importing ruffus-luigi, printing a pipeline or a
+Kept apart from ``api.pipeline_run`` so that importing ruffus-luigi, printing a pipeline or a
 run with nothing to do never imports Luigi (which takes about 0.3 s).
 """
 

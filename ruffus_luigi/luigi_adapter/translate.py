@@ -6,7 +6,7 @@ its chunks as dynamic dependencies. An instance with ``chunk >= 0`` is a chunk:
 a slice of the task's jobs, run by a Luigi worker. Chunks keep the number of
 Luigi tasks small (Luigi's scheduler slows quadratically with pending tasks).
 
-The parameters of a chunk's jobs live in the planning process (see ``run``);
+The parameters of a chunk's jobs live in the planning process (see ``execution.run``);
 forked Luigi workers inherit them.
 """
 

@@ -4,7 +4,7 @@ A run loads its plan cache (about ten objects per job) and imports Luigi (about 
 objects); all of it lives until the run ends. Collections while it is made find nothing
 to free, yet walk it again and again: 26 ms of W2's 0.5 s touch-one rerun (10,000 jobs).
 So it is made with the collector paused, then frozen (``gc.freeze``, as the heap is before
-each fork: see ``translate.RuffusWorker``); ``thaw`` at the end of the run gives every
+each fork: see ``worker.RuffusWorker``); ``thaw`` at the end of the run gives every
 frozen object back to the collector.
 """
 
