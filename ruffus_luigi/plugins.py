@@ -2,18 +2,20 @@
 
 Built lazily, once per process: a plain local run never loads it. A plugin implementing a
 hook that ruffus-luigi does not specify (a misspelt name) is an error when it is loaded,
-not a hook that is silently never called.
+not a hook that is silently never called; so is an entry point that cannot be imported (a
+stale install), named with its distribution.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import threading
 from typing import Any
 
 import pluggy
 
 from . import hookspecs
-from .backends.base import Backend, BackendUnavailable, JobSpec, UnknownBackend
+from .backends.base import Backend, BackendUnavailable, JobSpec, PluginLoadError, UnknownBackend
 from .settings import config
 
 KNOWN_PLUGINS = {"drmaa": "ruffus-luigi-drmaa", "slurm": "ruffus-luigi-slurm"}
@@ -31,10 +33,32 @@ def manager() -> pluggy.PluginManager:
         if _manager is None:
             pm = pluggy.PluginManager(hookspecs.PROJECT)
             pm.add_hookspecs(hookspecs)
-            pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
+            try:
+                pm.load_setuptools_entrypoints(hookspecs.ENTRY_POINT_GROUP)
+            except Exception as e:
+                raise PluginLoadError(_broken_entry_point(e)) from e
             check_hook_names(pm)
             _manager = pm
         return _manager
+
+
+def _broken_entry_point(error: Exception) -> str:
+    """Which entry point fails to load, and what to do, for the message."""
+    for ep in importlib.metadata.entry_points(group=hookspecs.ENTRY_POINT_GROUP):
+        try:
+            ep.load()
+        except Exception as e:  # noqa: BLE001 - any failure to import is the plugin's
+            dist = getattr(ep, "dist", None)
+            name = dist.metadata["Name"] if dist is not None else None
+            return "ruffus-luigi plugin %r (entry point %s%s) cannot be loaded: %s: %s; reinstall it, or %s" % (
+                ep.name,
+                ep.value,
+                ", distribution %s %s" % (name, dist.version) if dist is not None else "",
+                type(e).__name__,
+                e,
+                "pip uninstall %s" % name if name else "remove it",
+            )
+    return "the ruffus-luigi plugins cannot be loaded: %s: %s" % (type(error).__name__, error)
 
 
 def check_hook_names(pm: pluggy.PluginManager) -> None:

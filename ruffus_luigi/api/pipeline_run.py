@@ -13,7 +13,7 @@ import sqlite3
 from typing import Any
 
 from ..errors import clear_errors
-from ..execution import driver, submitted_jobs, workdir_lock
+from ..execution import driver, private_dirs, submitted_jobs, workdir_lock
 from ..execution.run import RunState
 from ..execution.strategies import Intermediates
 from ..files import absent
@@ -46,6 +46,7 @@ def check_backends(backend: str | None) -> None:
     for name, source in chosen:
         if name not in ("", "local"):
             plugins.check_backend(name, source)
+    private_dirs.make(os.path.join(os.getcwd(), private_dirs.ROOT))  # (before any job: see private_dirs)
 
 
 def pipeline_run(

@@ -29,6 +29,10 @@ class UnknownBackend(ValueError):
     """No installed plugin provides a back end of that name."""
 
 
+class PluginLoadError(RuntimeError):
+    """An installed ``ruffus_luigi`` entry point cannot be imported (a stale or broken install)."""
+
+
 class JobState(StrEnum):
     """Normalised job states every back end reports."""
 

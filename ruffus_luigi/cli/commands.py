@@ -15,7 +15,8 @@ import zipfile
 from pathlib import Path
 
 from .. import __version__
-from ..backends.base import BackendUnavailable, UnknownBackend
+from ..backends.base import BackendUnavailable, PluginLoadError, UnknownBackend
+from ..execution.private_dirs import ForeignDirectory
 
 SHIM = str(Path(__file__).resolve().parent.parent / "shim")
 
@@ -184,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
         print(shim_path())
         return 0
     if options.command == "backends":
-        return _list_backends()
+        try:
+            return _list_backends()
+        except PluginLoadError as e:
+            print("ruffus-luigi: %s" % e, file=sys.stderr)
+            return 2
     if options.command == "status":
         return _status(options)
     if options.backend:
@@ -206,7 +211,7 @@ def _run_script(script: str, args: list[str]) -> int:
     sys.path.insert(0, str(Path(script).resolve().parent))
     try:
         run_main_script(main_file_name(script))
-    except (UnknownBackend, BackendUnavailable) as e:  # a setting, not a bug: one line, no traceback
+    except (UnknownBackend, BackendUnavailable, ForeignDirectory, PluginLoadError) as e:  # a setting, not a bug: one line
         print("ruffus-luigi: %s" % e, file=sys.stderr)
         return 2
     except SystemExit as e:

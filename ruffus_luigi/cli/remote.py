@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import exceptions as rx
 from ..errors.job_errors import exception_tuple
-from ..execution import nested, pyjob, travelling
+from ..execution import nested, private_dirs, pyjob, travelling
 from ..execution.job import call_job
 
 MAIN_ALIAS = "__ruffus_luigi_main__"
@@ -56,6 +56,11 @@ def _load_main(path: str) -> None:
 
 def run(directory: str) -> int:
     """Run the job packed in ``directory``; 0 if it succeeded."""
+    try:
+        private_dirs.verify(directory)
+    except private_dirs.ForeignDirectory as e:  # another user's files: load nothing, write nothing
+        print("ruffus-luigi: job not run: %s" % e, file=sys.stderr)
+        return 2
     with open(os.path.join(directory, pyjob.CONTEXT_FILE)) as f:
         context = json.load(f)
     task_name, job_name = context["task_name"], context["job_name"]

@@ -82,6 +82,21 @@ class Claims:
                 if n in self.fds:
                     fcntl.lockf(self.fds[n], fcntl.LOCK_UN, 0, 0)
 
+    def held(self, keys: Iterable[str]) -> bool:
+        """Does another process claim any of these jobs now? (Asked where this process holds none.)
+
+        Each place is tried with a shared lock, which only a claim (exclusive) refuses and
+        which two processes asking at once both get, then let go at once.
+        """
+        for n, offset in sorted({_place(k) for k in keys}):
+            fd = self._fd(n)
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, offset)
+            except (BlockingIOError, PermissionError):  # (EAGAIN or EACCES: held)
+                return True
+            fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
+        return False
+
     def close(self) -> None:
         for fd in self.fds.values():
             os.close(fd)

@@ -10,6 +10,8 @@ worker processes (``slots``, chunks forked on their own) are its children.
 - A worker never starts a job once its driver is gone: it asks the kernel for SIGTERM when
   its parent dies (``PR_SET_PDEATHSIG``), which ends the job it runs (its output is not
   recorded, so the next run redoes it), and checks its parent before each job.
+- A driver killed while running against luigid leaves its chunks listed as running there;
+  the next run takes them over once ``ended`` says that driver is gone (``luigi_adapter.worker``).
 """
 
 from __future__ import annotations
@@ -119,3 +121,22 @@ def die_with(driver_pid: int) -> bool:
     except (OSError, AttributeError):  # not Linux: the check before each job still holds
         pass
     return os.getppid() == driver_pid
+
+
+def ended(pid: int) -> bool:
+    """Has the process ``pid`` of this host ended? (A zombie its parent has not reaped yet has.)
+
+    When unsure (the process cannot be looked at), it has not: a caller taking over a dead
+    driver's work then waits as before rather than taking a live one's.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # (EPERM: another user's process is there)
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rpartition(")")[2].split()[0] in ("Z", "X")
+    except (OSError, IndexError):  # (no /proc here, or it ended just now: asked again next time)
+        return False

@@ -19,7 +19,7 @@ from .. import plugins
 from ..backends.base import JobSpec, Resources, job_name
 from ..errors.job_errors import exception_tuple
 from ..settings import config
-from . import dispatch, pyjob, travelling
+from . import dispatch, private_dirs, pyjob, travelling
 from .job import JobOutcome
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def check_travel(tasks: list[Task], backend: str) -> None:
 
 def jobs_dir(state: RunState) -> str:
     """This run's private directory for job files, on the shared file system."""
-    return pyjob.private_dir(os.path.join(state.workdir, ".ruffus_luigi", state.run_id))
+    return private_dirs.make(os.path.join(state.workdir, private_dirs.ROOT, state.run_id))
 
 
 def in_flight_limit(state: RunState) -> int:
@@ -162,6 +162,11 @@ def _outcome(state: RunState, task: Task, job: PlannedJob, result: JobResult, ba
     spec = result.spec
     _echo(spec)
     if spec.python_job:
+        try:
+            private_dirs.verify(spec.python_job)
+        except private_dirs.ForeignDirectory as e:  # swapped since it was packed: read nothing from it
+            error = (task._name, job.name, "ruffus_luigi.ForeignDirectory", str(e), "")
+            return JobOutcome(job.index, job.name, ran=False, error=error)
         try:
             travelling.replay(spec.python_job)
         except Exception as e:  # the run's logger is gone: the job's own outcome still counts

@@ -1,6 +1,6 @@
 """A Ruffus job packed for another machine: the task function and its parameters, pickled.
 
-``pack`` writes a private (0700) directory on the shared file system; on the node,
+``pack`` writes a private directory on the shared file system (``private_dirs``); on the node,
 ``python -m ruffus_luigi.cli.remote <dir>`` unpacks it, calls the function the way Ruffus
 does and writes ``result.pickle`` beside it, which ``read_result`` reads back here.
 Functions are pickled by reference, so the node imports them from the same files;
@@ -16,7 +16,7 @@ import pickle
 import sys
 from typing import Any
 
-from . import travelling
+from . import private_dirs, travelling
 
 JOB_FILE = "job.pickle"
 CONTEXT_FILE = "context.json"
@@ -25,13 +25,6 @@ RESULT_FILE = "result.pickle"
 
 class UnpicklableJobError(TypeError):
     """A job cannot run on another machine: something it needs cannot be pickled."""
-
-
-def private_dir(path: str) -> str:
-    """Make ``path`` (and missing parents) readable by this user only; return it."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
 
 
 def pack(
@@ -62,7 +55,7 @@ def pack(
         "argv": list(sys.argv),
         "main_file": getattr(main, "__file__", None) if b"__main__" in data else None,
     }
-    private_dir(directory)
+    private_dirs.make(directory)
     with open(os.path.join(directory, CONTEXT_FILE), "w") as f:
         json.dump(context, f)
     with open(os.path.join(directory, JOB_FILE), "wb") as f:

@@ -149,6 +149,15 @@ class Chunk:
     def jobs_by_index(self) -> dict[int, PlannedJob]:
         return {j.index: j for j in self.jobs}
 
+    def to_run(self) -> list[PlannedJob]:
+        """The jobs a worker running the chunk looks at: those out of date when it was planned."""
+        return [j for j in self.jobs if j.needs_run or self.forced]
+
+    def claim_keys(self, jobs: list[PlannedJob]) -> list[str]:
+        """What names these jobs of the chunk among the claims of runs sharing luigid (``claims``)."""
+        name = self.task._get_display_name()
+        return [job_key(name, j.index, j.params) for j in jobs]
+
     def crashed(self, message: str) -> None:
         """The worker process died (killed, out of memory...): every job it had fails."""
         why = "(%s; its outputs are not trusted: the next run redoes the job)" % message
@@ -578,11 +587,10 @@ class RunState:
         Under a shared luigid they are claimed first (``claims``): another run may be
         running them now, and the recheck on disk must wait until it has recorded them.
         """
-        todo = [j for j in chunk.jobs if j.needs_run or chunk.forced]
+        todo = chunk.to_run()
         if self.claims is None or not todo:
             return self._execute(chunk, todo)
-        name = chunk.task._get_display_name()
-        with self.claims.hold(job_key(name, j.index, j.params) for j in todo):
+        with self.claims.hold(chunk.claim_keys(todo)):
             return self._execute(chunk, todo)
 
     def _execute(self, chunk: Chunk, todo: list[PlannedJob]) -> list[JobOutcome]:

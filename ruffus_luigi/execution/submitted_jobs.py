@@ -18,8 +18,9 @@ import time
 import uuid
 
 from ..backends.base import JobState
+from . import driver, private_dirs
 
-FOLDER = os.path.join(".ruffus_luigi", "submitted")
+FOLDER = os.path.join(private_dirs.ROOT, "submitted")
 CANCEL_WAIT = 60.0
 """Seconds to wait for the cluster to stop cancelled jobs before the run goes on."""
 
@@ -30,11 +31,11 @@ def start(workdir: str, exclusive: bool) -> None:
     """Cancel the jobs earlier runs left; then record this run's in a file of its own."""
     global _ledger
     folder = os.path.join(workdir, FOLDER)
-    if os.path.isdir(folder):
+    if os.path.isdir(folder) and _ours(folder):
         left: list[str] = []
         for name in sorted(os.listdir(folder)):
             pid = name.split("-", 1)[0]
-            if not exclusive and pid.isdigit() and _alive(int(pid)):
+            if not exclusive and pid.isdigit() and not driver.ended(int(pid)):  # (a zombie has ended)
                 continue  # a run sharing this directory through luigid: its jobs are its own
             left.append(os.path.join(folder, name))
         _cancel(_outstanding(left), "left queued or running by an earlier run of this directory that was killed")
@@ -66,10 +67,20 @@ def ended(backend: str, ids: list[str]) -> None:
     _append("".join("- %s %s\n" % (backend, i) for i in ids))
 
 
+def _ours(folder: str) -> bool:
+    """Only files in a folder of this user's alone are trusted: another user's could name our other jobs."""
+    try:
+        private_dirs.verify(folder)
+    except private_dirs.ForeignDirectory as e:
+        _say("the record of cluster jobs left by earlier runs is ignored: %s" % e)
+        return False
+    return True
+
+
 def _append(text: str) -> None:
     if _ledger is None or not text:
         return
-    os.makedirs(os.path.dirname(_ledger), mode=0o700, exist_ok=True)
+    private_dirs.make(os.path.dirname(_ledger))
     fd = os.open(_ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         os.write(fd, text.encode())  # (one short write: lines of several processes never mix)
@@ -151,16 +162,6 @@ def _live(backend: object, ids: list[str]) -> list[str]:
 
 def _say(message: str) -> None:
     print("ruffus-luigi: " + message, file=sys.stderr, flush=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _unlink(path: str) -> None:

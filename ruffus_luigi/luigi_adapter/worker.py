@@ -18,7 +18,7 @@ import luigi.rpc
 import luigi.scheduler
 import luigi.worker
 
-from ..execution import progress
+from ..execution import driver, progress
 from ..execution.driver import Terminated
 from ..execution.run import RunState
 from ..settings import config
@@ -107,10 +107,59 @@ class RuffusWorker(luigi.worker.Worker):
 
     def _get_work(self):  # noqa: ANN202 - Luigi's GetWorkResponse
         response = super()._get_work()
+        if response.task_id is None and self._take_over_from_ended_runs(response.running_tasks or []):
+            response = super()._get_work()
         mine = all(t.get("worker") == self._id for t in response.running_tasks or [])
         remote = isinstance(self._scheduler, luigi.rpc.RemoteScheduler)  # (asking a local one is cheap)
         self._only_ours_can_change = remote and response.task_id is None and mine
         return response
+
+    def _take_over_from_ended_runs(self, running: list[dict]) -> bool:
+        """Make pending again our chunks that luigid says a run that has ended still runs; True if any.
+
+        luigid keeps a task RUNNING under the worker that took it until that worker has been
+        silent for ``worker_disconnect_delay`` (60 s), then marks it FAILED: a run killed
+        (SIGKILL; Ctrl-C too, Luigi does not report the tasks it drops) leaves its chunks
+        so, and the next run's chunks have the same ids. A chunk is taken over when the
+        driver running it was on this host, as this user, and has ended, and no process
+        claims its jobs (an orphaned worker still finishing one holds its claim: it is
+        taken over once that ends). Whoever runs it then claims the jobs, rechecks them on
+        disk and runs only those still out of date, so a chunk handed out twice (two runs
+        taking it over at the same instant, one making it pending again just after the
+        other was given it) still runs no job twice.
+        """
+        me = dict(self._worker_info)
+        took = False
+        for entry in running:
+            task = self._scheduled_tasks.get(entry.get("task_id"))
+            if not isinstance(task, translate.RuffusTask) or task.chunk < 0 or entry.get("worker") == self._id:
+                continue
+            if (entry.get("host"), entry.get("username")) != (me.get("host"), me.get("username")):
+                continue  # (nothing here can tell whether another host's or user's driver has ended)
+            pid = entry.get("pid")
+            if not isinstance(pid, int) or not driver.ended(pid):
+                continue
+            chunk = task._chunk()
+            claims = chunk.state.claims
+            if claims is None or claims.held(chunk.claim_keys(chunk.to_run())):
+                continue
+            self._make_pending(task)
+            took = True
+        return took
+
+    def _make_pending(self, task: translate.RuffusTask) -> None:
+        """Make a task that luigid lists as run by another worker pending, for any worker to take.
+
+        luigid lets a worker other than the one running a task change its status only while
+        adding dependencies (``new_deps``): the task is added again with those it has. One
+        with none depends on itself for the moment between two calls (nobody is given it).
+        """
+        deps = [d.task_id for d in luigi.task.flatten(task.requires())]
+        pending = luigi.scheduler.PENDING
+        self._scheduler.add_task(worker=self._id, task_id=task.task_id, status=pending, deps=deps,
+                                 new_deps=deps or [task.task_id])
+        if not deps:
+            self._scheduler.add_task(worker=self._id, task_id=task.task_id, status=pending, deps=[])
 
     def _handle_next_task(self) -> None:
         """Wait for a task's result; tell the run's progress.

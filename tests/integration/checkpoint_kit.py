@@ -175,16 +175,25 @@ def jobs_with(workdir: Path, event: str) -> set[str]:
     return {job for e, job, *_ in log_lines(workdir) if e == event}
 
 
-def wait_for(predicate: Callable, what: str, timeout: float = 60, every: float = 0.02):
-    """Poll ``predicate`` until it returns something true; return that."""
+def wait_for(predicate: Callable, what: str | Callable[[], str], timeout: float = 60, every: float = 0.02):
+    """Poll ``predicate`` until it returns something true; return that.
+
+    ``what`` may be a function: the message then says what held at the timeout, not at the start.
+    """
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError("timed out after %s s waiting for %s" % (timeout, what))
+            raise AssertionError("timed out after %s s waiting for %s" % (timeout, what() if callable(what) else what))
         time.sleep(every)
+
+
+def run_output_tail(workdir: Path, lines: int = 15) -> str:
+    """The end of the latest run's output (``work.runN.out`` beside ``workdir``)."""
+    outs = sorted(workdir.parent.glob(workdir.name + ".run*.out"), key=lambda p: p.stat().st_mtime)
+    return "\n".join(outs[-1].read_text(errors="replace").splitlines()[-lines:]) if outs else "(no run output)"
 
 
 def wait_half_written(
@@ -197,7 +206,12 @@ def wait_half_written(
         half = {job: (pid, job_id) for e, job, pid, job_id in lines if e == "half" and job in jobs}
         return half if len(half) == len(jobs) else None
 
-    return wait_for(found, "%s to be half-written (log: %s)" % (jobs, log_lines(workdir)), timeout)
+    return wait_for(
+        found,
+        lambda: "%s to be half-written (log: %s)\nthe run's output ends:\n%s"
+        % (jobs, log_lines(workdir)[since:], run_output_tail(workdir)),
+        timeout,
+    )
 
 
 def snapshot(workdir: Path) -> dict[str, bytes | None]:
