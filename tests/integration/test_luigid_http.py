@@ -13,7 +13,7 @@ import luigi.rpc
 import pytest
 
 from ruffus_luigi.luigi_adapter import luigid_http
-from ruffus_luigi.luigi_adapter.translate import WorkerSchedulerFactory
+from ruffus_luigi.luigi_adapter.worker import WorkerSchedulerFactory
 
 
 def remote(url: str) -> luigi.rpc.RemoteScheduler:
