@@ -7,7 +7,10 @@ that ``import ruffus``.
 
 from __future__ import annotations
 
-from .decorators import (
+from .api.pipeline import Pipeline, main_pipeline, pipeline_get_task_names
+from .api.pipeline_run import pipeline_run
+from .errors.exceptions import JobSignalledBreak
+from .model.decorators import (
     active_if,
     check_if_uptodate,
     collate,
@@ -31,10 +34,7 @@ from .decorators import (
     task_decorator,
     transform,
 )
-from .exceptions import JobSignalledBreak
-from .graph import graph_colour_demo_printout, pipeline_printout_graph
-from .history import needs_update_check_modify_time
-from .indicators import (
+from .model.indicators import (
     add_inputs,
     combine,
     formatter,
@@ -45,16 +45,11 @@ from .indicators import (
     suffix,
     touch_file,
 )
-from .loggers import black_hole_logger, stderr_logger
-from .pipeline import (
-    Pipeline,
-    Task,
-    lookup_pipeline,
-    main_pipeline,
-    pipeline_get_task_names,
-)
-from .printout import pipeline_printout
-from .run import pipeline_run
+from .model.loggers import black_hole_logger, stderr_logger
+from .model.pipeline import Task, lookup_pipeline
+from .planning.graph import graph_colour_demo_printout, pipeline_printout_graph
+from .planning.history import needs_update_check_modify_time
+from .planning.printout import pipeline_printout
 
 __version__ = "0.1.0"
 
@@ -115,7 +110,7 @@ __all__ = [
 def __getattr__(name: str):  # noqa: ANN202 - PEP 562: Luigi is imported only when used
     """ruffus-luigi's own Luigi helpers (not in Ruffus' export list)."""
     if name in ("luigi_task", "worker_scheduler_factory"):
-        from . import launch
+        from .luigi_adapter import launch  # (imports Luigi: only when these are used)
 
         return getattr(launch, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

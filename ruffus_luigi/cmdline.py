@@ -15,12 +15,13 @@ import re
 import sys
 from typing import Any
 
-from . import pipeline_calls, proxy_logger
-from .graph import pipeline_printout_graph
-from .history import CHECKSUM_REGENERATE
-from .loggers import black_hole_logger, stderr_logger
-from .printout import pipeline_printout
-from .run import pipeline_run
+from . import proxy_logger
+from .api.pipeline_run import pipeline_run
+from .model import pipeline_calls
+from .model.loggers import black_hole_logger, stderr_logger
+from .planning.graph import pipeline_printout_graph
+from .planning.history import CHECKSUM_REGENERATE
+from .planning.printout import pipeline_printout
 
 MESSAGE = 15
 logging.addLevelName(MESSAGE, "MESSAGE")

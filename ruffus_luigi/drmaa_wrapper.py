@@ -30,11 +30,12 @@ from collections.abc import Callable
 from queue import Empty, Queue
 from typing import IO, Any
 
-from . import nested
 from .backends.base import BackendUnavailable, JobSpec, Resources, UnknownBackend
 from .backends.base import job_name as safe_job_name
-from .exceptions import JobFailed, JobSignalledBreak, JobSignalledResume, JobSignalledSuspend
-from .pipeline import lookup_pipeline
+from .errors.exceptions import JobFailed, JobSignalledBreak, JobSignalledResume, JobSignalledSuspend
+from .execution import nested
+from .model.pipeline import lookup_pipeline
+from .settings import config
 
 __all__ = [
     "error_drmaa_job",
@@ -103,7 +104,7 @@ def __getattr__(name: str) -> Any:
     ``drmaa`` back end (plugin ruffus-luigi-drmaa) is installed and loads its library. Worked out
     only when asked."""
     if name == "HAVE_DRMAA":
-        from . import plugins
+        from . import plugins  # (cluster only: a script run locally never loads the plugins)
 
         try:
             plugins.create_backend("drmaa").close()
@@ -231,13 +232,11 @@ def _failure_text(cmd_str: str, job_id: str, script: str, stdout: list[str], std
 
 def _backend_and_resources(job_other_options: str | None, logger: Any) -> tuple[str, Resources, bool]:
     """The back end for a cluster job, its resources, and whether it was configured."""
-    from . import config
-
     configured = config.run_job_backend()
     name = configured or "drmaa"
     if name == "drmaa":
         return name, Resources(native=job_other_options or None), bool(configured)
-    from .backends import sge_options
+    from .backends import sge_options  # (only for Grid Engine options sent elsewhere)
 
     resources, ignored = sge_options.parse(job_other_options)
     if resources.queue:
@@ -269,8 +268,9 @@ def run_job_using_drmaa(
 
     ``resubmit`` > 0: up to that many attempts while the job fails (Ruffus' meaning).
     """
-    from . import config, dispatch, plugins
-
+    # (cluster only: importing drmaa_wrapper loads neither the plugins nor the dispatcher)
+    from . import plugins
+    from .execution import dispatch
     if nested.inside():  # in a cluster job already: run the command in its allocation
         return _run_in_this_job(
             cmd_str, job_name, job_other_options, job_script_directory, job_environment, working_directory,
@@ -362,8 +362,6 @@ def _run_in_this_job(
     (``nested``), with the results and errors it would have as a job of its own. No DRMAA
     session is needed (the script's, made under ``if __name__ == "__main__":``, is not
     there on the node)."""
-    from . import config
-
     backend = config.run_job_backend() or "drmaa"
     if job_other_options and _requests_resources(job_other_options):
         nested.note_dropped(job_other_options)
@@ -392,7 +390,7 @@ def _run_in_this_job(
 
 def _requests_resources(job_other_options: str) -> bool:
     """Whether Grid Engine options ask for anything beyond what any job has (memory, slots, a queue...)."""
-    from .backends import sge_options
+    from .backends import sge_options  # (only for Grid Engine options sent elsewhere)
 
     resources, ignored = sge_options.parse(job_other_options)
     return bool(ignored) or resources != Resources()

@@ -32,7 +32,7 @@ import pluggy
 if TYPE_CHECKING:
     from .backends.base import Backend, JobSpec
     from .checkpoints.base import Checkpoint
-    from .dispatch import JobResult
+    from .execution.dispatch import JobResult
 
 PROJECT = "ruffus_luigi"
 ENTRY_POINT_GROUP = "ruffus_luigi"

@@ -16,6 +16,7 @@ import pluggy
 
 from . import hookspecs
 from .backends.base import Backend, BackendUnavailable, JobSpec, PluginLoadError, UnknownBackend
+from .settings import config
 
 KNOWN_PLUGINS = {"drmaa": "ruffus-luigi-drmaa", "slurm": "ruffus-luigi-slurm"}
 """Back ends of the plugins shipped in ruffus-luigi's source (``plugins/``): the one to install."""
@@ -168,8 +169,6 @@ def create_backend(name: str, **options: Any) -> Backend:
 
     Fails loudly: an unknown name or a back end that cannot load here raises, naming it.
     """
-    from . import config
-
     factories = backend_factories()
     if name not in factories:
         raise UnknownBackend(_unknown(name, ""))

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from multiprocessing.managers import BaseProxy, SyncManager
 from typing import Any
 
-from . import progress
+from .execution import progress
 
 
 def setup_std_shared_logger(logger_name: str, args: dict) -> logging.Logger:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole test suite: lint, the documentation site (MkDocs, warnings are errors),
+# Run the whole test suite: lint, the layers contract (import-linter: imports only go down,
+# see docs/architecture.md), the documentation site (MkDocs, warnings are errors),
 # Ruffus 3.0.0's own test suite through the `ruffus` import alias, then the tests of
 # ruffus-luigi and of its plugins in plugins/ (in parallel; pytest's summary closes the run).
 # Everything runs in the virtual environment .venv made by tools/install.sh, which holds only
@@ -16,6 +17,7 @@ unset PYTHONHOME PYTHONPATH  # the venv's packages only
 py="$VIRTUAL_ENV/bin/python"
 status=0
 "$py" -m ruff check . || status=1
+"$VIRTUAL_ENV/bin/lint-imports" || status=1
 "$py" -m mkdocs build --strict --site-dir "$(mktemp -d)" || status=1
 "$py" tools/ruffus_suite.py || status=1
 "$py" -m pytest -n auto -q -p no:cacheprovider tests plugins || status=1

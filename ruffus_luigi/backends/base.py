@@ -1,7 +1,7 @@
 """The back-end contract: batch-first submit, poll and cancel, with normalised states.
 
 A back end runs jobs somewhere and says how they are doing; it never waits for one.
-The dispatcher (``ruffus_luigi.dispatch``) keeps the jobs in flight, polls them all in
+The dispatcher (``ruffus_luigi.execution.dispatch``) keeps the jobs in flight, polls them all in
 one call per cycle and resubmits lost ones, so every back end gets that for free.
 
 Each job runs through a small wrapper script (``write_job_script``) that records the
@@ -125,8 +125,8 @@ class Resources:
 class JobSpec:
     """One job for a back end: a shell command or a pickled Python job, and where it logs.
 
-    ``python_job`` is a directory made by ``ruffus_luigi.pyjob.pack`` and run on the node
-    by ``python -m ruffus_luigi.remote <dir>``. Paths are absolute; logs are always set.
+    ``python_job`` is a directory made by ``ruffus_luigi.execution.pyjob.pack`` and run on the node
+    by ``python -m ruffus_luigi.cli.remote <dir>``. Paths are absolute; logs are always set.
     """
 
     name: str
@@ -165,7 +165,7 @@ class JobSpec:
     def shell_command(self) -> str:
         """The command the wrapper runs: the shell command, or the Python job runner."""
         if self.python_job is not None:
-            return shlex.join([sys.executable, "-m", "ruffus_luigi.remote", self.python_job])
+            return shlex.join([sys.executable, "-m", "ruffus_luigi.cli.remote", self.python_job])
         return shlex.join(["/bin/sh", "-c", self.command or ""])
 
 

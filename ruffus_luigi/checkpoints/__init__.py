@@ -14,7 +14,7 @@ __all__ = ["Checkpoint", "CheckpointJob", "RunInfo", "UnknownCheckpoint", "creat
 
 
 def _factories() -> dict:
-    from .. import plugins
+    from .. import plugins  # (pluggy and the entry points load only when a strategy is chosen)
 
     found: dict = {}
     for impl in plugins.manager().hook.ruffus_luigi_register_checkpoints.get_hookimpls():

@@ -49,7 +49,7 @@ import stat
 from dataclasses import dataclass
 from typing import Any
 
-from ..filenames import is_glob
+from ..files.filenames import is_glob
 from .base import Checkpoint, CheckpointJob, RunInfo
 
 TMP_DIR = ".ruffus_luigi.tmp"

@@ -1,7 +1,7 @@
 """``zero-intermediates`` and ``remove-intermediates``: free the space of files only Ruffus' bookkeeping needed.
 
 An intermediate file is an output of one task named by jobs of others, that no job can
-still need (``checkpointing.Intermediates`` decides when), not protected (``keep``
+still need (``execution.strategies.Intermediates`` decides when), not protected (``keep``
 patterns, a task's ``keep_outputs``) and with no other name (hard or symbolic link). It is
 truncated to 0 bytes with its modification time kept (``zero``) or deleted (``remove``),
 and the table ``ruffus_luigi_intermediates`` of the history database remembers its size
@@ -23,10 +23,10 @@ import sqlite3
 import urllib.parse
 from collections.abc import Iterable
 
-from .. import absent
-from ..clear_errors import DamagedHistory
-from ..filenames import is_glob
-from ..other_names import names_in, sole_name
+from ..errors.clear_errors import DamagedHistory
+from ..files import absent
+from ..files.filenames import is_glob
+from ..files.other_names import names_in, sole_name
 from .base import Checkpoint, CheckpointJob, RunInfo
 
 TABLE = "ruffus_luigi_intermediates"

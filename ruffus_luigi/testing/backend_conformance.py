@@ -13,7 +13,7 @@
             backend.close()
 
 The tests run real jobs: short shell commands and Python jobs (``python -m
-ruffus_luigi.remote``), so the machine running them must be able to submit, and the
+ruffus_luigi.cli.remote``), so the machine running them must be able to submit, and the
 nodes must see ``job_dir`` (override the fixture for a shared file system; the default
 is pytest's ``tmp_path``). ``timeout`` bounds each wait.
 """
@@ -32,9 +32,9 @@ from pathlib import Path
 
 import pytest
 
-from .. import pyjob
 from ..backends.base import Backend, JobSpec, JobState, Resources, read_exit_code
-from ..dispatch import Dispatcher, JobResult
+from ..execution import pyjob
+from ..execution.dispatch import Dispatcher, JobResult
 
 
 def write_marker(path: str, text: str) -> None:

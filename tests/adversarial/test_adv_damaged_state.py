@@ -301,7 +301,7 @@ def test_a_script_that_catches_the_error_gets_it_and_status_reads_an_intact_hist
         "    open(o, 'w').write('a')\n"
         "try:\n"
         "    pipeline_run(verbose=0)\n"
-        "except ruffus_luigi.clear_errors.DamagedHistory as e:\n"
+        "except ruffus_luigi.errors.clear_errors.DamagedHistory as e:\n"
         "    print('caught:', e)\n"
     )
     done = run(tmp_path, "run", "catching.py")

@@ -35,7 +35,7 @@ try:  # Ruffus waits 50 s for a missing input to appear (slow shared file system
 except ImportError:
     pass
 try:
-    import ruffus_luigi.execute as _execute
+    import ruffus_luigi.execution.job as _execute
     _execute.FILE_CHECK_SLEEP = 0
 except ImportError:
     pass

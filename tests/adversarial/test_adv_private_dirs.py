@@ -144,7 +144,8 @@ def test_another_users_ruffus_luigi_directory_stops_the_run_before_any_job(plant
 FORGED_RECORD_CHECK = textwrap.dedent(
     """
     import os, sys
-    from ruffus_luigi import plugins, submitted_jobs
+    from ruffus_luigi import plugins
+    from ruffus_luigi.execution import submitted_jobs
     from ruffus_luigi.backends.base import Backend, JobState
     from ruffus_luigi.hookspecs import hookimpl
 

@@ -294,7 +294,7 @@ MANY = textwrap.dedent(
     import json, os, sys, threading, time
     from ruffus_luigi import plugins
     from ruffus_luigi.backends.base import JobSpec
-    from ruffus_luigi.dispatch import Dispatcher
+    from ruffus_luigi.execution.dispatch import Dispatcher
 
     name, count, work = sys.argv[1], int(sys.argv[2]), os.getcwd()
     backend = plugins.create_backend(name, poll_interval=0.5)

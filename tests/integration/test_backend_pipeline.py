@@ -1,7 +1,7 @@
 """A Ruffus script, unchanged, whose jobs run through a non-local back end (the dispatch path).
 
 The back end is the local one registered under another name by a plugin object, so the
-jobs go the way a cluster's do: pickled, run by ``python -m ruffus_luigi.remote`` in
+jobs go the way a cluster's do: pickled, run by ``python -m ruffus_luigi.cli.remote`` in
 their own processes, watched by the dispatcher, outcomes and history brought back.
 """
 

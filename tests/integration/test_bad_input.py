@@ -894,7 +894,7 @@ def normalise(message: str) -> str:
             continue
         frames_at = None
         kept.append(line)
-    text = "\n".join(kept).replace("ruffus_luigi.exceptions.", "ruffus.ruffus_exceptions.")
+    text = "\n".join(kept).replace("ruffus_luigi.errors.exceptions.", "ruffus.ruffus_exceptions.")
     # Ruffus collects a cycle's tasks, and a task's two conflicting kinds, in a set of
     # strings: their order changes from run to run
     text = re.sub(

@@ -27,7 +27,7 @@ import luigi.task
 
 import outputs_pipe as pipe
 import ruffus_luigi
-from ruffus_luigi import translate
+from ruffus_luigi.luigi_adapter import translate
 
 
 def show(x):

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 import luigi.rpc
 import pytest
 
-from ruffus_luigi import luigid_http
-from ruffus_luigi.translate import WorkerSchedulerFactory
+from ruffus_luigi.luigi_adapter import luigid_http
+from ruffus_luigi.luigi_adapter.worker import WorkerSchedulerFactory
 
 
 def remote(url: str) -> luigi.rpc.RemoteScheduler:

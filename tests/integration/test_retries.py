@@ -21,7 +21,7 @@ SCRIPT = textwrap.dedent(
     import os, sys
     from ruffus import *
 
-    if os.environ.get("PROCS"):  # jobs go the way a cluster's do: pickled, run by ruffus_luigi.remote
+    if os.environ.get("PROCS"):  # jobs go the way a cluster's do: pickled, run by ruffus_luigi.cli.remote
         from ruffus_luigi import plugins
         from ruffus_luigi.hookspecs import hookimpl
         from ruffus_luigi.backends.local import LocalBackend

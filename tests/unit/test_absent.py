@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ruffus_luigi import absent
+from ruffus_luigi.files import absent
 
 PATTERNS = [
     "*", "*.s", "a_?.s", "[!a]*", "[ab]_1.*", ".*", ".hidden*", "**", "a_1.s", "missing.s",

@@ -262,8 +262,8 @@ def test_run_passes_ruffus_luigi_options_to_pipeline_run(monkeypatch):
 def test_run_keyword_names_are_accepted_by_pipeline_run():
     import inspect
 
+    from ruffus_luigi.api.pipeline_run import pipeline_run
     from ruffus_luigi.cmdline import extra_pipeline_run_options
-    from ruffus_luigi.run import pipeline_run
 
     accepted = set(inspect.signature(pipeline_run).parameters)
     assert set(OURS) | set(extra_pipeline_run_options) <= accepted

@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from ruffus_luigi import collector
+from ruffus_luigi.planning import collector
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ruffus_luigi.backends.base import Backend, JobSpec, JobState
-from ruffus_luigi.dispatch import Dispatcher, shared
+from ruffus_luigi.execution.dispatch import Dispatcher, shared
 from ruffus_luigi.testing.backend_conformance import ctrl_c_raises
 
 

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from ruffus_luigi.backends.base import Backend, JobSpec, JobState
-from ruffus_luigi.dispatch import Dispatcher
+from ruffus_luigi.execution.dispatch import Dispatcher
 
 
 class LosingBackend(Backend):

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ruffus_luigi import drmaa_wrapper, nested
+from ruffus_luigi import drmaa_wrapper
+from ruffus_luigi.execution import nested
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -80,7 +81,7 @@ def test_cluster_job_without_session_or_configured_back_end_is_ruffus_error(monk
 
 
 def test_run_job_back_end_setting_wins_for_run_job_only(monkeypatch, tmp_path):
-    from ruffus_luigi import config
+    from ruffus_luigi.settings import config
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RUFFUS_LUIGI_BACKEND", "drmaa")

@@ -1,4 +1,4 @@
-"""ruffus_luigi.filenames against real Ruffus 3.0.0, call by call.
+"""ruffus_luigi.files.filenames against real Ruffus 3.0.0, call by call.
 
 Every case is a call written as JSON. All calls of this module go to one
 subprocess that runs them on real Ruffus (so this process never imports it);
@@ -228,7 +228,9 @@ exec(compile(SHARED, "<filenames shared>", "exec"), _shared)
 
 
 def _ours() -> dict[str, Any]:
-    from ruffus_luigi import exceptions, filenames, indicators
+    from ruffus_luigi.errors import exceptions
+    from ruffus_luigi.files import filenames
+    from ruffus_luigi.model import indicators
 
     impl: dict[str, Any] = {name: getattr(filenames, name) for name in filenames.__all__}
     impl["indicators"] = {
@@ -962,7 +964,7 @@ def test_random_cases_same_as_ruffus(
 # --------------------------------------------------------------------------------
 def test_never_imports_real_ruffus() -> None:
     code = (
-        "import sys, ruffus_luigi.filenames\n"
+        "import sys, ruffus_luigi.files.filenames\n"
         "real = [m for m, mod in sys.modules.items()\n"
         "        if 'site-packages' in (getattr(mod, '__file__', '') or '')\n"
         "        and (m == 'ruffus' or m.startswith('ruffus.'))]\n"
@@ -973,7 +975,7 @@ def test_never_imports_real_ruffus() -> None:
 
 
 def test_cached_results_are_not_shared() -> None:
-    from ruffus_luigi.filenames import path_components, path_decomposition
+    from ruffus_luigi.files.filenames import path_components, path_decomposition
 
     first = path_decomposition("/a/b/c.txt")
     first["subdir"].append("junk")
@@ -988,7 +990,7 @@ def test_cached_results_are_not_shared() -> None:
 
 
 def test_path_components_leaves_regex_list_alone() -> None:
-    from ruffus_luigi.filenames import path_components
+    from ruffus_luigi.files.filenames import path_components
 
     regexes: list = ["(a)"]
     path_components(["a", "b"], regexes)
@@ -998,7 +1000,7 @@ def test_path_components_leaves_regex_list_alone() -> None:
 def test_formatter_follows_working_directory(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ruffus_luigi.filenames import formatter_substitute
+    from ruffus_luigi.files.filenames import formatter_substitute
 
     for sub in ("one", "two"):
         (tmp_path / sub).mkdir()
@@ -1008,7 +1010,7 @@ def test_formatter_follows_working_directory(
 
 def test_formatter_pattern_without_strings_still_checks_inputs() -> None:
     """Ruffus builds the substitutions before looking at the pattern."""
-    from ruffus_luigi.filenames import formatter_substitute
+    from ruffus_luigi.files.filenames import formatter_substitute
 
     with pytest.raises(TypeError):
         formatter_substitute([5], [], [], None)

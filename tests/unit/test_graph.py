@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from ruffus_luigi import graph
+from ruffus_luigi.planning import graph
 
 REPO = Path(__file__).resolve().parents[2]
 SEPARATOR = b"\n=====\n"

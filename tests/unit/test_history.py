@@ -21,8 +21,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from ruffus_luigi import history as h
-from ruffus_luigi.checksums import function_checksum, params_checksum
+from ruffus_luigi.planning import history as h
+from ruffus_luigi.planning.checksums import function_checksum, params_checksum
 
 TASKS_SOURCE = """
 import os
@@ -252,7 +252,7 @@ def test_default_checksum_level(monkeypatch, value, level):
 
 @pytest.mark.parametrize("value", ["4", "", "12", "fast"])
 def test_bad_default_checksum_level(monkeypatch, value):
-    from ruffus_luigi.exceptions import error_checksum_level
+    from ruffus_luigi.errors.exceptions import error_checksum_level
 
     monkeypatch.setenv("DEFAULT_RUFFUS_CHECKSUM_LEVEL", value)
     with pytest.raises(error_checksum_level, match="DEFAULT_RUFFUS_CHECKSUM_LEVEL"):
@@ -277,7 +277,7 @@ def test_default_history_file_name_matches_ruffus(tmp_path, template):
         "if sys.argv[1] == 'ruffus':\n"
         "    from ruffus.ruffus_utility import get_default_history_file_name\n"
         "else:\n"
-        "    from ruffus_luigi.history import get_default_history_file_name\n"
+        "    from ruffus_luigi.planning.history import get_default_history_file_name\n"
         "print(get_default_history_file_name())\n"
     )
     env = {"DEFAULT_RUFFUS_HISTORY_FILE": template}
@@ -289,7 +289,7 @@ def test_default_history_file_name_matches_ruffus(tmp_path, template):
         check=True,
     ).stdout
     ours_env = dict(os.environ, **env)
-    ours_env["PYTHONPATH"] = str(Path(h.__file__).parents[1])
+    ours_env["PYTHONPATH"] = str(Path(h.__file__).parents[2])
     ours = subprocess.run(
         [sys.executable, str(script), "ours"],
         env=ours_env,
@@ -418,14 +418,14 @@ def test_reads_real_ruffus_pickle(tmp_path, tasks_dir):
     assert type(rec) is h.JobHistoryChecksum
     assert rec.outfile == "x.out" and rec.mtime == 17.25
     # reading it does not import real Ruffus
-    env = dict(os.environ, PYTHONPATH=str(Path(h.__file__).parents[1]))
+    env = dict(os.environ, PYTHONPATH=str(Path(h.__file__).parents[2]))
     subprocess.run(
         [
             sys.executable,
             "-c",
-            "import sys; from ruffus_luigi.history import loads; "
+            "import sys; from ruffus_luigi.planning.history import loads; "
             "rec = loads(open('rec.pickle', 'rb').read()); "
-            "assert type(rec).__module__ == 'ruffus_luigi.history', type(rec); "
+            "assert type(rec).__module__ == 'ruffus_luigi.planning.history', type(rec); "
             "assert 'ruffus' not in sys.modules, sys.modules['ruffus']",
         ],
         cwd=tmp_path,

@@ -6,8 +6,8 @@ import os
 import time
 from pathlib import Path
 
-from ruffus_luigi.history import JobHistory
-from ruffus_luigi.plan_cache import PlanCache, inputs_seen, ran_signature, signature
+from ruffus_luigi.planning.history import JobHistory
+from ruffus_luigi.planning.plan_cache import PlanCache, inputs_seen, ran_signature, signature
 
 TASK = object()  # (the cache keys its current entries by task object only)
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ruffus_luigi import hookspecs, plugins, pyjob
+from ruffus_luigi import hookspecs, plugins
 from ruffus_luigi.backends.base import (
     BackendUnavailable,
     JobSpec,
@@ -15,6 +15,7 @@ from ruffus_luigi.backends.base import (
     job_name,
 )
 from ruffus_luigi.backends.local import LocalBackend
+from ruffus_luigi.execution import pyjob
 
 
 def test_builtin_back_ends_come_from_entry_points():
@@ -125,7 +126,7 @@ def test_packed_job_directory_is_private(tmp_path):
 
 
 def test_backend_chosen_by_keyword_environment_then_config(monkeypatch):
-    from ruffus_luigi import config
+    from ruffus_luigi.settings import config
 
     monkeypatch.delenv("RUFFUS_LUIGI_BACKEND", raising=False)
     assert config.backend() == "local" and config.configured_backend() == ""

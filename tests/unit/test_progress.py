@@ -9,9 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from ruffus_luigi import config, progress
-from ruffus_luigi.loggers import t_stream_logger
-from ruffus_luigi.progress import ERASE, GuardedLogger, GuardedStream, Progress
+from ruffus_luigi.execution import progress
+from ruffus_luigi.execution.progress import ERASE, GuardedLogger, GuardedStream, Progress
+from ruffus_luigi.model.loggers import t_stream_logger
+from ruffus_luigi.settings import config
 
 STATUS = "[ruffus-luigi] tasks"
 

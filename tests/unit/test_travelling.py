@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from ruffus_luigi import proxy_logger, pyjob, travelling
+from ruffus_luigi import proxy_logger
+from ruffus_luigi.execution import pyjob, travelling
 
 
 def log_lines(output, logger, mutex, n):
@@ -31,7 +32,7 @@ def test_node_log_calls_reach_the_shared_logger_in_order(tmp_path):
     job = pyjob.pack(str(tmp_path / "job"), "log_lines", "Job = [out.txt]", log_lines, (str(out), logger, mutex, 3))
     before = time.time()
     node = subprocess.run(
-        [sys.executable, "-m", "ruffus_luigi.remote", job], capture_output=True, text=True, timeout=50,
+        [sys.executable, "-m", "ruffus_luigi.cli.remote", job], capture_output=True, text=True, timeout=50,
         cwd=tmp_path, env={"PYTHONPATH": ":".join(sys.path)},
     )
     assert node.returncode == 0, node.stderr

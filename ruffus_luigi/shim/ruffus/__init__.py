@@ -7,8 +7,7 @@ import types
 
 import ruffus_luigi
 from ruffus_luigi import *  # noqa: F401,F403
-from ruffus_luigi import history as _history
-from ruffus_luigi import pipeline as _pipeline
+from ruffus_luigi.planning import history as _history
 
 __version__ = "3.0.0"
 
@@ -19,7 +18,7 @@ def _alias(name: str, module: types.ModuleType) -> types.ModuleType:
     return module
 
 
-ruffus_exceptions = _alias("ruffus_exceptions", importlib.import_module("ruffus_luigi.exceptions"))
+ruffus_exceptions = _alias("ruffus_exceptions", importlib.import_module("ruffus_luigi.errors.exceptions"))
 
 combinatorics = _alias("combinatorics", types.ModuleType("ruffus.combinatorics"))
 for _n in ("product", "permutations", "combinations", "combinations_with_replacement", "task_decorator"):
@@ -34,10 +33,10 @@ for _n in ("output_from", "runtime_parameter", "combine", "formatter", "regex", 
 
 task = _alias("task", types.ModuleType("ruffus.task"))
 for _n in ("Pipeline", "Task", "main_pipeline", "lookup_pipeline", "pipeline_get_task_names"):
-    setattr(task, _n, getattr(_pipeline, _n))
+    setattr(task, _n, getattr(ruffus_luigi, _n))
 for _n in ("pipeline_run", "pipeline_printout", "pipeline_printout_graph", "task_decorator", "stderr_logger", "black_hole_logger"):
     setattr(task, _n, getattr(ruffus_luigi, _n))
-task.t_stream_logger = importlib.import_module("ruffus_luigi.loggers").t_stream_logger
+task.t_stream_logger = importlib.import_module("ruffus_luigi.model.loggers").t_stream_logger
 task.ruffus_exceptions = ruffus_exceptions
 # What `from ruffus.task import *` gives in Ruffus 3.0.0 that scripts can use: the decorators
 # and indicators, the history helpers, and the standard modules Ruffus' task.py imports.
@@ -90,7 +89,7 @@ def __dir__() -> list[str]:
 
 # Ruffus' internal modules that `from ruffus import *` also binds; only their public
 # functions that ruffus-luigi has are reachable through them.
-graph = _alias("graph", importlib.import_module("ruffus_luigi.graph"))
+graph = _alias("graph", importlib.import_module("ruffus_luigi.planning.graph"))
 print_dependencies = _alias("print_dependencies", graph)
 file_name_parameters = _alias("file_name_parameters", types.ModuleType("ruffus.file_name_parameters"))
 for _n in ("suffix", "regex", "formatter", "inputs", "add_inputs", "needs_update_check_modify_time"):

@@ -1,0 +1,1 @@
+"""Running planned jobs: chunks, retries, back ends, checkpoint strategies, driver and workers."""

@@ -1,0 +1,529 @@
+"""A run's progress: one live status line on a terminal, or plain lines in a log.
+
+``[ruffus-luigi] tasks 3/7  jobs 1204/30011+  running 4  failed 0  elapsed 0:12  ETA 4:51``
+
+- *tasks*: Ruffus tasks finished / to run. *jobs*: jobs that ran / jobs to run (up-to-date
+  jobs are not counted); a task's jobs are known once it is planned, so ``+`` marks a total
+  still missing the tasks not planned yet (the ETA is then a lower bound too). *running*:
+  jobs being run now (one per busy Luigi worker: a chunk runs its jobs one after another;
+  with ``multithread`` up to that many). *failed*: jobs that raised.
+- The driver learns about jobs chunk by chunk (Luigi worker events in ``translate``:
+  a chunk started, a chunk's result came back), so nothing here runs per job.
+
+When, and where (``RUFFUS_LUIGI_PROGRESS`` > ``[ruffus_luigi] progress``: ``auto``
+(default), ``1``, ``0``):
+
+- Only when ``sys.stdout`` is a terminal is there a live line: someone is watching. A run
+  whose output a program captures (a pipe, a file, CI, a batch system) is left exactly
+  as Ruffus would leave it under ``auto``: not one byte added.
+- The live line is drawn on ``stderr`` (``stdout`` if only that is a terminal): that is
+  where Ruffus' own messages go, so erasing the line and printing a message is one
+  write to one stream, in order, while ``stdout`` stays the pipeline's own output.
+  It is redrawn at most 5 times a second with ``\\r`` + clear-to-end-of-line, never
+  longer than the terminal is wide (a wrapped line could not be erased), and erased
+  before anything else the driver writes: Ruffus' messages (the run's logger is
+  wrapped, whatever it is: ``stderr_logger``, a ``logging.Logger``, ``proxy_logger``)
+  and ``sys.stdout``/``sys.stderr`` (jobs run in the driver, warnings). Forked workers
+  inherit those wrappers and clear the line before each line they start, and hold a
+  lock while ``proxy_logger``'s server writes one of theirs (the driver skips a redraw
+  meanwhile). Output that bypasses Python's streams (a shell command's) can still
+  land after the line.
+- The live line is shown at every verbosity, since it disappears; the last state stays
+  on the screen as a final line at verbose >= 1, and is erased at verbose 0, which
+  leaves the terminal as Ruffus would.
+- ``1`` with no terminal: a plain line on stderr every 10 seconds and a final one, with
+  no escape codes (for the log of a long batch run). ``0``: nothing, ever.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any, TextIO
+
+from ..model.loggers import black_hole_logger
+from ..settings import config
+
+ERASE = "\r\x1b[K"  # back to the line's start, clear to its end
+UP_ERASE = "\x1b[A\x1b[K"  # up one line, clear it (the live display's lines above its last)
+MAX_TASK_LINES = 11  # lines for running tasks, the last saying how many more run when they do not fit
+PREFIX = "[ruffus-luigi]"
+LIVE_INTERVAL = 0.2  # s between redraws of the live line
+PLAIN_INTERVAL = 10.0  # s between plain lines
+
+_active: Progress | None = None
+
+
+def clock_text(seconds: float) -> str:
+    """``m:ss``, or ``h:mm:ss`` from an hour on."""
+    s = int(seconds)
+    if s >= 3600:
+        return "%d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60)
+    return "%d:%02d" % (s // 60, s % 60)
+
+
+class Progress:
+    """What a run has done so far, and its one rendering (live line or plain lines).
+
+    Owned by the driver; fed ``stage_planned``, ``task_finished``, ``chunk_started`` and
+    ``chunk_finished``; ``update`` draws when the rendering's interval allows.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        live: bool,
+        tasks_total: int,
+        keep_final: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+        width: Callable[[], int] | None = None,
+        per_task: bool = False,
+    ) -> None:
+        self.stream = stream
+        self.per_task = per_task
+        self.live = live
+        self.keep_final = keep_final
+        self.clock = clock
+        self.width = width or self._terminal_width
+        self.pid = os.getpid()
+        self.thread = threading.get_ident()
+        self.tasks_total = tasks_total
+        self.tasks_done = 0
+        self.jobs_total = 0
+        self.jobs_done = 0
+        self.failed = 0
+        self.running = 0
+        self.known: set[Any] = set()  # tasks whose jobs are counted in jobs_total
+        self._running: dict[Any, tuple[int, Any]] = {}  # chunk key -> (jobs running, its task)
+        self.task_jobs: dict[Any, list[int]] = {}  # task -> [done, to run, failed, running] (per_task)
+        # lines of the live display on the screen (per_task; shared with forked workers once installed)
+        self.height: Any = SimpleNamespace(value=1) if per_task else None
+        self.started = clock()
+        self.first_chunk: float | None = None
+        self.drawn = False  # the live line is on the screen
+        self.at_line_start = True  # nothing half-written on the terminal's current line
+        self.last_draw = float("-inf") if live else self.started
+        self.closed = False
+        self.state: Any = None  # the RunState whose chunks count (set by ``start``)
+        self.lock: Any = None  # held by a worker while its line is written elsewhere (live)
+        self.locked = False
+        self._undo: list[Callable[[], None]] = []
+
+    # -- events ---------------------------------------------------------------------
+    def stage_planned(self, task: Any, jobs: int) -> None:
+        if task not in self.known:
+            self.known.add(task)
+            self.jobs_total += jobs
+            if self.per_task:
+                self._task(task)[1] += jobs
+        self.update()
+
+    def planned(self, task: Any, chunks: list) -> None:
+        """``RunState.start_stage`` cut a task's jobs into chunks."""
+        self.stage_planned(task, jobs_to_run(chunks))
+
+    def task_finished(self, task: Any) -> None:
+        self.known.add(task)  # (an inactive task is never planned)
+        self.tasks_done += 1
+        self.update()
+
+    def chunk_started(self, key: Any, jobs: int = 1, task: Any = None) -> None:
+        if self.first_chunk is None:
+            self.first_chunk = self.clock()
+        self._running[key] = (jobs, task)
+        self.running += jobs
+        if self.per_task and task is not None:
+            self._task(task)[3] += jobs
+        self.update()
+
+    def chunk_finished(self, key: Any, ok: int, failed: int) -> None:
+        jobs, task = self._running.pop(key, (0, None))
+        self.running -= jobs
+        self.jobs_done += ok
+        self.failed += failed
+        if self.per_task and task is not None:
+            counts = self._task(task)
+            counts[0] += ok
+            counts[2] += failed
+            counts[3] -= jobs
+        self.update()
+
+    def _task(self, task: Any) -> list[int]:
+        counts = self.task_jobs.get(task)
+        if counts is None:
+            counts = self.task_jobs[task] = [0, 0, 0, 0]
+        return counts
+
+    # -- rendering --------------------------------------------------------------------
+    def text(self, final: bool = False, width: int = 0) -> str:
+        """The status line; with ``width``, the first of ever shorter forms that fits in it.
+
+        Shortening drops ``elapsed``, then spaces, then spells the labels short, then drops
+        ``running`` (and ``failed`` while none failed), ``tasks`` and the prefix: the ETA
+        is never cut.
+        """
+        now = self.clock()
+        more = "+" if len(self.known) < self.tasks_total else ""
+        tasks = "%d/%d" % (self.tasks_done, self.tasks_total)
+        jobs = "%d/%d%s" % (self.jobs_done, self.jobs_total, more)
+        eta = ""
+        remaining = self.jobs_total - self.jobs_done - self.failed
+        if not final and self.jobs_done and remaining > 0 and self.first_chunk is not None:
+            rate = self.jobs_done / max(now - self.first_chunk, 1e-6)
+            eta = "ETA %s%s" % (clock_text(remaining / rate), more)
+        long = [("tasks", tasks), ("jobs", jobs), ("running", self.running), ("failed", self.failed)]
+        elapsed = [("elapsed", clock_text(now - self.started))]
+        short = [("t", tasks), ("j", jobs), ("run", self.running), ("fail", self.failed)]
+        failed = [("fail", self.failed)] if self.failed else []
+        forms = [
+            (PREFIX, long + elapsed, "  "),
+            (PREFIX, long, "  "),
+            (PREFIX, long, " "),
+            (PREFIX, short, " "),
+            (PREFIX, short[:2] + failed, " "),
+            (PREFIX, short[1:2] + failed, " "),
+            ("", short[1:2] + failed, " "),
+            ("", [], " "),
+        ]
+        for prefix, fields, sep in forms:
+            line = sep.join(["%s %s" % field for field in fields] + ([eta] if eta else []))
+            if prefix:
+                line = prefix + " " + line
+            if not width or len(line) < width:
+                break
+        return line
+
+    def task_lines(self, width: int = 0, most: int = MAX_TASK_LINES) -> list[str]:
+        """``per_task``: one line per task with jobs running now, ``most`` lines at most."""
+        if not self.per_task:
+            return []
+        running = [(t, c) for t, c in self.task_jobs.items() if c[3] > 0]
+        shown = running if len(running) <= most else running[: max(most - 1, 0)]
+        lines = []
+        for task, (done, total, failed, _) in shown:
+            counts = "  jobs %d/%d" % (done, total) + ("  failed %d" % failed if failed else "")
+            name = task_name(task)
+            room = (width - 1 if width else 1 << 30) - len(counts) - 2
+            if len(name) > room:
+                name = name[: max(room - 3, 0)] + "..."
+            lines.append(("  " + name + counts)[: width - 1] if width > 1 else "  " + name + counts)
+        if len(shown) < len(running) and most > 0:
+            lines.append("  ... %d more tasks running" % (len(running) - len(shown)))
+        return lines
+
+    def erase_text(self) -> str:
+        """What takes the live display off the screen: its bottom line, then each line above it."""
+        height = self.height.value if self.height is not None else 1
+        return ERASE + UP_ERASE * max(height - 1, 0)
+
+    def _drawn_height(self, lines: int) -> None:
+        if self.height is not None:
+            self.height.value = lines
+
+    def update(self, force: bool = False) -> None:
+        """Draw if the interval has passed (live: only while no line is half-written)."""
+        if self.closed or threading.get_ident() != self.thread:
+            return  # (jobs run in threads under ``multithread``: only the driver's thread draws)
+        now = self.clock()
+        interval = LIVE_INTERVAL if self.live else PLAIN_INTERVAL
+        if not force and now - self.last_draw < interval:
+            return
+        if self.live:
+            if not self.at_line_start:
+                return
+            if self.lock is not None and not self.lock.acquire(block=False):
+                return  # a worker is printing a line through proxy_logger's server: later
+            try:
+                width = self.width()
+                block = [self._fit()] + self.task_lines(width, min(MAX_TASK_LINES, self._terminal_rows() - 2))
+                self._write((self.erase_text() if self.drawn else ERASE) + "\n".join(block))
+                self._drawn_height(len(block))
+            finally:
+                if self.lock is not None:
+                    self.lock.release()
+            self.drawn = True
+        else:
+            self._write("".join(line + "\n" for line in [self.text()] + self.task_lines()))
+        self.last_draw = now
+
+    def _fit(self, final: bool = False) -> str:
+        """The live line in fewer columns than the terminal has (a wrapped line could not be erased)."""
+        width = self.width()
+        line = self.text(final, width)
+        return line[: width - 1] if width > 1 else line
+
+    def _terminal_width(self) -> int:
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            columns = 0
+        return columns or 80
+
+    def _terminal_rows(self) -> int:
+        """Lines of the terminal (24 when unknown): the display must not be taller, or it could not be erased."""
+        try:
+            rows = os.get_terminal_size(self.stream.fileno()).lines
+        except (OSError, ValueError, AttributeError):
+            rows = 0
+        return rows or 24
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+
+    def erase(self) -> None:
+        if self.drawn:
+            self._write(self.erase_text())
+            self._drawn_height(1)
+            self.drawn = False
+
+    # -- other output on the same terminal -------------------------------------------------
+    def in_driver(self) -> bool:
+        return os.getpid() == self.pid
+
+    def before_output(self) -> None:
+        """Something is about to print a line: take the live line off the screen first."""
+        if self.closed or not self.live:
+            return
+        if self.in_driver():
+            self.erase()
+        else:  # a forked worker: the driver's line may be on the screen
+            # (and must not come back before the line is written: another process writes it)
+            self.locked = self.lock is not None and self.lock.acquire(timeout=1)
+            self.stream.write(self.erase_text())
+            self._drawn_height(1)
+            self.stream.flush()
+
+    def after_line(self) -> None:
+        """A whole line was printed: the live line may come back."""
+        if self.closed or not self.live:
+            return
+        if self.in_driver():
+            self.at_line_start = True
+            self.update()
+        elif self.locked:
+            self.locked = False
+            self.lock.release()
+
+    # -- a run --------------------------------------------------------------------------
+    def install(self, state: Any) -> None:
+        """Route the run's logger (and, live, ``sys.stdout``/``sys.stderr``) through this line."""
+        global _active
+        _active = self
+        if not self.live:
+            return
+        import multiprocessing  # (only a live status line needs its lock)
+
+        self.lock = multiprocessing.Lock()  # (before Luigi forks its workers)
+        if self.per_task:
+            self.height = multiprocessing.Value("i", 1, lock=False)  # (written under ``lock``)
+
+        logger = state.logger
+        if logger is not black_hole_logger:
+            state.logger = GuardedLogger(logger, self)
+            self._undo.append(lambda: setattr(state, "logger", logger))
+        for name in ("stdout", "stderr"):
+            stream = getattr(sys, name)
+            if stream is self.stream or _same_terminal(stream, self.stream):
+                guarded = GuardedStream(stream, self)
+                setattr(sys, name, guarded)
+                self._undo.append(lambda n=name, s=stream, g=guarded: getattr(sys, n) is g and setattr(sys, n, s))
+
+    def close(self) -> None:
+        """The run is over: the final line (or none), and everything as it was."""
+        global _active
+        if self.closed:
+            return
+        try:
+            if self.live:
+                if self.keep_final and self.at_line_start:
+                    self._write((self.erase_text() if self.drawn else ERASE) + self._fit(final=True) + "\n")
+                    self.drawn = False
+                else:
+                    self.erase()
+            else:
+                self._write(self.text(final=True) + "\n")
+        finally:
+            self.closed = True
+            for undo in reversed(self._undo):
+                undo()
+            if _active is self:
+                _active = None
+
+
+class GuardedStream:
+    """A text stream on the live line's terminal: erases the line before each write."""
+
+    def __init__(self, stream: TextIO, progress: Progress) -> None:
+        self._stream = stream
+        self._progress = progress
+        self._child: int | None = None  # a forked worker's pid, once it writes
+        self._child_at_line_start = True
+
+    def write(self, text: str) -> int:
+        p = self._progress
+        if p.closed or not text:
+            return self._stream.write(text)
+        if not p.in_driver():
+            pid = os.getpid()
+            if self._child != pid:
+                self._child, self._child_at_line_start = pid, True
+            if self._child_at_line_start:
+                out = p.erase_text() + text
+                p._drawn_height(1)
+            else:
+                out = text
+            self._child_at_line_start = text.endswith("\n")
+            self._stream.write(out)
+            return len(text)
+        if p.drawn:
+            if self._stream is p.stream:
+                text_out = p.erase_text() + text  # one write: the display goes as the message comes
+                p._drawn_height(1)
+                p.drawn = False
+            else:
+                p.erase()
+                text_out = text
+        else:
+            text_out = text
+        self._stream.write(text_out)
+        p.at_line_start = text.endswith("\n")
+        if p.at_line_start:
+            self._stream.flush()
+            p.update()
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class GuardedLogger:
+    """The run's logger, erasing the live line before each message and redrawing after."""
+
+    def __init__(self, logger: Any, progress: Progress) -> None:
+        self._logger = logger
+        self._progress = progress
+
+    def _call(self, method: str, args: tuple, kwargs: dict) -> Any:
+        self._progress.before_output()
+        try:
+            return getattr(self._logger, method)(*args, **kwargs)
+        finally:
+            self._progress.after_line()
+
+    def info(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("info", args, kwargs)
+
+    def debug(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("debug", args, kwargs)
+
+    def warning(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("warning", args, kwargs)
+
+    def error(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("error", args, kwargs)
+
+    def critical(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("critical", args, kwargs)
+
+    def log(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("log", args, kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._logger, name)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _same_terminal(a: Any, b: Any) -> bool:
+    try:
+        return _isatty(a) and _isatty(b) and os.fstat(a.fileno()).st_rdev == os.fstat(b.fileno()).st_rdev
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+# -- the run's side (driver only) ----------------------------------------------------------
+def start(state: Any) -> Progress | None:
+    """The progress of a run about to start, installed; None when the setting says none."""
+    mode = config.progress()
+    if mode == "0" or _active is not None:
+        return None
+    if _isatty(sys.stdout):
+        stream, live = (sys.stderr if _isatty(sys.stderr) else sys.stdout), True
+    elif mode in ("1", "tasks"):
+        stream, live = sys.stderr, False
+    else:
+        return None
+    progress = Progress(
+        stream, live, len(state.incomplete), keep_final=not live or state.verbose >= 1, per_task=mode == "tasks"
+    )
+    progress.state = state
+    progress.install(state)
+    return progress
+
+
+def task_name(task: Any) -> str:
+    """A Ruffus task as its messages name it."""
+    name = getattr(task, "_get_display_name", None)
+    return name() if name is not None else str(task)
+
+
+def jobs_to_run(chunks: list) -> int:
+    """Jobs of these chunks that will run: once per task, about 0.2 us a job."""
+    return sum(len(c.jobs) if c.forced else sum(1 for j in c.jobs if j.needs_run) for c in chunks)
+
+
+def _chunk(luigi_task: Any) -> Any:
+    """The run's chunk a Luigi task stands for, or None (a stage, another run, no progress)."""
+    if _active is None or getattr(luigi_task, "chunk", -1) < 0:
+        return None
+    chunk = luigi_task._chunk()
+    return chunk if chunk.state is getattr(_active, "state", None) else None
+
+
+def chunk_started(luigi_task: Any) -> None:
+    """Luigi's worker (in the driver) is about to run a task."""
+    chunk = _chunk(luigi_task)
+    if chunk is not None:
+        threads = chunk.state.multithread
+        _active.chunk_started(id(chunk), min(jobs_to_run([chunk]), threads) if threads > 1 else 1, chunk.task)
+
+
+def chunk_ended(luigi_task: Any) -> None:
+    """Luigi's worker (in the driver) got a task's result back."""
+    chunk = _chunk(luigi_task)
+    if chunk is not None:
+        outcomes = chunk.state.outcomes(chunk)
+        failed = sum(1 for o in outcomes if o.error or o.missing_input)
+        ok = sum(1 for o in outcomes if o.ran and not o.error)
+        _active.chunk_finished(id(chunk), ok, failed)
+
+
+def tick() -> None:
+    """The driver's Luigi worker is waiting: let the elapsed time and ETA move."""
+    if _active is not None:
+        _active.update()
+
+
+def before_output() -> None:
+    """For loggers writing from elsewhere (``proxy_logger``'s server): clear the line first."""
+    if _active is not None:
+        _active.before_output()
+
+
+def after_line() -> None:
+    if _active is not None:
+        _active.after_line()

@@ -1,0 +1,1 @@
+"""Files as Ruffus names them: the file-name engine, files a strategy freed, links."""

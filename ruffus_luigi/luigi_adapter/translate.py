@@ -1,0 +1,223 @@
+"""Generated Luigi task classes: one per Ruffus task, family name = the task name.
+
+An instance with ``chunk=-1`` stands for the whole Ruffus task (a *stage*):
+it requires its parents' stages, plans its jobs when they are done and yields
+its chunks as dynamic dependencies. An instance with ``chunk >= 0`` is a chunk:
+a slice of the task's jobs, run by a Luigi worker. Chunks keep the number of
+Luigi tasks small (Luigi's scheduler slows quadratically with pending tasks).
+
+The parameters of a chunk's jobs live in the planning process (see ``execution.run``);
+forked Luigi workers inherit them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import luigi
+
+from ..execution.run import RunState
+from ..model.loggers import black_hole_logger
+from ..planning.plan import prepare, tasks_to_run
+from . import luigi_random  # noqa: F401 - Luigi's draws leave the script's generator alone
+from .targets import chunk_targets, stage_targets
+
+if TYPE_CHECKING:
+    from ..model.pipeline import Task
+
+_classes: dict[str, type] = {}
+_tasks: dict[str, Task] = {}
+_runs: dict[str, RunState] = {}
+
+
+class RuffusTask(luigi.Task):
+    """Base of the generated classes; see the module docstring."""
+
+    chunk = luigi.IntParameter(default=-1, description="-1: the whole task; >= 0: a chunk")
+    jobs = luigi.Parameter(default="", description="the chunk's jobs")
+    run_id = luigi.Parameter(default="", description="the pipeline_run this stage belongs to")
+    workdir = luigi.Parameter(default="", description="the directory the pipeline runs in")
+    version = luigi.Parameter(default="", description="a chunk's inputs, hashed (shared luigid)")
+
+    ruffus_name: str = ""
+
+    @property
+    def ruffus_task(self) -> Task:
+        return _tasks[self.ruffus_name]
+
+    def _state(self) -> RunState:
+        if self.chunk >= 0:
+            return self._chunk().state
+        if self.run_id:
+            return _runs[self.run_id]
+        return default_state()
+
+    def _chunk(self) -> Any:
+        return _runs_chunks()[(self.ruffus_name, self.chunk, self.jobs, self.workdir, self.version)]
+
+    @property
+    def resources(self) -> dict[str, int]:  # type: ignore[override]
+        limit = self.ruffus_task.jobs_limit_value
+        if self.chunk >= 0 and limit is not None:
+            return {resource_name(self.ruffus_task): 1}
+        return {}
+
+    def requires(self) -> list[RuffusTask]:
+        if self.chunk >= 0:
+            return [c.luigi_task for c in self._chunk().upstream]
+        state = self._state()
+        return [stage_of(p, state) for p in state.stage_requirements(self.ruffus_task)]
+
+    def output(self) -> Any:
+        """Targets of the files, made when asked (see ``targets``): a chunk's per job,
+        a stage's as Ruffus hands them to the next task."""
+        if self.chunk >= 0:
+            return chunk_targets(self._chunk())
+        return stage_targets(self.ruffus_task, self._state().planner)
+
+    def complete(self) -> bool:
+        """Ruffus' up-to-date rule, not Luigi's "the outputs exist" (which it implies)."""
+        if self.chunk >= 0:
+            return self._chunk().complete()
+        return self._state().stage_done(self.ruffus_task)
+
+    def run(self):  # noqa: ANN201 - a generator of dynamic dependencies
+        if self.chunk >= 0:
+            self._chunk().run()
+            return
+        state = self._state()
+        if os.getpid() != state.pid:
+            raise RuntimeError(
+                "Ruffus task %r must be planned in the process that holds its pipeline: run "
+                "Luigi with workers=1, or pass worker_scheduler_factory="
+                "ruffus_luigi.worker_scheduler_factory() to luigi.build" % self.ruffus_name
+            )
+        task = self.ruffus_task
+        chunks = state.plan_with_early_parents(task)
+        while chunks is None:  # must wait for a parent after all
+            waiting = [p for p in task._inward if not state.stage_done(p)]
+            if waiting:
+                yield WithoutPaths([stage_of(p, state) for p in waiting])
+            chunks = state.plan_with_early_parents(task)
+        if state.shared_scheduler:
+            for c in chunks:
+                if c.yielded and not c.dispatched:  # luigid resumed this stage: it lists them as done
+                    if c.verified:
+                        c.done = True  # (by a run sharing the id checked when they were cut)
+                    else:
+                        c.recheck = True
+        pending = [c for c in chunks if not c.complete()]
+        stale = [c for c in pending if c.yielded]
+        if stale and state.shared_scheduler:
+            state.renew_finished(stale, all_of_them=True)  # luigid took them for done
+        if pending:
+            for c in pending:
+                c.yielded = True
+            yield WithoutPaths([c.luigi_task for c in pending])
+        parent = state.early_parent(task)
+        if parent is not None and parent not in state.finished:
+            yield WithoutPaths(stage_of(parent, state))  # Ruffus finishes a task after its parents
+        state.finish_stage(task)
+
+
+class WithoutPaths(luigi.task.DynamicRequirements):
+    """A stage's dynamic dependencies, sent back to it as nothing rather than their outputs.
+
+    When everything a generator yields is complete already, Luigi sends it back the
+    outputs, asking ``output()`` of each: for a stage's chunks a ``LocalTarget`` per job,
+    for a value the stage never reads. (A stage yields only what it found incomplete, so
+    this is rare; a completion cache or another run sharing a luigid can make it happen.)
+    """
+
+    @property
+    def paths(self) -> None:
+        return None
+
+
+@RuffusTask.event_handler(luigi.Event.PROCESS_FAILURE)
+@RuffusTask.event_handler(luigi.Event.TIMEOUT)
+def _worker_died(task: RuffusTask, message: str) -> None:
+    """Luigi saw a chunk's process die or time out: its jobs fail with Luigi's explanation."""
+    if task.chunk >= 0:
+        task._chunk().crashed(message)
+
+
+_chunk_registry: dict[tuple, Any] = {}
+
+
+def _runs_chunks() -> dict[tuple, Any]:
+    return _chunk_registry
+
+
+def register_chunk(chunk: Any) -> RuffusTask:
+    """Make the Luigi instance for a chunk and remember which chunk it stands for."""
+    cls = class_for(chunk.task)
+    instance = cls(chunk=chunk.index, jobs=chunk.description, workdir=chunk.state.workdir, version=chunk.version)
+    _chunk_registry[chunk_key(chunk)] = chunk
+    return instance
+
+
+def chunk_key(chunk: Any) -> tuple:
+    """What a chunk's Luigi instance is found by (its parameters)."""
+    return (chunk.task._get_display_name(), chunk.index, chunk.description, chunk.state.workdir, chunk.version)
+
+
+def resource_name(task: Task) -> str:
+    """The Luigi resource a ``@jobs_limit`` becomes."""
+    return "ruffus_jobs_limit:" + task.semaphore_name
+
+
+def class_for(task: Task) -> type[RuffusTask]:
+    """The Luigi class of a Ruffus task, made once per task name and rebound to the newest task."""
+    family = task._get_display_name()
+    _tasks[family] = task
+    cls = _classes.get(family)
+    if cls is None:
+        cls = type(
+            family,
+            (RuffusTask,),
+            {
+                "ruffus_name": family,
+                "__module__": __name__,
+                "__doc__": task.func_description or f"Ruffus task {family}",
+                "task_namespace": "",
+            },
+        )
+        _classes[family] = cls
+    return cls
+
+
+def stage_of(task: Task, state: RunState | None = None) -> RuffusTask:
+    """The Luigi instance standing for a whole Ruffus task (in the given run)."""
+    if state is None:
+        return class_for(task)()
+    return class_for(task)(run_id=state.run_id, workdir=state.workdir)
+
+
+def register_run(state: RunState) -> None:
+    """Hand a run to Luigi: its generated tasks find it by id, its chunks get their Luigi instances here."""
+    _runs[state.run_id] = state
+    state.use_luigi_tasks(register_chunk)
+
+
+_default_state: RunState | None = None
+
+
+def default_state() -> RunState:
+    """The plan used when Luigi itself runs a generated class (no ``pipeline_run``)."""
+    global _default_state
+    if _default_state is None:
+        session = prepare(None, None, None, None, [], [])
+        incomplete, _ = tasks_to_run(session.planner, session.targets, [], True)
+        _default_state = RunState(
+            session, incomplete, black_hole_logger, 0, 2, 0, 1, 0, None, False, False, None
+        )
+        register_run(_default_state)
+    return _default_state
+
+
+def forget_run(state: RunState) -> None:
+    _runs.pop(state.run_id, None)
+    for key in [k for k, c in _chunk_registry.items() if c.state is state]:
+        del _chunk_registry[key]

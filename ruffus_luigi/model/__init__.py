@@ -1,0 +1,1 @@
+"""What a Ruffus script declares: pipelines, tasks, decorators, indicators, loggers."""

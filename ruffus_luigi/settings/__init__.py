@@ -1,0 +1,1 @@
+"""The ``[ruffus_luigi]`` settings: luigi.cfg, environment variables, defaults."""
