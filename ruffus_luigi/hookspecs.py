@@ -12,8 +12,9 @@ are the cluster back ends of ``plugins/`` (``drmaa``, ``slurm``), distributions 
 An implementation of a hook not specified here (a misspelt name) is an error at load.
 
 Stability promise: the hooks below, their argument names, ``BackendFactory`` and
-``CheckpointFactory``, what ``ruffus_luigi.backends`` exports (``Backend``, ``BackendUnavailable``,
-``JobSpec``, ``JobState``, ``Resources``, ``job_name``, ``prepare_job``, ``read_exit_code``),
+``CheckpointFactory``, what ``ruffus_luigi.backends`` exports (``Backend``, ``BackendUnavailable``, ``JobResult``,
+``JobSpec``, ``JobState``, ``Resources``, ``job_name``, ``prepare_job``, ``read_exit_code``,
+``with_options``),
 ``ruffus_luigi.checkpoints.base`` (``Checkpoint``, ``CheckpointJob``, ``RunInfo``) and the
 conformance kit ``ruffus_luigi.testing.backend_conformance.BackendConformance`` are public
 (the kit may gain test cases in a minor version). Within a major version, hooks and arguments are only ever added, never
@@ -30,9 +31,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from .backends.base import Backend, JobSpec
+    from .backends.base import Backend, JobResult, JobSpec
     from .checkpoints.base import Checkpoint
-    from .execution.dispatch import JobResult
 
 PROJECT = "ruffus_luigi"
 ENTRY_POINT_GROUP = "ruffus_luigi"

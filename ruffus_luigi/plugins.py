@@ -15,6 +15,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .backends import options as backend_options
 from .backends.base import Backend, BackendUnavailable, JobSpec, PluginLoadError, UnknownBackend
 from .settings import config
 
@@ -109,20 +110,28 @@ def unregister(plugin: Any) -> None:
     _factories = None
 
 
+def collect(hook: str, what: str) -> dict[str, tuple[Any, str]]:
+    """``{name: (factory, plugin name)}`` from every implementation of registering ``hook``.
+
+    ``what`` names the kind for messages ("back end", "checkpoint strategy"): two plugins
+    registering one name is an error naming both.
+    """
+    found: dict[str, tuple[Any, str]] = {}
+    for impl in getattr(manager().hook, hook).get_hookimpls():
+        for name, factory in (impl.function() or {}).items():
+            if name in found:
+                raise RuntimeError(
+                    "%s %r is registered by two plugins: %s and %s" % (what, name, found[name][1], impl.plugin_name)
+                )
+            found[name] = (factory, impl.plugin_name)
+    return found
+
+
 def backend_factories() -> dict[str, tuple[hookspecs.BackendFactory, str]]:
     """``{name: (factory, plugin name)}`` over all plugins; two plugins claiming one name is an error."""
     global _factories
     if _factories is None:
-        pm = manager()
-        found: dict[str, tuple[hookspecs.BackendFactory, str]] = {}
-        for impl in pm.hook.ruffus_luigi_register_backends.get_hookimpls():
-            for name, factory in (impl.function() or {}).items():
-                if name in found:
-                    raise RuntimeError(
-                        "back end %r is registered by two plugins: %s and %s" % (name, found[name][1], impl.plugin_name)
-                    )
-                found[name] = (factory, impl.plugin_name)
-        _factories = found
+        _factories = collect("ruffus_luigi_register_backends", "back end")
     return _factories
 
 
@@ -174,6 +183,11 @@ def create_backend(name: str, **options: Any) -> Backend:
         raise UnknownBackend(_unknown(name, ""))
     factory, plugin = factories[name]
     merged = {**config.backend_options(name), **options}
+    typed = backend_options.declared(factory)
+    if typed is not None:
+        section = "[ruffus_luigi.backend.%s]" % name
+        where = {key: "the call's arguments" if key in options else section for key in merged}
+        merged = backend_options.convert(name, typed, merged, where)
     try:
         backend = factory(**merged)
     except BackendUnavailable:

@@ -3,6 +3,7 @@
 from .base import (
     Backend,
     BackendUnavailable,
+    JobResult,
     JobSpec,
     JobState,
     Resources,
@@ -11,10 +12,12 @@ from .base import (
     prepare_job,
     read_exit_code,
 )
+from .options import with_options
 
 __all__ = [
     "Backend",
     "BackendUnavailable",
+    "JobResult",
     "JobSpec",
     "JobState",
     "Resources",
@@ -22,4 +25,5 @@ __all__ = [
     "job_name",
     "prepare_job",
     "read_exit_code",
+    "with_options",
 ]

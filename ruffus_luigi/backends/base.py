@@ -169,6 +169,30 @@ class JobSpec:
         return shlex.join(["/bin/sh", "-c", self.command or ""])
 
 
+@dataclass
+class JobResult:
+    """How one job ended, after any resubmission: succeeded, or failed with why."""
+
+    index: int  # position in the list of jobs the dispatcher was given
+    spec: JobSpec
+    job_id: str
+    state: JobState
+    exit_code: int | None
+    attempts: int
+    message: str = ""  # why, when the exit code does not say (lost, killed, not submitted)
+    log_tail: str = ""  # end of stderr/stdout of a failed job
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state is JobState.SUCCEEDED
+
+    def describe(self) -> str:
+        """One paragraph for an error message."""
+        why = "exit code %s" % self.exit_code if self.exit_code is not None else self.message or "no exit code"
+        text = "job %s (%s) %s: %s" % (self.spec.name, self.job_id or "not submitted", self.state.value, why)
+        return text + ("\n" + self.log_tail if self.log_tail else "")
+
+
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 

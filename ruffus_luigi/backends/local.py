@@ -11,10 +11,12 @@ import os
 import signal
 import subprocess
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from ..hookspecs import hookimpl
 from .base import Backend, JobSpec, JobState, prepare_job
+from .options import with_options
 
 
 class LocalBackend(Backend):
@@ -79,9 +81,13 @@ class LocalBackend(Backend):
         self.cancel(running)
 
 
-def _make_local(**options: Any) -> LocalBackend:
-    if options:
-        raise TypeError("the local back end takes no options")
+@dataclass
+class LocalOptions:
+    """The local back end takes no options: any key in ``[ruffus_luigi.backend.local]`` is an error."""
+
+
+@with_options(LocalOptions)
+def _make_local() -> LocalBackend:
     return LocalBackend()
 
 

@@ -16,13 +16,8 @@ __all__ = ["Checkpoint", "CheckpointJob", "RunInfo", "UnknownCheckpoint", "creat
 def _factories() -> dict:
     from .. import plugins  # (pluggy and the entry points load only when a strategy is chosen)
 
-    found: dict = {}
-    for impl in plugins.manager().hook.ruffus_luigi_register_checkpoints.get_hookimpls():
-        for name, factory in (impl.function() or {}).items():
-            if name in found:
-                raise RuntimeError("checkpoint strategy %r is registered by two plugins" % name)
-            found[name] = factory
-    return found
+    found = plugins.collect("ruffus_luigi_register_checkpoints", "checkpoint strategy")
+    return {name: factory for name, (factory, _) in found.items()}
 
 
 def names() -> list[str]:

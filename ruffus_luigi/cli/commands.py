@@ -79,19 +79,26 @@ def run_main_script(filename: str) -> None:
         sys.modules["__main__"] = saved
 
 
-def _list_backends() -> int:
-    """One line per installed back end: name, then the distribution and entry point providing it."""
+def _list_backends(show_options: bool) -> int:
+    """One line per installed back end: name, then the distribution and entry point providing it;
+    with ``show_options``, the options it declares (``backends.options``), one per line."""
     # (each subcommand imports what it uses: `ruffus-luigi run` loads none of it)
     from .. import plugins
+    from ..backends import options as backend_options
     from ..settings import config
 
     pm = plugins.manager()
     dists = {pm.get_name(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
     chosen = config.backend()
-    for name, (_, plugin) in sorted(plugins.backend_factories().items()):
+    for name, (factory, plugin) in sorted(plugins.backend_factories().items()):
         dist = dists.get(plugin)
         where = "%s %s" % (dist.project_name, dist.version) if dist is not None else "registered by hand"
         print("%-12s %s (entry point %s)%s" % (name, where, plugin, "  [chosen]" if name == chosen else ""))
+        if show_options:
+            typed = backend_options.declared(factory)
+            lines = backend_options.describe(typed) if typed is not None else ["(not declared: given as written)"]
+            for line in lines or ["(none)"]:
+                print("    " + line)
     return 0
 
 
@@ -163,7 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--scheduler-port", type=int, default=argparse.SUPPRESS, help="luigid port (8082)")
     run.add_argument("script")
     run.add_argument("args", nargs=argparse.REMAINDER)
-    sub.add_parser("backends", help="list the installed back ends and the plugin providing each")
+    backends = sub.add_parser("backends", help="list the installed back ends and the plugin providing each")
+    backends.add_argument(
+        "--options", action="store_true", help="and the options each takes in [ruffus_luigi.backend.<name>]"
+    )
     sub.add_parser("shim-path", help="print the directory of the `ruffus` import alias")
     status = sub.add_parser(
         "status",
@@ -186,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if options.command == "backends":
         try:
-            return _list_backends()
+            return _list_backends(options.options)
         except PluginLoadError as e:
             print("ruffus-luigi: %s" % e, file=sys.stderr)
             return 2

@@ -19,37 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..backends.base import Backend, JobSpec, JobState, log_tail, read_exit_code
+from ..backends.base import Backend, JobResult, JobSpec, JobState, log_tail, read_exit_code
 from . import submitted_jobs
 
 log = logging.getLogger("ruffus_luigi.dispatch")
 
 MAX_POLL_FAILURES = 5
 """Consecutive failed ``poll`` calls after which the jobs in flight are failed."""
-
-
-@dataclass
-class JobResult:
-    """How one job ended, after any resubmission: succeeded, or failed with why."""
-
-    index: int  # position in the list given to ``Dispatcher.run``
-    spec: JobSpec
-    job_id: str
-    state: JobState
-    exit_code: int | None
-    attempts: int
-    message: str = ""  # why, when the exit code does not say (lost, killed, not submitted)
-    log_tail: str = ""  # end of stderr/stdout of a failed job
-
-    @property
-    def succeeded(self) -> bool:
-        return self.state is JobState.SUCCEEDED
-
-    def describe(self) -> str:
-        """One paragraph for an error message."""
-        why = "exit code %s" % self.exit_code if self.exit_code is not None else self.message or "no exit code"
-        text = "job %s (%s) %s: %s" % (self.spec.name, self.job_id or "not submitted", self.state.value, why)
-        return text + ("\n" + self.log_tail if self.log_tail else "")
 
 
 @dataclass(eq=False)

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import pytest
 
-from ..backends.base import Backend, JobSpec, JobState, Resources, read_exit_code
+from ..backends.base import Backend, JobResult, JobSpec, JobState, Resources, read_exit_code
 from ..execution import pyjob
-from ..execution.dispatch import Dispatcher, JobResult
+from ..execution.dispatch import Dispatcher
 
 
 def write_marker(path: str, text: str) -> None:

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+from ruffus_luigi.backends import with_options
 from ruffus_luigi.backends.base import Backend, BackendUnavailable
 from ruffus_luigi.hookspecs import hookimpl
 
 
+@dataclass
+class DrmaaOptions:
+    """``[ruffus_luigi.backend.drmaa]`` in luigi.cfg."""
+
+    parallel_environment: str = field(default="smp", metadata={"help": "-pe of jobs with threads > 1"})
+    memory_resource: str = field(default="h_vmem", metadata={"help": "-l resource for memory (empty: do not ask)"})
+    native: str = field(default="", metadata={"help": "appended to every job's native specification"})
+    poll_interval: float = field(default=1.0, metadata={"help": "seconds between two status queries"})
+
+
+@with_options(DrmaaOptions)
 def make_drmaa(**options: Any) -> Backend:
     """The drmaa back end, or ``BackendUnavailable`` saying what is missing (never a local fallback)."""
     try:

@@ -7,13 +7,24 @@ first looks a back end up, whichever back end the run uses.
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass, field
 
-from ruffus_luigi.backends import Backend, BackendUnavailable
+from ruffus_luigi.backends import Backend, BackendUnavailable, with_options
 from ruffus_luigi.hookspecs import BackendFactory, hookimpl
 
 
-def make_example(**options: str) -> Backend:
-    """Build the back end from the ``[ruffus_luigi.backend.example]`` options (strings).
+@dataclass
+class ExampleOptions:
+    """The options ``[ruffus_luigi.backend.example]`` may set: the core checks the keys and
+    converts the values to these types before the factory sees them (``ruffus-luigi backends
+    --options`` lists them)."""
+
+    poll_interval: float = field(default=0.1, metadata={"help": "seconds between two polls"})
+
+
+@with_options(ExampleOptions)
+def make_example(**options: float) -> Backend:
+    """Build the back end from the ``[ruffus_luigi.backend.example]`` options (typed: ``ExampleOptions``).
 
     A back end that cannot work here raises ``BackendUnavailable`` naming itself: the run
     stops rather than running jobs somewhere else. A cluster back end checks for its
