@@ -100,6 +100,10 @@ def _status(options: argparse.Namespace) -> int:
     from .clear_errors import ClearError
     from .history import get_default_history_file_name
 
+    # a file name need not be text (os.fsdecode's surrogates): its own bytes are written,
+    # as Python does under the C locale, instead of a UnicodeEncodeError under a UTF-8 one
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="surrogateescape")
     try:
         if options.script is None:
             history_file = options.history_file or get_default_history_file_name()

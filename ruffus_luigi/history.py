@@ -155,6 +155,24 @@ def _relative_key(path: str, cwd: str, base: str) -> str:
     return os.path.relpath(path, base)
 
 
+def storable(name: str) -> str | bytes:
+    """A file name as sqlite can store it: a name holding undecodable bytes (``os.fsdecode``'s
+    surrogates, which no UTF-8 text can hold) is kept as its bytes, a BLOB that equals no
+    text key. Ruffus drops such files' history records silently; ruffus-luigi keeps them."""
+    if name.isascii():
+        return name
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return os.fsencode(name)
+    return name
+
+
+def stored_name(value: str | bytes) -> str:
+    """The file name ``storable`` stored as ``value``."""
+    return value if isinstance(value, str) else os.fsdecode(value)
+
+
 class JobHistoryChecksum:
     """How and when one output file was made (Ruffus' ``JobHistoryChecksum``).
 
@@ -429,8 +447,9 @@ class JobHistory:
         return dumps(value)
 
     # -- user paths
-    def key(self, path: str) -> str:
-        """The stored key of a file name: relative to the history file's directory."""
+    def key(self, path: str) -> str | bytes:
+        """The stored key of a file name: relative to the history file's directory
+        (bytes for a name that is not text, see ``_storable``)."""
         key = self._keys.get(path)
         if key is not None and (path[:1] == "/" or self._keys_cwd == os.getcwd()):
             return key
@@ -438,7 +457,7 @@ class JobHistory:
         if cwd != self._keys_cwd or len(self._keys) > 1_000_000:
             self._keys = {}
             self._keys_cwd = cwd
-        key = self._keys[path] = _relative_key(path, cwd, self.path_base)
+        key = self._keys[path] = storable(_relative_key(path, cwd, self.path_base))
         return key
 
     def get(self, path: str) -> JobHistoryChecksum | None:
@@ -462,7 +481,7 @@ class JobHistory:
                 self.con.executemany("INSERT OR REPLACE INTO data (key, value) VALUES (?,?)", rows)
             self._writes += 1
 
-    def put_many(self, rows: Iterable[tuple[str, Any]]) -> None:
+    def put_many(self, rows: Iterable[tuple[str | bytes, Any]]) -> None:
         """Store values under many keys in one statement and transaction."""
         data = [(k, sqlite3.Binary(dumps(v))) for k, v in rows]
         if data:
@@ -632,7 +651,7 @@ class _JobRecords:
         self.history = history
         self.values: dict[str, Any] = {}
         self.raw: dict[str, bytes] = {}
-        self.keys: dict[str, str] = {}
+        self.keys: dict[str, str | bytes] = {}
         self.fetch(paths)
 
     def fetch(self, paths: Iterable[str]) -> None:
@@ -715,7 +734,7 @@ def _may_name(inputs: list[str], outputs: list[str]) -> list[str]:
 
 def _job_records(
     history: Any, params: Sequence[Any], task_func: Any
-) -> tuple[list[tuple[str, JobHistoryChecksum]], bool]:
+) -> tuple[list[tuple[str | bytes, JobHistoryChecksum]], bool]:
     outputs = job_output_files(params)
     if not outputs:
         return [], False
@@ -737,14 +756,14 @@ def _job_records(
             (
                 key,
                 JobHistoryChecksum.from_checksums(
-                    key, mtime, proto.chksum_params, proto.chksum_func
+                    stored_name(key), mtime, proto.chksum_params, proto.chksum_func
                 ),
             )
         )
     return rows, skewed
 
 
-def _store(history: Any, rows: list[tuple[str, JobHistoryChecksum]]) -> None:
+def _store(history: Any, rows: list[tuple[str | bytes, JobHistoryChecksum]]) -> None:
     if isinstance(history, JobHistory):
         history.put_many(rows)
     else:
@@ -774,7 +793,7 @@ def record_jobs(
     ``settled`` receives, per job, the time the up-to-date rule will give its oldest
     recorded output (None when nothing was recorded).
     """
-    rows: list[tuple[str, JobHistoryChecksum]] = []
+    rows: list[tuple[str | bytes, JobHistoryChecksum]] = []
     skewed = False
     for params, func in jobs:
         job_rows, job_skewed = _job_records(history, params, func)

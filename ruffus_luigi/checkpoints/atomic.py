@@ -76,7 +76,7 @@ class _Foreign(Exception):
 
 def _key(path: str) -> str:
     """The part of a key directory's name that stays the same for one output, run after run."""
-    return hashlib.md5(os.path.abspath(path).encode()).hexdigest()[:12]
+    return hashlib.md5(os.fsencode(os.path.abspath(path))).hexdigest()[:12]  # names need not be text
 
 
 def _replace(value: Any, names: dict[str, str]) -> Any:
