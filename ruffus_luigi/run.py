@@ -29,6 +29,7 @@ from . import (
     driver,
     pipeline_calls,
     private_dirs,
+    reserved_names,
     submitted_jobs,
     workdir_lock,
 )
@@ -609,6 +610,7 @@ class RunState:
         outcomes: list[JobOutcome] = []
         if any(j.early for j in todo):
             todo = self._inputs_made(task, todo, outcomes)
+        todo = self._refuse_reserved(task, todo, outcomes)
         # an interrupted job must not leave an old record vouching for a half-written output
         hist.forget_jobs(history, [job.display for job in todo])
         attempts = 1 if self.terminate_immediately or self.touch_files_only else self.attempts(task)
@@ -713,6 +715,23 @@ class RunState:
 
     def checkpoints_for(self, task: Task) -> list[Checkpoint]:
         return self.task_checkpoints.get(task, self.checkpoints)
+
+    def _refuse_reserved(self, task: Task, todo: list[PlannedJob], outcomes: list[JobOutcome]) -> list[PlannedJob]:
+        """The jobs that may run: one writing a bookkeeping name fails unrun (``reserved_names``)."""
+        check = reserved_names.check_outputs
+        try:  # all at once first: the usual case costs a substring test per output
+            check(task._get_display_name(), (o for job in todo for o in _strings(job.params[1:2])), self.history_path)
+            return todo
+        except reserved_names.ReservedOutput:
+            pass
+        allowed = []
+        for job in todo:
+            try:
+                check(task._get_display_name(), _strings(job.params[1:2]), self.history_path)
+                allowed.append(job)
+            except reserved_names.ReservedOutput:
+                outcomes.append(JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task._name, job.name)))
+        return allowed
 
     def _run_job(self, task: Task, job: PlannedJob) -> JobOutcome:
         outcome = JobOutcome(job.index, "", ran=False, started=time.time())
