@@ -273,3 +273,45 @@ def test_status_names_a_file_that_is_not_utf8_under_a_strict_utf8_terminal(tmp_p
     assert done.returncode == 0
     paths = [f["path"] for f in json.loads(done.stdout)["freed"]["files"]]
     assert os.fsencode(workdir) + b"/\xff.mid" in [os.fsencode(p) for p in paths]
+
+
+TASK_NAMED = r'''
+from ruffus import Pipeline
+
+def make(out):
+    open(out, "w").write("made\n")
+
+pipeline = Pipeline("odd")
+pipeline.originate(task_func=make, output=["a.txt"], name="odd\ntouch pwned\n#")
+pipeline.run(verbose=1)
+'''
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.held("odd file names", "adversarial")
+def test_a_task_name_with_a_newline_starts_no_command_in_a_cluster_job_script(tmp_path):
+    """The job script's comment names the task: a newline in the name must not end the comment."""
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (workdir / "pipe.py").write_text(TASK_NAMED)
+    rc, out, _ = run("ruffus_luigi", workdir, {"RUFFUS_LUIGI_BACKEND": "example"})
+    assert rc == 0, out
+    assert (workdir / "a.txt").read_text() == "made\n"
+    assert_no_command_ran(workdir)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.held("odd file names", "bad input")
+@pytest.mark.parametrize("backend", ["local", "example"])
+def test_a_working_directory_named_with_bytes_metacharacters_and_percent(tmp_path, backend):
+    """Job scripts, atomic's listed directories and the history hold the directory's name as bytes."""
+    workdir = Path(os.fsdecode(os.fsencode(tmp_path) + b"/wd \xff $(touch pwned) 100%j"))
+    prepare(workdir, [b"a.txt", b"b.txt"])
+    extra = {"RUFFUS_LUIGI_BACKEND": backend, "RUFFUS_LUIGI_CHECKPOINT": "atomic"}
+    rc, out, ran = run("ruffus_luigi", workdir, extra)
+    assert rc == 0, out
+    assert len(ran) == 5
+    assert (workdir / "all.out").read_text() == "made 'a.txt'\nmid\nmade 'b.txt'\nmid\n"
+    rc, out, ran = run("ruffus_luigi", workdir, extra)
+    assert rc == 0 and ran == Counter(), out
+    assert_no_command_ran(tmp_path)
