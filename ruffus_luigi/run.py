@@ -15,6 +15,7 @@ import sqlite3
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -720,7 +721,7 @@ class RunState:
         """The jobs that may run: one writing a bookkeeping name fails unrun (``reserved_names``)."""
         check = reserved_names.check_outputs
         try:  # all at once first: the usual case costs a substring test per output
-            check(task._get_display_name(), (o for job in todo for o in _strings(job.params[1:2])), self.history_path)
+            check(task._get_display_name(), _outputs(todo), self.history_path)
             return todo
         except reserved_names.ReservedOutput:
             pass
@@ -785,6 +786,16 @@ RUN_WHEN_TOUCHING = ("mkdir", "parallel", "task")
 
 class _WaitForParent(Exception):
     """A job planned early cannot be judged before its parent task has finished."""
+
+
+def _outputs(jobs: list[PlannedJob]) -> Iterator[str]:
+    """The output file names of these jobs (most jobs have one string: no flattening)."""
+    for job in jobs:
+        output = job.params[1] if len(job.params) >= 2 else None
+        if isinstance(output, str):
+            yield output
+        elif output is not None:
+            yield from _strings([output])
 
 
 def _strings(params: Any) -> list[str]:
