@@ -194,6 +194,7 @@ class JobResult:
 
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def job_name(*parts: Any, limit: int = 120) -> str:
@@ -248,7 +249,9 @@ def write_job_script(spec: JobSpec) -> str:
     file is written under a temporary name and renamed, so a reader never sees half.
     """
     q = shlex.quote
-    lines = ["#!/bin/sh", "# ruffus-luigi job %s%s" % (spec.name, " of task " + spec.task_name if spec.task_name else "")]
+    about = "%s%s" % (spec.name, " of task " + spec.task_name if spec.task_name else "")
+    # a comment ends at a newline: a task named "x\ntouch pwned" must not start a command
+    lines = ["#!/bin/sh", "# ruffus-luigi job " + _CONTROL.sub("?", about)]
     for key, value in (spec.env or {}).items():
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             raise ValueError("job %r: environment variable name %r is not valid" % (spec.name, key))
@@ -261,7 +264,7 @@ def write_job_script(spec: JobSpec) -> str:
         'exit "$rc"',
         "",
     ]
-    with open(spec.script_path, "w") as f:
+    with open(spec.script_path, "w", errors="surrogateescape") as f:  # paths need not be UTF-8
         f.write("\n".join(lines))
     os.chmod(spec.script_path, 0o700)
     return spec.script_path

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..files.filenames import is_glob
+from ..files.stored_names import storable, stored_name
 from .base import Checkpoint, CheckpointJob, RunInfo
 
 TMP_DIR = ".ruffus_luigi.tmp"
@@ -76,7 +77,7 @@ class _Foreign(Exception):
 
 def _key(path: str) -> str:
     """The part of a key directory's name that stays the same for one output, run after run."""
-    return hashlib.md5(os.path.abspath(path).encode()).hexdigest()[:12]
+    return hashlib.md5(os.fsencode(os.path.abspath(path))).hexdigest()[:12]  # names need not be text
 
 
 def _replace(value: Any, names: dict[str, str]) -> Any:
@@ -348,11 +349,11 @@ def remove_stale(history_file: str) -> list[str]:
     con = _connect(history_file)
     try:
         removed: list[str] = []
-        for (tmp_dir,) in con.execute("SELECT directory FROM %s" % TABLE).fetchall():
-            gone, tmp_dir_gone = _remove_stale_in(tmp_dir)
+        for (stored,) in con.execute("SELECT directory FROM %s" % TABLE).fetchall():
+            gone, tmp_dir_gone = _remove_stale_in(stored_name(stored))
             removed.extend(gone)
             if tmp_dir_gone:
-                con.execute("DELETE FROM %s WHERE directory = ?" % TABLE, (tmp_dir,))
+                con.execute("DELETE FROM %s WHERE directory = ?" % TABLE, (stored,))
         return removed
     finally:
         con.close()
@@ -422,7 +423,7 @@ class Atomic(Checkpoint):
         if tmp_dir not in listed:
             con = _connect(self.history_file)
             try:
-                con.execute("INSERT OR IGNORE INTO %s VALUES (?)" % TABLE, (tmp_dir,))
+                con.execute("INSERT OR IGNORE INTO %s VALUES (?)" % TABLE, (storable(tmp_dir),))
             finally:
                 con.close()
             listed.add(tmp_dir)

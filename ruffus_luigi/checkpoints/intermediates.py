@@ -27,6 +27,7 @@ from ..errors.clear_errors import DamagedHistory
 from ..files import absent
 from ..files.filenames import is_glob
 from ..files.other_names import names_in, sole_name
+from ..files.stored_names import storable, stored_name
 from .base import Checkpoint, CheckpointJob, RunInfo
 
 TABLE = "ruffus_luigi_intermediates"
@@ -55,7 +56,8 @@ def freed_files(history_file: str) -> list[tuple[str, str, int, str]]:
             exists = con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (TABLE,)).fetchone()
             if not exists:
                 return []
-            return con.execute("SELECT path, state, size, task FROM %s ORDER BY path" % TABLE).fetchall()
+            rows = con.execute("SELECT path, state, size, task FROM %s ORDER BY path" % TABLE).fetchall()
+            return [(stored_name(path), *rest) for path, *rest in rows]
         finally:
             con.close()
     except (sqlite3.DatabaseError, OSError) as e:
@@ -149,7 +151,8 @@ class FreeIntermediates(Checkpoint):
             con.close()
         self.freed = {}
         self.placeholders = {}
-        for path, state, size, mtime_ns, producer in rows:
+        for stored, state, size, mtime_ns, producer in rows:
+            path = stored_name(stored)
             st = _stat(path)
             if state in PENDING:  # the run stopped while freeing it
                 if st is not None and st.st_size == size and st.st_mtime_ns == mtime_ns:
@@ -208,7 +211,7 @@ class FreeIntermediates(Checkpoint):
         if remade:
             con = _connect(self.history_file)
             try:
-                con.executemany("DELETE FROM %s WHERE path = ?" % TABLE, [(p,) for p in remade])
+                con.executemany("DELETE FROM %s WHERE path = ?" % TABLE, [(storable(p),) for p in remade])
             finally:
                 con.close()
 
@@ -233,14 +236,14 @@ class FreeIntermediates(Checkpoint):
             try:
                 con.executemany(
                     "INSERT OR REPLACE INTO %s VALUES (?, ?, ?, ?, ?)" % TABLE,
-                    [(path, "being " + state, st.st_size, st.st_mtime_ns, producer) for path, st, _ in found],
+                    [(storable(path), "being " + state, st.st_size, st.st_mtime_ns, producer) for path, st, _ in found],
                 )
                 done = self._free(found)
                 con.executemany(
-                    "UPDATE %s SET state = ? WHERE path = ?" % TABLE, [(state, path) for path in done]
+                    "UPDATE %s SET state = ? WHERE path = ?" % TABLE, [(state, storable(path)) for path in done]
                 )
                 con.executemany(
-                    "DELETE FROM %s WHERE path = ?" % TABLE, [(path,) for path, _, _ in found if path not in done]
+                    "DELETE FROM %s WHERE path = ?" % TABLE, [(storable(path),) for path, _, _ in found if path not in done]
                 )
             finally:
                 con.close()

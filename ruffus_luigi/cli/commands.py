@@ -111,6 +111,10 @@ def _status(options: argparse.Namespace) -> int:
     from ..planning.history import get_default_history_file_name
     from . import status
 
+    # a file name need not be text (os.fsdecode's surrogates): its own bytes are written,
+    # as Python does under the C locale, instead of a UnicodeEncodeError under a UTF-8 one
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="surrogateescape")
     try:
         if options.script is None:
             history_file = options.history_file or get_default_history_file_name()

@@ -17,6 +17,7 @@ import os
 import stat
 
 ROOT = ".ruffus_luigi"
+_ATTEMPTS = 10
 _OPEN = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
@@ -35,12 +36,20 @@ def make(path: str) -> str:
     """``path``, made (mode 0700) where missing and checked from ``.ruffus_luigi`` down; returned."""
     chain = _chain(path)
     os.makedirs(os.path.dirname(chain[0]), exist_ok=True)  # (the working directory's side: not ours to check)
-    for step in chain:
+    for attempt in range(_ATTEMPTS):
         try:
-            os.mkdir(step, 0o700)
-        except FileExistsError:
-            pass
-        _check(step)
+            for step in chain:
+                try:
+                    os.mkdir(step, 0o700)
+                except FileExistsError:
+                    pass
+                _check(step)
+            break
+        except FileNotFoundError:
+            # another worker of the run removed a directory of the chain the moment it was
+            # empty (its jobs done): make the chain again
+            if attempt == _ATTEMPTS - 1:
+                raise
     return path
 
 

@@ -13,7 +13,7 @@ import pickle
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -30,7 +30,7 @@ from ..planning.plan import Session, generation_error
 from ..planning.plan_cache import PlanCache, inputs_seen, ran_signature
 from ..planning.strategy_choice import strategy_job
 from ..settings import config
-from . import driver
+from . import driver, reserved_names
 from .chunking import chunk_size, describe_jobs
 from .claims import Claims, job_key
 from .job import (
@@ -622,6 +622,7 @@ class RunState:
                 # planned before the files ran ahead of the clock: the pause Ruffus makes
                 # before a task's jobs from then on (``start_stage``) is made here
                 time.sleep(1.01)
+        todo = self._refuse_reserved(task, todo, outcomes)
         # an interrupted job must not leave an old record vouching for a half-written output
         hist.forget_jobs(history, [job.display for job in todo])
         attempts = 1 if self.terminate_immediately or self.touch_files_only else self.attempts(task)
@@ -732,6 +733,23 @@ class RunState:
     def checkpoints_for(self, task: Task) -> list[Checkpoint]:
         return self.task_checkpoints.get(task, self.checkpoints)
 
+    def _refuse_reserved(self, task: Task, todo: list[PlannedJob], outcomes: list[JobOutcome]) -> list[PlannedJob]:
+        """The jobs that may run: one writing a bookkeeping name fails unrun (``reserved_names``)."""
+        check = reserved_names.check_outputs
+        try:  # all at once first: the usual case costs a substring test per output
+            check(task._get_display_name(), _outputs(todo), self.history_path)
+            return todo
+        except reserved_names.ReservedOutput:
+            pass
+        allowed = []
+        for job in todo:
+            try:
+                check(task._get_display_name(), _strings(job.params[1:2]), self.history_path)
+                allowed.append(job)
+            except reserved_names.ReservedOutput:
+                outcomes.append(JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task._name, job.name)))
+        return allowed
+
     def _run_job(self, task: Task, job: PlannedJob) -> JobOutcome:
         outcome = JobOutcome(job.index, "", ran=False, started=time.time())
         # touch_files_only spares only jobs with files: @mkdir still makes its directories,
@@ -785,6 +803,16 @@ RUN_WHEN_TOUCHING = ("mkdir", "parallel", "task")
 
 class _WaitForParent(Exception):
     """A job planned early cannot be judged before its parent task has finished."""
+
+
+def _outputs(jobs: list[PlannedJob]) -> Iterator[str]:
+    """The output file names of these jobs (most jobs have one string: no flattening)."""
+    for job in jobs:
+        output = job.params[1] if len(job.params) >= 2 else None
+        if isinstance(output, str):
+            yield output
+        elif output is not None:
+            yield from _strings([output])
 
 
 def _strings(params: Any) -> list[str]:

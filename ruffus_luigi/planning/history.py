@@ -38,6 +38,7 @@ from ..files.filenames import (
     path_decomposition,
     shorten_filenames_encoder,
 )
+from ..files.stored_names import storable, stored_name
 from .checksums import EMPTY_CHECKSUM, function_checksum, params_checksum
 
 __all__ = [
@@ -428,8 +429,9 @@ class JobHistory:
         return dumps(value)
 
     # -- user paths
-    def key(self, path: str) -> str:
-        """The stored key of a file name: relative to the history file's directory."""
+    def key(self, path: str) -> str | bytes:
+        """The stored key of a file name: relative to the history file's directory
+        (bytes for a name that is not text, see ``_storable``)."""
         key = self._keys.get(path)
         if key is not None and (path[:1] == "/" or self._keys_cwd == os.getcwd()):
             return key
@@ -437,7 +439,7 @@ class JobHistory:
         if cwd != self._keys_cwd or len(self._keys) > 1_000_000:
             self._keys = {}
             self._keys_cwd = cwd
-        key = self._keys[path] = _relative_key(path, cwd, self.path_base)
+        key = self._keys[path] = storable(_relative_key(path, cwd, self.path_base))
         return key
 
     def get(self, path: str) -> JobHistoryChecksum | None:
@@ -461,7 +463,7 @@ class JobHistory:
                 self.con.executemany("INSERT OR REPLACE INTO data (key, value) VALUES (?,?)", rows)
             self._writes += 1
 
-    def put_many(self, rows: Iterable[tuple[str, Any]]) -> None:
+    def put_many(self, rows: Iterable[tuple[str | bytes, Any]]) -> None:
         """Store values under many keys in one statement and transaction."""
         data = [(k, sqlite3.Binary(dumps(v))) for k, v in rows]
         if data:
@@ -631,7 +633,7 @@ class _JobRecords:
         self.history = history
         self.values: dict[str, Any] = {}
         self.raw: dict[str, bytes] = {}
-        self.keys: dict[str, str] = {}
+        self.keys: dict[str, str | bytes] = {}
         self.fetch(paths)
 
     def fetch(self, paths: Iterable[str]) -> None:
@@ -717,7 +719,7 @@ def _may_name(inputs: list[str], outputs: list[str]) -> list[str]:
 
 def _job_records(
     history: Any, params: Sequence[Any], task_func: Any, finished: float | None = None
-) -> tuple[list[tuple[str, JobHistoryChecksum]], bool]:
+) -> tuple[list[tuple[str | bytes, JobHistoryChecksum]], bool]:
     outputs = job_output_files(params)
     if not outputs:
         return [], False
@@ -739,14 +741,14 @@ def _job_records(
             (
                 key,
                 JobHistoryChecksum.from_checksums(
-                    key, mtime, proto.chksum_params, proto.chksum_func
+                    stored_name(key), mtime, proto.chksum_params, proto.chksum_func
                 ),
             )
         )
     return rows, skewed
 
 
-def _store(history: Any, rows: list[tuple[str, JobHistoryChecksum]]) -> None:
+def _store(history: Any, rows: list[tuple[str | bytes, JobHistoryChecksum]]) -> None:
     if isinstance(history, JobHistory):
         history.put_many(rows)
     else:
@@ -780,7 +782,7 @@ def record_jobs(
     recorded output (None when nothing was recorded). ``finished``: per job, the wall
     clock when it ended (``completion_mtime``'s ``now``; 0 or None: now).
     """
-    rows: list[tuple[str, JobHistoryChecksum]] = []
+    rows: list[tuple[str | bytes, JobHistoryChecksum]] = []
     skewed = False
     for n, (params, func) in enumerate(jobs):
         when = finished[n] if finished else None

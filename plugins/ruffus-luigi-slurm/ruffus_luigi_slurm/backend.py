@@ -49,6 +49,18 @@ def parse_table(text: str) -> dict[str, str]:
     return rows
 
 
+def _log_path(path: str) -> str:
+    """A log's path as ``--output``/``--error`` read it: a file name pattern, where Slurm replaces
+    ``%j``, ``%x``... (in the working directory's part too) and a backslash anywhere turns the
+    replacing off but is itself removed, so a path holding one cannot be given at all."""
+    if "\\" in path:
+        raise ValueError(
+            "Slurm cannot write a job's log to %r (a backslash in a log path is not kept): "
+            "run the pipeline from a directory whose path has none" % path
+        )
+    return path.replace("%", "%%")
+
+
 class SlurmBackend(Backend):
     """Jobs on a Slurm cluster; see the module docstring."""
 
@@ -73,7 +85,7 @@ class SlurmBackend(Backend):
         """The sbatch command line for a job (its wrapper script written by ``prepare_job``)."""
         r = spec.resources
         args = ["sbatch", "--parsable", "--job-name=" + spec.name, "--chdir=" + spec.workdir]
-        args += ["--output=" + spec.stdout_path, "--error=" + spec.stderr_path]
+        args += ["--output=" + _log_path(spec.stdout_path), "--error=" + _log_path(spec.stderr_path)]
         partition = r.queue or self.partition
         if partition:
             args.append("--partition=" + partition)
