@@ -188,6 +188,11 @@ class Chunk:
             )
 
 
+def _unwritable(path: str, error: sqlite3.DatabaseError) -> str:
+    """What the user reads when the job history could not be written: the file, the error, what to do."""
+    return str(clear_errors.DamagedHistory(path, error))
+
+
 class RunState:
     """One ``pipeline_run``: its plan, options and what has happened so far."""
 
@@ -600,7 +605,10 @@ class RunState:
             from .config import backend as configured_backend
 
             backend = self.backend = configured_backend()
-        history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path or ":memory:")
+        try:
+            history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path or ":memory:")
+        except clear_errors.DamagedHistory as e:
+            return self._not_recorded(task, todo, str(e), ran=False)
         if self.shared_scheduler and not chunk.forced:
             # another run against the same luigid may have run some of them meanwhile
             if history is self.planner.history:
@@ -609,8 +617,13 @@ class RunState:
         outcomes: list[JobOutcome] = []
         if any(j.early for j in todo):
             todo = self._inputs_made(task, todo, outcomes)
-        # an interrupted job must not leave an old record vouching for a half-written output
-        hist.forget_jobs(history, [job.display for job in todo])
+        try:
+            # an interrupted job must not leave an old record vouching for a half-written output
+            hist.forget_jobs(history, [job.display for job in todo])
+        except sqlite3.DatabaseError as e:
+            if history is not self.planner.history:
+                history.close()
+            return outcomes + self._not_recorded(task, todo, _unwritable(history.filename, e), ran=False)
         attempts = 1 if self.terminate_immediately or self.touch_files_only else self.attempts(task)
         delay = config.retry_delay() if attempts > 1 else 0.0
 
@@ -652,7 +665,13 @@ class RunState:
             by_index = {job.index: job for job in todo}
             done = [o for o in outcomes if o.ran and not o.error]
             settled: list[float | None] = []
-            hist.record_jobs(history, [(by_index[o.index].display, func) for o in done], settled)  # one commit
+            try:
+                hist.record_jobs(history, [(by_index[o.index].display, func) for o in done], settled)  # one commit
+            except sqlite3.DatabaseError as e:  # (a full disk: nothing of the chunk was kept)
+                unwritable = _unwritable(history.filename, e)
+                failed = {o.index: o for o in self._not_recorded(task, [by_index[o.index] for o in done], unwritable)}
+                outcomes[:] = [failed.get(o.index, o) if o.ran and not o.error else o for o in outcomes]
+                done, settled = [], []
             keep = self.keeps_signatures(task) if chunk.keep_signatures is None else chunk.keep_signatures
             for o, when in zip(done, settled, strict=True):
                 if keep:  # (in the worker: its cores, not the driver's)
@@ -661,6 +680,21 @@ class RunState:
             if history is not self.planner.history:
                 history.close()
         return outcomes
+
+    def _not_recorded(self, task: Task, jobs: list[PlannedJob], unwritable: str, ran: bool = True) -> list[JobOutcome]:
+        """The jobs fail: the job history could not be written (a full disk, a read-only or
+        failing file system). No job starts after them in this run; each error names the
+        file and what to do, and the next run redoes the jobs (their outputs have no record).
+        """
+        self.request_stop()
+        why = "(%s; %s)" % (
+            unwritable,
+            "the job ran, but it is not recorded: the next run redoes it" if ran else "the job did not run",
+        )
+        return [
+            JobOutcome(j.index, j.name, ran=ran, error=(task._name, j.name, "ruffus_luigi.HistoryNotWritten", why, ""))
+            for j in jobs
+        ]
 
     def _inputs_made(self, task: Task, todo: list[PlannedJob], outcomes: list[JobOutcome]) -> list[PlannedJob]:
         """The jobs whose inputs exist; the others (planned early) do not run.
