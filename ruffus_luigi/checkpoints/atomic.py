@@ -46,6 +46,7 @@ import shutil
 import socket
 import sqlite3
 import stat
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,6 +209,10 @@ def _make_key_dir(tmp_fd: int, key: str, in_process: bool) -> tuple[str, int]:
             os.mkdir(name, 0o700, dir_fd=tmp_fd)
         except FileExistsError:
             continue
+        except OSError:  # (a full disk: no empty owner file is left to name nobody)
+            with suppress(OSError):
+                os.unlink(name + (OWNER if in_process else SUBMITTER), dir_fd=tmp_fd)
+            raise
         return name, os.open(name, _OWN_DIR, dir_fd=tmp_fd)
     raise FileExistsError(errno.EEXIST, "no free key directory name", key)
 
@@ -497,6 +502,9 @@ class Atomic(Checkpoint):
                 except FileNotFoundError:
                     if attempt == 9:
                         raise
+                except OSError:  # (a full disk: the .ruffus_luigi.tmp just made is not left behind)
+                    _remove_tmp_dir_if_empty(dir_fd, tmp_fd)
+                    raise
                 # (another job's clean-up took the empty .ruffus_luigi.tmp meanwhile)
                 _close(tmp_fd)
                 tmp_fd = -1
