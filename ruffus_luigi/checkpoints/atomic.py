@@ -64,7 +64,13 @@ _FICLONE = 0x40049409  # Linux ioctl: the destination shares the source's blocks
 
 
 class UnsafeTemporaryPath(Exception):
-    """Something that is not this user's own stands where ``atomic`` would write a job's output."""
+    """Something that is not this user's own stands where ``atomic`` would write a job's output.
+
+    Also: the output could not be renamed into place. The message names the task, the
+    output, the path and the error: the job's error shows it without a traceback.
+    """
+
+    ruffus_luigi_no_traceback = True
 
 
 class _Foreign(Exception):

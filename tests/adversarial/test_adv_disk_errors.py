@@ -410,3 +410,42 @@ def test_no_inode_for_the_lock_file(tmp_path, tmp_path_factory, mounts):
     rc, out, ran = run(workdir, "history", env)
     assert rc == 0 and ran == Counter(ALL_JOBS), out
     assert {k: v for k, v in snapshot(workdir).items() if not k.startswith("inode")} == expected
+
+
+# -- 7. atomic cannot put an output in place: its directory made unwritable mid-job --------
+# Root ignores file modes; without these capabilities a directory's mode holds for it too.
+NO_DAC_OVERRIDE = ("setpriv", "--inh-caps=-dac_override,-dac_read_search",
+                   "--bounding-set=-dac_override,-dac_read_search")
+
+
+@held
+@pytest.mark.timeout(300)
+def test_atomic_rename_into_a_directory_made_unwritable_mid_job(tmp_path, tmp_path_factory):
+    expected = reference("atomic", tmp_path_factory)
+    workdir = workdir_in(tmp_path / "work")
+    shutil.copy(SCRIPT, workdir / SCRIPT.name)
+    proc = subprocess.Popen(
+        [*NO_DAC_OVERRIDE, sys.executable, "-m", "ruffus_luigi", "run", SCRIPT.name, "atomic", "2"],
+        cwd=workdir, env=environment({"HOLD": "s1.mid"}), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        wait_half_written(workdir, "mid s1.mid", proc)  # (it writes in s1/.ruffus_luigi.tmp, which stays ours)
+        (workdir / "s1").chmod(0o555)
+        (workdir / "release").touch()
+        rc, out = finish(proc)
+    finally:
+        (workdir / "s1").chmod(0o755)
+
+    assert rc == 1, out
+    assert "Job  = [s1/s1.start -> s1/s1.mid]" in out, out
+    assert "task 'mid', output 's1/s1.mid': cannot be put in place (Permission denied); what the job wrote is kept in s1/.ruffus_luigi.tmp/" in out, out
+    no_internal_traceback(out)
+    assert not (workdir / "s1/s1.mid").exists()  # never half there
+    recorded = history_check(workdir / ".ruffus_history.sqlite")
+    assert "mid s1.mid" not in recorded
+
+    rc, out, ran = run(workdir, "atomic")
+    assert rc == 0, out
+    assert ran == Counter(downstream(ALL_JOBS - recorded)), ran
+    assert snapshot(workdir) == expected  # what the failed job kept is gone once it ran again
