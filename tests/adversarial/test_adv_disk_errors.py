@@ -449,3 +449,69 @@ def test_atomic_rename_into_a_directory_made_unwritable_mid_job(tmp_path, tmp_pa
     assert rc == 0, out
     assert ran == Counter(downstream(ALL_JOBS - recorded)), ran
     assert snapshot(workdir) == expected  # what the failed job kept is gone once it ran again
+
+
+# -- 8. against real Ruffus 3.0.0: a job that fills the disk ---------------------------------
+FILLS_THE_DISK = '''
+from ruffus import originate, pipeline_run, suffix, transform
+
+@originate(["full/a.txt", "b.txt"])
+def make(output):
+    with open(output, "w") as f:
+        f.write("x" * 65536)
+
+@transform(make, suffix(".txt"), ".out")
+def copy(input_file, output):
+    with open(input_file) as i, open(output, "w") as o:
+        o.write(i.read())
+
+if __name__ == "__main__":
+    pipeline_run(verbose=1, multiprocess=2)
+'''
+
+
+def exception_lines(out: str) -> list[str]:
+    """The lines of Ruffus' error that say what failed: the exception, the task, the job."""
+    lines = [line.strip() for line in out.splitlines()]
+    first = lines.index("Exception #1")
+    return lines[first: first + 4]
+
+
+def history_keys(path: Path) -> set[str]:
+    con = sqlite3.connect(path)
+    try:
+        return {k for (k,) in con.execute("SELECT key FROM data")}
+    finally:
+        con.close()
+
+
+@held
+@pytest.mark.timeout(300)
+def test_a_job_filling_the_disk_is_reported_and_left_as_ruffus_does(tmp_path, mounts):
+    results = {}
+    for name, command in (("ruffus", [sys.executable, "script.py"]),
+                          ("ruffus-luigi", [sys.executable, "-m", "ruffus_luigi", "run", "script.py"])):
+        workdir = tmp_path / name
+        workdir.mkdir()
+        (workdir / "script.py").write_text(FILLS_THE_DISK)
+        mounts(workdir / "full", "size=16k")
+        env = environment({})
+        if name == "ruffus":
+            env.pop("PYTHONPATH")  # real Ruffus 3.0.0, installed as ``ruffus``
+        done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1, done.stdout + done.stderr
+        if name == "ruffus":
+            assert "ruffus_luigi" not in done.stderr, "this was not real Ruffus"
+        results[name] = (exception_lines(done.stderr), (workdir / "full/a.txt").stat().st_size,
+                         {k for k in history_keys(workdir / ".ruffus_history.sqlite") if "a." in k})
+    assert results["ruffus-luigi"] == results["ruffus"]
+    assert results["ruffus"][0] == ["Exception #1", "'builtins.OSError([Errno 28] No space left on device)' raised in ...",
+                                    "Task = def make(...):", "Job  = [None -> full/a.txt]"]
+    assert results["ruffus"][2] == set()  # the half-written file has no record: the next run redoes it
+
+    workdir = tmp_path / "ruffus-luigi"
+    remount(workdir / "full", "size=1m")
+    done = subprocess.run([sys.executable, "-m", "ruffus_luigi", "run", "script.py"], cwd=workdir,
+                          env=environment({}), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (workdir / "full/a.txt").read_text() == (workdir / "full/a.out").read_text() == "x" * 65536
