@@ -66,11 +66,10 @@ _FICLONE = 0x40049409  # Linux ioctl: the destination shares the source's blocks
 class UnsafeTemporaryPath(Exception):
     """Something that is not this user's own stands where ``atomic`` would write a job's output.
 
-    Also: the output could not be renamed into place. The message names the task, the
-    output, the path and the error: the job's error shows it without a traceback.
+    Also: the output could not be renamed into place (a file-system error: the message names
+    the task, the output, the error and where the job's file is kept, and the job's error
+    shows it without a traceback).
     """
-
-    ruffus_luigi_no_traceback = True
 
 
 class _Foreign(Exception):
@@ -604,10 +603,12 @@ def _put_in_place(task: str, temporary: _Temporary) -> None:
                     os.unlink(temporary.base, dir_fd=dir_fd)
         except OSError as err:
             _forget_owner(tmp_fd, temporary.key_dir)
-            raise UnsafeTemporaryPath(
+            failed = UnsafeTemporaryPath(
                 "task %r, output %r: cannot be put in place (%s); what the job wrote is kept in %s"
                 % (task, temporary.output, err.strerror, temporary.path(False))
-            ) from None
+            )
+            failed.ruffus_luigi_no_traceback = True  # type: ignore[attr-defined]
+            raise failed from None
         _remove_key_dir(tmp_fd, temporary.key_dir)
         _remove_tmp_dir_if_empty(dir_fd, tmp_fd)
     finally:
