@@ -16,7 +16,7 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,8 +175,7 @@ class Chunk:
         with driver.stopped_by_sigterm() if forked else nullcontext():
             outcomes = self.state.execute(self)
         if forked:
-            with open(self.state.outcome_path(self), "wb") as f:
-                pickle.dump(outcomes, f)
+            self.state.save_outcomes(self, outcomes)
         else:
             self.outcomes = outcomes
         self.done = not any(o.error or o.signalled_break or o.missing_input for o in outcomes)
@@ -584,6 +583,27 @@ class RunState:
             with open(self.outcome_path(chunk), "rb") as f:
                 chunk.outcomes = pickle.load(f)
         return chunk.outcomes
+
+    def save_outcomes(self, chunk: Chunk, outcomes: list[JobOutcome]) -> None:
+        """In a worker: the chunk's outcomes for the driver, whole or not at all (renamed into
+        place: a full temporary directory must not leave a truncated file for it to read)."""
+        path = self.outcome_path(chunk)
+        try:
+            with open(path + ".part", "wb") as f:
+                pickle.dump(outcomes, f)
+            os.replace(path + ".part", path)
+        except OSError:
+            with suppress(OSError):
+                os.unlink(path + ".part")
+            raise
+
+    def temporary_space_full(self) -> bool:
+        """Whether the run's temporary directory (``TMPDIR``) has no room left (asked once a run has failed)."""
+        try:
+            found = os.statvfs(self.run_dir)
+        except OSError:
+            return False
+        return found.f_bavail == 0 or found.f_favail == 0
 
     def execute(self, chunk: Chunk) -> list[JobOutcome]:
         """Run a chunk's out-of-date jobs (in a worker) and record them in the history.

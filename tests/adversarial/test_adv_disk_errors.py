@@ -515,3 +515,32 @@ def test_a_job_filling_the_disk_is_reported_and_left_as_ruffus_does(tmp_path, mo
                           env=environment({}), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert (workdir / "full/a.txt").read_text() == (workdir / "full/a.out").read_text() == "x" * 65536
+
+
+# -- 9. the run's temporary directory (TMPDIR) fills up: worker processes pass outcomes there --
+@held
+@pytest.mark.timeout(300)
+def test_temporary_directory_full_mid_run(tmp_path, tmp_path_factory, mounts):
+    expected = reference("history", tmp_path_factory)
+    workdir = workdir_in(tmp_path / "work")
+    temporary = mounts(tmp_path / "tmp", "size=64k")
+    proc = start(workdir, "history", {"TMPDIR": str(temporary), "HOLD": "s1.mid"})
+    wait_half_written(workdir, "mid s1.mid", proc)
+    fill(temporary)
+    (workdir / "release").touch()
+    rc, out = finish(proc)
+
+    assert rc == 1, out
+    assert "the run's temporary directory %s is full" % temporary in out, out
+    assert "Task = def mid(...):" in out
+    no_internal_traceback(out)
+    assert "EOFError" not in out and "run.py" not in out.split("Original exception")[-1], out
+    recorded = history_check(workdir / ".ruffus_history.sqlite")
+    for job in recorded:
+        assert (workdir / OUTPUT[job]).read_bytes() == expected[OUTPUT[job]], job
+
+    (temporary / "filler").unlink()
+    rc, out, ran = run(workdir, "history", {"TMPDIR": str(temporary)})
+    assert rc == 0, out
+    assert ran == Counter(downstream(ALL_JOBS - recorded)), ran
+    assert snapshot(workdir) == expected
