@@ -544,3 +544,34 @@ def test_temporary_directory_full_mid_run(tmp_path, tmp_path_factory, mounts):
     assert rc == 0, out
     assert ran == Counter(downstream(ALL_JOBS - recorded)), ran
     assert snapshot(workdir) == expected
+
+
+# -- 10. zero-intermediates: the intermediates' file system read-only when they are freed -----
+@held
+@pytest.mark.timeout(300)
+def test_intermediates_on_a_read_only_file_system_when_freed(tmp_path, tmp_path_factory, mounts):
+    expected = reference("zero-intermediates", tmp_path_factory)
+    whole = reference("history", tmp_path_factory)
+    workdir = workdir_in(tmp_path / "work")
+    s1 = mounts(workdir / "s1", "size=1m")
+    proc = start(workdir, "zero-intermediates", {"HOLD": "total.txt"})
+    wait_half_written(workdir, "total total.txt", proc)  # every file of s1 is written and closed
+    remount(s1, "ro")
+    (workdir / "release").touch()
+    rc, out = finish(proc)
+
+    assert rc == 0, out
+    no_internal_traceback(out)
+    for name in ("s1/s1.start", "s1/s1.mid", "s1/s1.end"):  # kept whole, and not recorded as freed
+        assert (workdir / name).read_bytes() == whole[name], name
+    con = sqlite3.connect(workdir / ".ruffus_history.sqlite")
+    try:
+        freed = {path for (path,) in con.execute("SELECT path FROM ruffus_luigi_intermediates")}
+    finally:
+        con.close()
+    assert not {p for p in freed if "/s1/" in p}, freed
+
+    remount(s1, "rw")
+    rc, out, ran = run(workdir, "zero-intermediates")
+    assert rc == 0 and not ran, out
+    assert snapshot(workdir) == expected
