@@ -636,7 +636,8 @@ class RunState:
             todo = [j for j in todo if self.planner.job_needs_update(task, j.params, history=history, explain=False)[0]]
         outcomes: list[JobOutcome] = []
         if any(j.early for j in todo):
-            todo = self._inputs_made(task, todo, outcomes)
+            # (once the run stops no job starts: their inputs are not waited for, nor reported missing)
+            todo = [] if self.stopping() else self._inputs_made(task, todo, outcomes)
         try:
             # an interrupted job must not leave an old record vouching for a half-written output
             hist.forget_jobs(history, [job.display for job in todo])

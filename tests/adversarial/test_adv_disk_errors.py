@@ -206,13 +206,14 @@ def no_internal_traceback(out: str) -> None:
 # -- 1. the history's file system fills up while the outputs still fit ---------------------
 @held
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("strategy", ["history", "atomic"])
-def test_history_file_system_full_at_a_chunk_commit(strategy, tmp_path, tmp_path_factory, mounts):
+@pytest.mark.parametrize("strategy, jobs", [("history", 2), ("atomic", 2), ("history", 1)],
+                         ids=["history-in-workers", "atomic-in-workers", "history-in-the-driver"])
+def test_history_file_system_full_at_a_chunk_commit(strategy, jobs, tmp_path, tmp_path_factory, mounts):
     expected = reference(strategy, tmp_path_factory)
     workdir = workdir_in(tmp_path / "work")
     space = mounts(tmp_path / "history")
     env = {"DEFAULT_RUFFUS_HISTORY_FILE": str(space / "history.sqlite")}
-    proc = start(workdir, strategy, {**env, "HOLD": "s1.mid"})
+    proc = start(workdir, strategy, {**env, "HOLD": "s1.mid"}, jobs)
     wait_half_written(workdir, "mid s1.mid", proc)
     fill(space)
     (workdir / "release").touch()
@@ -220,6 +221,7 @@ def test_history_file_system_full_at_a_chunk_commit(strategy, tmp_path, tmp_path
 
     assert rc == 1, out
     assert "Luigi did not run this task" not in out
+    assert "MissingInputFileError" not in out, "a job planned early must not wait for, nor blame, an input never made"
     assert "ruffus_luigi.HistoryNotWritten" in out and "Job  = [s1/s1.start -> s1/s1.mid]" in out, out
     assert "the job history %s cannot be used (database or disk is full)" % (space / "history.sqlite") in out
     assert "free space there" in out and "move it aside" not in out
@@ -229,7 +231,7 @@ def test_history_file_system_full_at_a_chunk_commit(strategy, tmp_path, tmp_path
         assert (workdir / OUTPUT[job]).read_bytes() == expected[OUTPUT[job]], job
 
     (space / "filler").unlink()
-    rc, out, ran = run(workdir, strategy, env)
+    rc, out, ran = run(workdir, strategy, env, jobs)
     assert rc == 0, out
     assert ran == Counter(downstream(ALL_JOBS - recorded)), ran
     assert snapshot(workdir) == expected
