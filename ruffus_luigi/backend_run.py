@@ -122,7 +122,7 @@ def _error(task: Task, job: PlannedJob, error: Exception, where: str) -> tuple:
 
 
 def _full(directory: str) -> str:
-    """", and its file system is full" when it is: why a job could leave no exit code behind."""
+    """", whose file system is full" when it is: why a job could leave no exit code behind."""
     try:
         found = os.statvfs(directory)
     except OSError:

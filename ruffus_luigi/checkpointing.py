@@ -69,16 +69,18 @@ def _file_errors(strategy: Checkpoint, job: CheckpointJob, when: str) -> Iterato
     as one line naming the strategy and the file, without the strategy's traceback.
 
     The job fails with it as with its own OSError (Ruffus' text: task, job, the error); the
-    traceback would show only ruffus-luigi's insides, and the file the error is about may
-    be missing from it (``os.write`` names none): then it names the job's outputs.
+    traceback would show only ruffus-luigi's insides. It names the job's outputs: the error's
+    own file name may be missing (``os.write`` names none) or relative to a directory
+    descriptor, so it is added only as a detail.
     """
     try:
         yield
     except OSError as e:
         if e.errno is None or isinstance(e, (BlockingIOError, InterruptedError)):
             raise
-        where = e.filename if e.filename is not None else ", ".join(job.outputs)
-        error = OSError(e.errno, "%s (checkpoint %r, %s)" % (e.strerror or e, strategy.name, when), where)
+        outputs = ", ".join(job.outputs)
+        detail = ", at %r" % e.filename if e.filename is not None and e.filename != outputs else ""
+        error = OSError(e.errno, "%s (checkpoint %r, %s%s)" % (e.strerror or e, strategy.name, when, detail), outputs)
         error.ruffus_luigi_no_traceback = True  # type: ignore[attr-defined]
         raise error from None
 

@@ -707,7 +707,8 @@ class RunState:
         failing file system). No job starts after them in this run; each error names the
         file and what to do, and the next run redoes the jobs (their outputs have no record).
         """
-        self.request_stop()
+        with suppress(OSError):  # (the run's temporary directory may be as full)
+            self.request_stop()
         why = "(%s; %s)" % (
             unwritable,
             "the job ran, but it is not recorded: the next run redoes it" if ran else "the job did not run",
