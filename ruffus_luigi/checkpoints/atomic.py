@@ -46,6 +46,7 @@ import shutil
 import socket
 import sqlite3
 import stat
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +65,12 @@ _FICLONE = 0x40049409  # Linux ioctl: the destination shares the source's blocks
 
 
 class UnsafeTemporaryPath(Exception):
-    """Something that is not this user's own stands where ``atomic`` would write a job's output."""
+    """Something that is not this user's own stands where ``atomic`` would write a job's output.
+
+    Also: the output could not be renamed into place (a file-system error: the message names
+    the task, the output, the error and where the job's file is kept, and the job's error
+    shows it without a traceback).
+    """
 
 
 class _Foreign(Exception):
@@ -209,6 +215,10 @@ def _make_key_dir(tmp_fd: int, key: str, in_process: bool) -> tuple[str, int]:
             os.mkdir(name, 0o700, dir_fd=tmp_fd)
         except FileExistsError:
             continue
+        except OSError:  # (a full disk: no empty owner file is left to name nobody)
+            with suppress(OSError):
+                os.unlink(name + (OWNER if in_process else SUBMITTER), dir_fd=tmp_fd)
+            raise
         return name, os.open(name, _OWN_DIR, dir_fd=tmp_fd)
     raise FileExistsError(errno.EEXIST, "no free key directory name", key)
 
@@ -498,6 +508,9 @@ class Atomic(Checkpoint):
                 except FileNotFoundError:
                     if attempt == 9:
                         raise
+                except OSError:  # (a full disk: the .ruffus_luigi.tmp just made is not left behind)
+                    _remove_tmp_dir_if_empty(dir_fd, tmp_fd)
+                    raise
                 # (another job's clean-up took the empty .ruffus_luigi.tmp meanwhile)
                 _close(tmp_fd)
                 tmp_fd = -1
@@ -591,10 +604,12 @@ def _put_in_place(task: str, temporary: _Temporary) -> None:
                     os.unlink(temporary.base, dir_fd=dir_fd)
         except OSError as err:
             _forget_owner(tmp_fd, temporary.key_dir)
-            raise UnsafeTemporaryPath(
+            failed = UnsafeTemporaryPath(
                 "task %r, output %r: cannot be put in place (%s); what the job wrote is kept in %s"
                 % (task, temporary.output, err.strerror, temporary.path(False))
-            ) from None
+            )
+            failed.ruffus_luigi_no_traceback = True  # type: ignore[attr-defined]
+            raise failed from None
         _remove_key_dir(tmp_fd, temporary.key_dir)
         _remove_tmp_dir_if_empty(dir_fd, tmp_fd)
     finally:

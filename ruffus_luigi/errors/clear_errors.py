@@ -41,6 +41,11 @@ class DamagedHistory(ClearError):
         lowered = text.lower()
         if "locked" in lowered or "busy" in lowered:
             what = "another process holds it locked: let it finish, or stop it"
+        elif "full" in lowered or "i/o error" in lowered:  # SQLITE_FULL, SQLITE_IOERR (EDQUOT, EIO)
+            what = (
+                "its file system is full, over quota or failing: free space there (or fix it) and run again;"
+                " the history is kept as it was, and jobs whose records could not be written rerun"
+            )
         elif "unable to open" in lowered or "readonly" in lowered or "permission" in lowered or isinstance(error, PermissionError):
             what = "check that you may read and write it and its directory"
         else:

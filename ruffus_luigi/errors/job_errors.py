@@ -20,5 +20,5 @@ def exception_tuple(task_name: str, job_name: str) -> tuple:
         job_name,
         module + "." + exc_type.__name__,
         "(%s)" % value if value else value,
-        traceback.format_exc(),
+        "" if getattr(exc_value, "ruffus_luigi_no_traceback", False) else traceback.format_exc(),
     )

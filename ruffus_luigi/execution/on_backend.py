@@ -80,9 +80,10 @@ def run_jobs(state: RunState, task: Task, jobs: list[PlannedJob], outcomes: list
     try:
         base = jobs_dir(state)
         resources = task_resources(task)
-    except Exception:
+    except Exception as e:
+        where = os.path.join(state.workdir, private_dirs.ROOT)
         for job in jobs:
-            found[job.index] = JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task._name, job.name))
+            found[job.index] = JobOutcome(job.index, job.name, ran=False, error=_error(task, job, e, where))
         outcomes.extend(found[j.index] for j in jobs)
         return
     for job in jobs:
@@ -90,8 +91,9 @@ def run_jobs(state: RunState, task: Task, jobs: list[PlannedJob], outcomes: list
             spec = _spec(state, task, job, base, resources, default)
             routed = plugins.route(task._get_display_name(), spec) or default
             groups.setdefault(routed, []).append((job, spec))
-        except Exception:
-            found[job.index] = JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task._name, job.name))
+        except Exception as e:
+            where = os.path.join(base, job_name(task._get_display_name(), job.index))
+            found[job.index] = JobOutcome(job.index, job.name, ran=False, error=_error(task, job, e, where))
     try:
         if len(groups) == 1:
             [(name, pairs)] = groups.items()
@@ -106,6 +108,28 @@ def run_jobs(state: RunState, task: Task, jobs: list[PlannedJob], outcomes: list
                 os.rmdir(empty)
             except OSError:
                 pass  # still holds a failed job's files, or another worker's
+
+
+def _error(task: Task, job: PlannedJob, error: Exception, where: str) -> tuple:
+    """Ruffus' error tuple for a job that could not be handed to the back end (raised in ``except``).
+
+    A plain file-system error writing the job's files (a full disk, a read-only file system,
+    no permission) is one line naming the file, or the job's directory when the error names
+    none (a failed ``close``): the traceback through ruffus-luigi would say nothing more.
+    """
+    if not isinstance(error, OSError) or error.errno is None:
+        return exception_tuple(task._name, job.name)
+    named = OSError(error.errno, error.strerror, error.filename if error.filename is not None else where)
+    return (task._name, job.name, "builtins.OSError", "(%s)" % named, "")
+
+
+def _full(directory: str) -> str:
+    """", whose file system is full" when it is: why a job could leave no exit code behind."""
+    try:
+        found = os.statvfs(directory)
+    except OSError:
+        return ""
+    return ", whose file system is full" if found.f_bavail == 0 or found.f_favail == 0 else ""
 
 
 def _spec(state: RunState, task: Task, job: PlannedJob, base: str, resources: Resources, backend: str) -> JobSpec:
@@ -189,11 +213,12 @@ def _outcome(state: RunState, task: Task, job: PlannedJob, result: JobResult, ba
         _remove(spec)
     else:  # the job died or never ran: keep its files for reading
         outcome.name = job.name
-        why = "(job %s failed on back end %r: %s; its files are in %s)" % (
+        why = "(job %s failed on back end %r: %s; its files are in %s%s)" % (
             spec.name,
             backend,
             "exit code %s" % result.exit_code if result.exit_code is not None else result.message,
             os.path.dirname(spec.stdout_path),
+            _full(os.path.dirname(spec.stdout_path)),
         )
         outcome.error = (task._name, job.name, "ruffus_luigi.JobFailed", why, result.log_tail)
     return outcome

@@ -10,16 +10,18 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sqlite3
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..checkpoints import Checkpoint
+from ..errors import clear_errors
 from ..errors import exceptions as rx
 from ..errors.job_errors import exception_tuple
 from ..files.filenames import flatten_strings
@@ -174,8 +176,7 @@ class Chunk:
         with driver.stopped_by_sigterm() if forked else nullcontext():
             outcomes = self.state.execute(self)
         if forked:
-            with open(self.state.outcome_path(self), "wb") as f:
-                pickle.dump(outcomes, f)
+            self.state.save_outcomes(self, outcomes)
         else:
             self.outcomes = outcomes
         self.done = not any(o.error or o.signalled_break or o.missing_input for o in outcomes)
@@ -185,6 +186,11 @@ class Chunk:
                 "%d job(s) of Ruffus task %r failed: %s"
                 % (len(failed), self.task._get_display_name(), ", ".join(o.name for o in failed))
             )
+
+
+def _unwritable(path: str, error: sqlite3.DatabaseError) -> str:
+    """What the user reads when the job history could not be written: the file, the error, what to do."""
+    return str(clear_errors.DamagedHistory(path, error))
 
 
 class RunState:
@@ -592,6 +598,27 @@ class RunState:
                 chunk.outcomes = pickle.load(f)
         return chunk.outcomes
 
+    def save_outcomes(self, chunk: Chunk, outcomes: list[JobOutcome]) -> None:
+        """In a worker: the chunk's outcomes for the driver, whole or not at all (renamed into
+        place: a full temporary directory must not leave a truncated file for it to read)."""
+        path = self.outcome_path(chunk)
+        try:
+            with open(path + ".part", "wb") as f:
+                pickle.dump(outcomes, f)
+            os.replace(path + ".part", path)
+        except OSError:
+            with suppress(OSError):
+                os.unlink(path + ".part")
+            raise
+
+    def temporary_space_full(self) -> bool:
+        """Whether the run's temporary directory (``TMPDIR``) has no room left (asked once a run has failed)."""
+        try:
+            found = os.statvfs(self.run_dir)
+        except OSError:
+            return False
+        return found.f_bavail == 0 or found.f_favail == 0
+
     def execute(self, chunk: Chunk) -> list[JobOutcome]:
         """Run a chunk's out-of-date jobs (in a worker) and record them in the history.
 
@@ -609,7 +636,10 @@ class RunState:
         backend = getattr(self, "backend", None)
         if backend is None:  # a run not started by pipeline_run (plain Luigi): resolve once
             backend = self.backend = config.backend()
-        history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path or ":memory:")
+        try:
+            history = self.planner.history if os.getpid() == self.pid else hist.open_job_history(self.history_path or ":memory:")
+        except clear_errors.DamagedHistory as e:
+            return self._not_recorded(task, todo, str(e), ran=False)
         if self.shared_scheduler and not chunk.forced:
             # another run against the same luigid may have run some of them meanwhile
             if history is self.planner.history:
@@ -617,14 +647,20 @@ class RunState:
             todo = [j for j in todo if self.planner.job_needs_update(task, j.params, history=history, explain=False)[0]]
         outcomes: list[JobOutcome] = []
         if any(j.early for j in todo):
-            todo = self._inputs_made(task, todo, outcomes)
+            # (once the run stops no job starts: their inputs are not waited for, nor reported missing)
+            todo = [] if self.stopping() else self._inputs_made(task, todo, outcomes)
             if todo and self.one_second_if_clock_behind and os.path.exists(self.clock_behind_path):
                 # planned before the files ran ahead of the clock: the pause Ruffus makes
                 # before a task's jobs from then on (``start_stage``) is made here
                 time.sleep(1.01)
         todo = self._refuse_reserved(task, todo, outcomes)
-        # an interrupted job must not leave an old record vouching for a half-written output
-        hist.forget_jobs(history, [job.display for job in todo])
+        try:
+            # an interrupted job must not leave an old record vouching for a half-written output
+            hist.forget_jobs(history, [job.display for job in todo])
+        except sqlite3.DatabaseError as e:
+            if history is not self.planner.history:
+                history.close()
+            return outcomes + self._not_recorded(task, todo, _unwritable(history.filename, e), ran=False)
         attempts = 1 if self.terminate_immediately or self.touch_files_only else self.attempts(task)
         delay = config.retry_delay() if attempts > 1 else 0.0
 
@@ -667,9 +703,15 @@ class RunState:
             by_index = {job.index: job for job in todo}
             done = [o for o in outcomes if o.ran and not o.error]
             settled: list[float | None] = []
-            clock_behind = hist.record_jobs(  # one commit, each job dated by its own end, as Ruffus records it
-                history, [(by_index[o.index].display, func) for o in done], settled, [o.finished for o in done]
-            )
+            try:
+                clock_behind = hist.record_jobs(  # one commit, each job dated by its own end, as Ruffus records it
+                    history, [(by_index[o.index].display, func) for o in done], settled, [o.finished for o in done]
+                )
+            except sqlite3.DatabaseError as e:  # (a full disk: nothing of the chunk was kept)
+                unwritable = _unwritable(history.filename, e)
+                failed = {o.index: o for o in self._not_recorded(task, [by_index[o.index] for o in done], unwritable)}
+                outcomes[:] = [failed.get(o.index, o) if o.ran and not o.error else o for o in outcomes]
+                done, settled, clock_behind = [], [], False
             if clock_behind and self.one_second_if_clock_behind:  # Ruffus then pauses a second before each task
                 open(self.clock_behind_path, "w").close()  # (for the driver and every worker)
             keep = self.keeps_signatures(task) if chunk.keep_signatures is None else chunk.keep_signatures
@@ -680,6 +722,22 @@ class RunState:
             if history is not self.planner.history:
                 history.close()
         return outcomes
+
+    def _not_recorded(self, task: Task, jobs: list[PlannedJob], unwritable: str, ran: bool = True) -> list[JobOutcome]:
+        """The jobs fail: the job history could not be written (a full disk, a read-only or
+        failing file system). No job starts after them in this run; each error names the
+        file and what to do, and the next run redoes the jobs (their outputs have no record).
+        """
+        with suppress(OSError):  # (the run's temporary directory may be as full)
+            self.request_stop()
+        why = "(%s; %s)" % (
+            unwritable,
+            "the job ran, but it is not recorded: the next run redoes it" if ran else "the job did not run",
+        )
+        return [
+            JobOutcome(j.index, j.name, ran=ran, error=(task._name, j.name, "ruffus_luigi.HistoryNotWritten", why, ""))
+            for j in jobs
+        ]
 
     def _inputs_made(self, task: Task, todo: list[PlannedJob], outcomes: list[JobOutcome]) -> list[PlannedJob]:
         """The jobs whose inputs exist; the others (planned early) do not run.

@@ -50,11 +50,34 @@ def _before(strategies: list[Checkpoint], job: CheckpointJob) -> None:
     entered: list[Checkpoint] = []
     try:
         for strategy in strategies:
-            strategy.before_job(job)
+            with _file_errors(strategy, job, "before the job"):
+                strategy.before_job(job)
             entered.append(strategy)
     except BaseException:
         _tell_failed(entered, job)
         raise
+
+
+@contextmanager
+def _file_errors(strategy: Checkpoint, job: CheckpointJob, when: str) -> Iterator[None]:
+    """A strategy's plain file-system error (a full disk, a read-only file system, no permission)
+    as one line naming the strategy and the file, without the strategy's traceback.
+
+    The job fails with it as with its own OSError (Ruffus' text: task, job, the error); the
+    traceback would show only ruffus-luigi's insides. It names the job's outputs: the error's
+    own file name may be missing (``os.write`` names none) or relative to a directory
+    descriptor, so it is added only as a detail.
+    """
+    try:
+        yield
+    except OSError as e:
+        if e.errno is None or isinstance(e, (BlockingIOError, InterruptedError)):
+            raise
+        outputs = ", ".join(job.outputs)
+        detail = ", at %r" % e.filename if e.filename is not None and e.filename != outputs else ""
+        error = OSError(e.errno, "%s (checkpoint %r, %s%s)" % (e.strerror or e, strategy.name, when, detail), outputs)
+        error.ruffus_luigi_no_traceback = True  # type: ignore[attr-defined]
+        raise error from None
 
 
 def _after(strategies: list[Checkpoint], job: CheckpointJob) -> None:
@@ -63,7 +86,8 @@ def _after(strategies: list[Checkpoint], job: CheckpointJob) -> None:
     while waiting:
         strategy = waiting.pop()
         try:
-            strategy.job_succeeded(job)
+            with _file_errors(strategy, job, "putting the outputs in place"):
+                strategy.job_succeeded(job)
         except BaseException:
             _tell_failed(waiting, job)
             raise

@@ -28,6 +28,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ..errors.clear_errors import ClearError
+
 LOCK_NAME = ".ruffus_luigi.lock"
 DEFAULT_WAIT = 10.0
 
@@ -85,7 +87,10 @@ def _open(path: str) -> int | None:
             ) from None
         if e.errno in (errno.EROFS, errno.EACCES):
             return None
-        raise
+        what = "free space (or inodes) on its file system" if e.errno in (errno.ENOSPC, errno.EDQUOT) else "fix that"
+        raise ClearError(
+            "cannot make the working directory's lock file %s (%s): nothing was run; %s and run again" % (path, e.strerror, what)
+        ) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise WorkdirLocked("%s is not a regular file; remove it and run again" % path)

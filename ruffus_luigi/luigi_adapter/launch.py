@@ -146,6 +146,12 @@ class _RuffusSummary(logging.Filter):
 
 def _not_run_reason(state: RunState) -> str:
     """Why a stage can end unfinished with no job failed, and what to do."""
+    if state.temporary_space_full():
+        return (
+            "(Luigi did not run this task: the run's temporary directory %s is full, so worker processes could not"
+            " pass back what their jobs did. Jobs that finished are recorded: free space there (or set TMPDIR"
+            " elsewhere) and run the pipeline again to do what is left)" % os.path.dirname(state.run_dir)
+        )
     if not state.shared_scheduler:
         return "(Luigi did not run this task)"
     return (

@@ -394,7 +394,7 @@ class JobHistory:
                 try:
                     self.con.execute("INSERT OR REPLACE INTO ruffus_metadata VALUES ('ruffus_luigi_write_check', '')")
                 finally:
-                    self.con.execute("ROLLBACK")
+                    self._rollback()
             except sqlite3.DatabaseError as e:
                 raise DamagedHistory(self.filename, e) from None
 
@@ -408,16 +408,46 @@ class JobHistory:
             if self._depth == 0:
                 self.con.execute("BEGIN IMMEDIATE")
                 if self._watching:
-                    self.con.execute(_SET_MARK, ("1",))
+                    try:
+                        self.con.execute(_SET_MARK, ("1",))
+                    except sqlite3.DatabaseError:
+                        self._rollback()
+                        raise
             self._depth += 1
+            committing = False
             try:
                 yield self
+                committing = True
             finally:
                 self._depth -= 1
                 if self._depth == 0:
-                    if self._watching:
-                        self.con.execute(_SET_MARK, ("0",))
-                    self.con.execute("COMMIT")
+                    self._end(committing)
+
+    def _end(self, commit: bool) -> None:
+        """Commit the outermost batch, or roll it back when a write in it failed.
+
+        A full disk fails a write or the commit (SQLITE_FULL, SQLITE_IOERR) and sqlite may
+        have rolled back already: the transaction is ended either way, so the connection is
+        usable again and the caller sees the write's own error, never "no transaction is
+        active". Nothing of a failed batch is kept.
+        """
+        try:
+            if commit:
+                if self._watching:
+                    self.con.execute(_SET_MARK, ("0",))
+                self.con.execute("COMMIT")
+                return
+        except sqlite3.DatabaseError:
+            self._rollback()
+            raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        if self.con.in_transaction:
+            try:
+                self.con.execute("ROLLBACK")
+            except sqlite3.DatabaseError:
+                pass  # (the error being raised says why)
 
     # pickling, as dbdict names it
     def pickle_loads(self, value: bytes) -> Any:

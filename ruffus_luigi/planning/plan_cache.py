@@ -383,8 +383,10 @@ class PlanCache:
             self.con.execute("BEGIN IMMEDIATE")
             try:
                 write(self.con)
-            finally:
                 self.con.execute("COMMIT")
+            finally:  # (a full disk fails the write or the commit: the history's connection must not stay in it)
+                if self.con.in_transaction:
+                    self.con.execute("ROLLBACK")
         except sqlite3.DatabaseError:
             self.con = None
 
