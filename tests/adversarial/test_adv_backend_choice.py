@@ -149,7 +149,9 @@ def test_slurm_without_its_commands(tmp_path):
 def test_bad_back_end_options_in_luigi_cfg(tmp_path):
     (tmp_path / "luigi.cfg").write_text("[ruffus_luigi.backend.slurm]\nno_such_option = 1\n")
     done = ruffus_luigi_run(tmp_path, ["--backend", "slurm", "pipeline.py"], PATH="/usr/bin:/bin")
-    assert_stopped_before_any_job(done, tmp_path, "'slurm'", "bad options", "no_such_option")
+    assert_stopped_before_any_job(
+        done, tmp_path, "back end 'slurm': unknown option(s) 'no_such_option' (in [ruffus_luigi.backend.slurm])"
+    )
 
 
 @pytest.mark.timeout(120)
