@@ -17,6 +17,7 @@ from pathlib import Path
 from .. import __version__
 from ..backends.base import BackendUnavailable, PluginLoadError, UnknownBackend
 from ..execution.private_dirs import ForeignDirectory
+from ..settings import config
 
 SHIM = str(Path(__file__).resolve().parent.parent / "shim")
 
@@ -85,7 +86,6 @@ def _list_backends(show_options: bool) -> int:
     # (each subcommand imports what it uses: `ruffus-luigi run` loads none of it)
     from .. import plugins
     from ..backends import options as backend_options
-    from ..settings import config
 
     pm = plugins.manager()
     dists = {pm.get_name(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
@@ -125,7 +125,7 @@ def _status(options: argparse.Namespace) -> int:
                 print(status_report(history_file, copy), end="")
             return 0
         if options.checkpoint:
-            os.environ["RUFFUS_LUIGI_CHECKPOINT"] = options.checkpoint
+            config.set_for_children("checkpoint", options.checkpoint)
         call = None
         with pipeline_calls.capturing():
             try:
@@ -207,14 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     if options.command == "status":
         return _status(options)
     if options.backend:
-        os.environ["RUFFUS_LUIGI_BACKEND"] = options.backend
+        config.set_for_children("backend", options.backend)
     if options.checkpoint:
-        os.environ["RUFFUS_LUIGI_CHECKPOINT"] = options.checkpoint
+        config.set_for_children("checkpoint", options.checkpoint)
     if options.scheduler_host:
-        os.environ["RUFFUS_LUIGI_SCHEDULER_URL"] = "http://%s:%d/" % (
-            options.scheduler_host,
-            options.scheduler_port,
-        )
+        config.set_for_children("scheduler_url", "http://%s:%d/" % (options.scheduler_host, options.scheduler_port))
     return _run_script(options.script, options.args)
 
 
