@@ -32,7 +32,7 @@ def environment_table() -> list[str]:
     """docs/configuration.md's table of the variables no luigi.cfg key stands for."""
     lines = ["| variable | meaning |", "|---|---|"]
     for s in SETTINGS:
-        if s.env and not s.section:
+        if s.env and not s.section and not s.internal:
             lines.append("| `%s` | %s |" % (s.env, s.doc or s.help))
     return lines
 

@@ -34,6 +34,7 @@ class Setting:
     flag: str = ""
     metavar: str = ""
     flag_help: str = ""
+    internal: bool = False  # set by ruffus-luigi for the processes it starts: in no document
 
     @property
     def flag_default(self) -> Any:
@@ -163,6 +164,11 @@ SETTINGS: tuple[Setting, ...] = (
         name="keep_outputs", type=bool, default=False, per_task=True,
         help="true: never zero or remove this task's outputs (also ruffus_luigi_keep_outputs = True on the "
         "task function).",
+    ),
+    Setting(
+        name="in_cluster_job", type=str, default="", env="RUFFUS_LUIGI_IN_CLUSTER_JOB", internal=True,
+        help="The task whose job runs on this cluster node, set by the node's job program so the processes "
+        "a task function starts run their run_job commands in that job too.",
     ),
     Setting(
         name="log_level", type=str, default="CRITICAL", env="RUFFUS_LUIGI_LOG_LEVEL",
