@@ -18,6 +18,7 @@ from .. import __version__
 from ..backends.base import BackendUnavailable, PluginLoadError, UnknownBackend
 from ..execution.private_dirs import ForeignDirectory
 from ..settings import config
+from ..settings import table as settings_table
 
 SHIM = str(Path(__file__).resolve().parent.parent / "shim")
 
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--version", action="version", version=f"ruffus-luigi {__version__}")
     parser.add_argument("--scheduler-host", help="run against the luigid on this host")
-    parser.add_argument("--scheduler-port", type=int, default=8082, help="luigid port (8082)")
+    parser.add_argument("--scheduler-port", type=int, default=settings_table.BY_NAME["scheduler_port"].default, help="luigid port (8082)")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run SCRIPT [ARGS...] as `python SCRIPT ARGS` would")
     run.add_argument(

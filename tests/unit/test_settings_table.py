@@ -106,3 +106,12 @@ def test_environment_wins_over_default(monkeypatch):
     monkeypatch.setenv("RUFFUS_LUIGI_LOCK_WAIT", "soon")
     with pytest.raises(ValueError, match="RUFFUS_LUIGI_LOCK_WAIT must be a number of seconds, not 'soon'"):
         config.lock_wait()
+
+
+@pytest.mark.timeout(30)
+def test_per_task_keys_documented_are_the_table():
+    """docs/configuration.md's per-task table lists, besides the resources, exactly the per-task settings."""
+    rows = _table_in((REPO / "docs/configuration.md").read_text(), "| key | meaning |")[2:]
+    keys = [re.match(r"\| `([a-z_]+)` \|", row).group(1) for row in rows if not row.startswith("| `queue`")]
+    assert sorted(keys) == sorted(table.TASK_RUN_KEYS)
+    assert sorted(config.TASK_RUN_KEYS) == sorted(s.name for s in table.SETTINGS if s.per_task)
