@@ -22,6 +22,7 @@ from .model.loggers import black_hole_logger, stderr_logger
 from .planning.graph import pipeline_printout_graph
 from .planning.history import CHECKSUM_REGENERATE
 from .planning.printout import pipeline_printout
+from .settings import table as settings_table
 
 MESSAGE = 15
 logging.addLevelName(MESSAGE, "MESSAGE")
@@ -123,13 +124,10 @@ def append_to_argparse(parser: argparse.ArgumentParser, **kwargs: Any) -> argpar
     return parser
 
 
-# ruffus-luigi's own options: (name for ignored_args and dest, flag, argparse keywords)
+# ruffus-luigi's own options, declared in the settings table: (name for ignored_args and dest, flag, argparse keywords)
 _LUIGI_OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
-    ("scheduler_host", "--scheduler-host", dict(metavar="HOST", type=str, default=None, help="run through the luigid on HOST (default: Luigi's local scheduler)")),
-    ("scheduler_port", "--scheduler-port", dict(metavar="PORT", type=int, default=8082, help="luigid's port (8082)")),
-    ("jobs_per_luigi_task", "--jobs-per-luigi-task", dict(metavar="N", type=int, default=None, help="jobs per Luigi task (default: automatic)")),
-    ("backend", "--backend", dict(metavar="NAME", type=str, default=None, help="back end running the jobs: local, drmaa, slurm, ... (default: local)")),
-    ("checkpoint", "--checkpoint", dict(metavar="NAME[,NAME...]", type=str, default=None, help="checkpoint strategies: history, atomic, zero-intermediates, remove-intermediates, ... (default: history)")),
+    (s.name, s.flag, dict(metavar=s.metavar, type=s.type, default=s.flag_default, help=s.flag_help))
+    for s in settings_table.FLAGS
 ]
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from .. import __version__
 from ..backends.base import BackendUnavailable, PluginLoadError, UnknownBackend
 from ..execution.private_dirs import ForeignDirectory
+from ..settings import config
+from ..settings import table as settings_table
 
 SHIM = str(Path(__file__).resolve().parent.parent / "shim")
 
@@ -85,7 +87,6 @@ def _list_backends(show_options: bool) -> int:
     # (each subcommand imports what it uses: `ruffus-luigi run` loads none of it)
     from .. import plugins
     from ..backends import options as backend_options
-    from ..settings import config
 
     pm = plugins.manager()
     dists = {pm.get_name(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
@@ -125,7 +126,7 @@ def _status(options: argparse.Namespace) -> int:
                 print(status_report(history_file, copy), end="")
             return 0
         if options.checkpoint:
-            os.environ["RUFFUS_LUIGI_CHECKPOINT"] = options.checkpoint
+            config.set_for_children("checkpoint", options.checkpoint)
         call = None
         with pipeline_calls.capturing():
             try:
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--version", action="version", version=f"ruffus-luigi {__version__}")
     parser.add_argument("--scheduler-host", help="run against the luigid on this host")
-    parser.add_argument("--scheduler-port", type=int, default=8082, help="luigid port (8082)")
+    parser.add_argument("--scheduler-port", type=int, default=settings_table.BY_NAME["scheduler_port"].default, help="luigid port (8082)")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run SCRIPT [ARGS...] as `python SCRIPT ARGS` would")
     run.add_argument(
@@ -207,14 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     if options.command == "status":
         return _status(options)
     if options.backend:
-        os.environ["RUFFUS_LUIGI_BACKEND"] = options.backend
+        config.set_for_children("backend", options.backend)
     if options.checkpoint:
-        os.environ["RUFFUS_LUIGI_CHECKPOINT"] = options.checkpoint
+        config.set_for_children("checkpoint", options.checkpoint)
     if options.scheduler_host:
-        os.environ["RUFFUS_LUIGI_SCHEDULER_URL"] = "http://%s:%d/" % (
-            options.scheduler_host,
-            options.scheduler_port,
-        )
+        config.set_for_children("scheduler_url", "http://%s:%d/" % (options.scheduler_host, options.scheduler_port))
     return _run_script(options.script, options.args)
 
 

@@ -15,6 +15,8 @@ import sys
 from types import TracebackType
 from typing import Any
 
+from ..settings import config
+
 INTERRUPTED = "interrupted: %d jobs were running; run again to continue"
 
 
@@ -62,7 +64,7 @@ def one_line(error: BaseException) -> str | None:
 def show_as_one_line(error: BaseException, line: str) -> None:
     """If nothing catches ``error``, print ``line`` to stderr instead of its traceback."""
     error._ruffus_luigi_line = line  # type: ignore[attr-defined]
-    if os.environ.get("RUFFUS_LUIGI_LOG_LEVEL", "").upper() == "DEBUG":
+    if config.keep_tracebacks():
         return
     if sys.excepthook is not _excepthook:
         global _previous_hook

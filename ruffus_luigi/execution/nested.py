@@ -15,7 +15,10 @@ from __future__ import annotations
 import os
 import subprocess
 
-MARKER = "RUFFUS_LUIGI_IN_CLUSTER_JOB"
+from ..settings import config
+from ..settings.table import BY_NAME
+
+MARKER = BY_NAME["in_cluster_job"].env
 """Environment variable naming the task whose job runs on this node: set by :func:`enter`,
 so the processes a task function starts (a ``multiprocessing`` pool, even one that
 spawns, a script) run their ``run_job`` commands in the job too."""
@@ -25,13 +28,13 @@ _dropped: list[str] = []
 
 def enter(task_name: str) -> None:
     """Mark this process, and those it starts, as running a job of ``task_name`` on a cluster node."""
-    os.environ[MARKER] = task_name
+    config.set_for_children("in_cluster_job", task_name)
     _dropped.clear()
 
 
 def inside() -> bool:
     """Whether this process runs (as part of) a Ruffus job on a cluster node."""
-    return bool(os.environ.get(MARKER))
+    return bool(config.environment("in_cluster_job"))
 
 
 def note_dropped(job_other_options: str) -> None:

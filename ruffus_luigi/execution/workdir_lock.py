@@ -29,9 +29,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ..errors.clear_errors import ClearError
+from ..settings import config
 
 LOCK_NAME = ".ruffus_luigi.lock"
-DEFAULT_WAIT = 10.0
 
 _held: dict[str, int] = {}  # directory -> runs of this process (and its forks) inside the lock
 
@@ -51,7 +51,7 @@ def one_run_per_directory(shared: bool = False, directory: str | None = None) ->
         finally:
             _held[where] -= 1
         return
-    fd = _acquire(os.path.join(where, LOCK_NAME), shared, _wait_seconds())
+    fd = _acquire(os.path.join(where, LOCK_NAME), shared, config.lock_wait())
     _held[where] = 1
     try:
         yield
@@ -59,14 +59,6 @@ def one_run_per_directory(shared: bool = False, directory: str | None = None) ->
         _held.pop(where, None)
         if fd is not None:
             _release(fd, os.path.join(where, LOCK_NAME))
-
-
-def _wait_seconds() -> float:
-    value = os.environ.get("RUFFUS_LUIGI_LOCK_WAIT", "")
-    try:
-        return max(0.0, float(value)) if value else DEFAULT_WAIT
-    except ValueError:
-        raise ValueError("RUFFUS_LUIGI_LOCK_WAIT must be a number of seconds, not %r" % value) from None
 
 
 def _open(path: str) -> int | None:

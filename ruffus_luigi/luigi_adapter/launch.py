@@ -227,13 +227,13 @@ def _luigi_build(
     """Run Luigi on the stages; the local scheduler unless a luigid is configured."""
     if host:
         state.scheduler_source = "pipeline_run's scheduler_host/scheduler_port (a script's --scheduler-host/--scheduler-port)"
-    elif os.environ.get("RUFFUS_LUIGI_SCHEDULER_HOST"):
+    elif config.scheduler_host():
         state.scheduler_source = "RUFFUS_LUIGI_SCHEDULER_HOST"
-    elif os.environ.get("RUFFUS_LUIGI_SCHEDULER_URL"):
+    elif config.environment("scheduler_url"):
         state.scheduler_source = "RUFFUS_LUIGI_SCHEDULER_URL, which ruffus-luigi --scheduler-host/--scheduler-port set"
     else:
         state.scheduler_source = "luigi.cfg: [ruffus_luigi] scheduler_url, or [core] default_scheduler_host/_port/_url"
-    host = host or os.environ.get("RUFFUS_LUIGI_SCHEDULER_HOST")
+    host = host or config.scheduler_host()
     url = None if host else config.scheduler_url()
     kwargs: dict[str, Any] = {}
     if url:
@@ -256,7 +256,7 @@ def _luigi_build(
             worker_scheduler_factory=factory,
             workers=state.workers,
             detailed_summary=True,
-            log_level=os.environ.get("RUFFUS_LUIGI_LOG_LEVEL", "CRITICAL"),  # Luigi's own log, for debugging
+            log_level=config.luigi_log_level(),  # Luigi's own log, for debugging
             **kwargs,
         )
     finally:

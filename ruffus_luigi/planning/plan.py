@@ -17,6 +17,7 @@ from ..errors.job_errors import exception_tuple
 from ..files import absent
 from ..files.filenames import flatten_strings, non_str_sequence
 from ..model.pipeline import Pipeline, Task, lookup_pipeline, lookup_tasks_from_user_specified_names
+from ..settings import config
 from . import checksums, collector
 from . import history as hist
 from .params import build_job_source
@@ -455,7 +456,7 @@ def use_plan_cache(planner: Planner) -> None:
     if (
         planner.checksum_level >= hist.CHECKSUM_HISTORY_TIMESTAMPS
         and history.filename != hist.MEMORY
-        and os.environ.get("RUFFUS_LUIGI_PLAN_CACHE", "1") != "0"
+        and config.plan_cache_enabled()
     ):
         with collector.long_lived():
             planner.cache = PlanCache(history, planner.checksum_level)

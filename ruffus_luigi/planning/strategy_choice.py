@@ -139,6 +139,6 @@ def keep_patterns(explicit: object = None) -> list[str]:
     """Files never to zero or remove: the ``keep`` keyword, RUFFUS_LUIGI_KEEP and ``[ruffus_luigi] keep``."""
 
     found = parse_names(explicit) if explicit else []
-    for value in (os.environ.get("RUFFUS_LUIGI_KEEP", ""), config.setting("keep")):
+    for value in config.keep_values():
         found += [p for p in parse_names(value) if p not in found]
     return found

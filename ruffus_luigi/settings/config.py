@@ -1,8 +1,10 @@
 """The ``[ruffus_luigi]`` section of ``luigi.cfg``, and its environment overrides.
 
-Settings are also a Luigi ``Config`` (``luigi_settings``) so they document themselves and
-can be given on a ``luigi`` command line (``--ruffus_luigi-jobs-per-luigi-task 100``).
-Environment variables win over ``luigi.cfg``; keywords to ``pipeline_run`` win over both.
+Each setting is declared in ``table``. Settings are also a Luigi ``Config`` (``luigi_settings``)
+so they document themselves and can be given on a ``luigi`` command line
+(``--ruffus_luigi-jobs-per-luigi-task 100``). Environment variables win over ``luigi.cfg``;
+keywords to ``pipeline_run`` win over both. This is the one module that reads ruffus-luigi's
+environment variables (``environment``); other modules ask it.
 Luigi (0.3-0.6 s to import) is only imported here when a Luigi configuration file exists
 or Luigi is loaded already: a run with nothing to do never needs it.
 """
@@ -13,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from .defaults import DEFAULTS
+from .table import BY_NAME, DEFAULTS, TASK_RUN_KEYS, TASK_SECTION
 
 # the files Luigi reads its configuration from (besides LUIGI_CONFIG_PATH)
 LUIGI_CONFIG_FILES = (
@@ -35,6 +37,21 @@ def luigi_config_in_use() -> bool:
     )
 
 
+def environment(name: str) -> str:
+    """The environment variable of setting ``name``, or ``""`` when it is unset."""
+    return os.environ.get(BY_NAME[name].env, "")
+
+
+def set_for_children(name: str, value: str) -> None:
+    """Set setting ``name``'s environment variable, for this run and the processes it starts."""
+    os.environ[BY_NAME[name].env] = value
+
+
+def _value(name: str) -> Any:
+    """Setting ``name``: its environment variable when not empty, else luigi.cfg, else its default."""
+    return environment(name) or setting(name)
+
+
 def setting(name: str) -> Any:
     """``[ruffus_luigi] name`` from luigi.cfg, or its default."""
     if not luigi_config_in_use():
@@ -47,13 +64,13 @@ def setting(name: str) -> Any:
 
 def jobs_per_luigi_task() -> int | None:
     """The configured chunk size, or None for automatic."""
-    value = os.environ.get("RUFFUS_LUIGI_JOBS_PER_LUIGI_TASK") or setting("jobs_per_luigi_task")
+    value = _value("jobs_per_luigi_task")
     return int(value) or None
 
 
 def scheduler_url() -> str:
     """A luigid URL from the environment or ``luigi.cfg``, or ``""``."""
-    return os.environ.get("RUFFUS_LUIGI_SCHEDULER_URL") or setting("scheduler_url")
+    return _value("scheduler_url")
 
 
 def scheduler_timeout() -> float:
@@ -61,7 +78,7 @@ def scheduler_timeout() -> float:
 
     RUFFUS_LUIGI_SCHEDULER_TIMEOUT overrides ``[ruffus_luigi] scheduler_timeout``.
     """
-    value = os.environ.get("RUFFUS_LUIGI_SCHEDULER_TIMEOUT") or setting("scheduler_timeout")
+    value = _value("scheduler_timeout")
     try:
         seconds = float(value)
     except ValueError:
@@ -76,7 +93,7 @@ def scheduler_timeout() -> float:
 
 def uses_luigid(host: str | None = None) -> bool:
     """Whether a run goes to a shared luigid (a host, a URL, or ``[core]`` naming one) rather than a local scheduler."""
-    if host or os.environ.get("RUFFUS_LUIGI_SCHEDULER_HOST") or scheduler_url():
+    if host or environment("scheduler_host") or scheduler_url():
         return True
     if not luigi_config_in_use():
         return False
@@ -93,21 +110,21 @@ def backend(explicit: str | None = None) -> str:
 
 def configured_backend() -> str:
     """The back end set by RUFFUS_LUIGI_BACKEND or ``[ruffus_luigi] backend``, or ``""`` if none is."""
-    return (os.environ.get("RUFFUS_LUIGI_BACKEND") or setting("backend")).strip()
+    return _value("backend").strip()
 
 
 def backend_source(explicit: str | None = None) -> str:
     """Where ``backend(explicit)`` was chosen, for messages."""
     if explicit:
         return "pipeline_run(backend=...) or the script's --backend"
-    if os.environ.get("RUFFUS_LUIGI_BACKEND", "").strip():
+    if environment("backend").strip():
         return "RUFFUS_LUIGI_BACKEND or ruffus-luigi run --backend"
     return "[ruffus_luigi] backend in luigi.cfg"
 
 
 def run_job_backend_setting() -> tuple[str, str]:
     """``drmaa_wrapper.run_job``'s own back end setting and where it was set, or ``("", "")``."""
-    value = os.environ.get("RUFFUS_LUIGI_RUN_JOB_BACKEND", "").strip()
+    value = environment("run_job_backend").strip()
     if value:
         return value, "RUFFUS_LUIGI_RUN_JOB_BACKEND"
     value = setting("run_job_backend").strip()
@@ -124,7 +141,7 @@ def run_job_backend() -> str:
 
 def lost_job_retries() -> int:
     """Resubmissions of a lost job (RUFFUS_LUIGI_LOST_JOB_RETRIES overrides luigi.cfg)."""
-    return int(os.environ.get("RUFFUS_LUIGI_LOST_JOB_RETRIES") or setting("lost_job_retries"))
+    return int(_value("lost_job_retries"))
 
 
 def retry_count(*names: str) -> int:
@@ -133,7 +150,7 @@ def retry_count(*names: str) -> int:
     ``[ruffus_luigi.task.<name>] retry_count`` for the first name that sets it, else
     RUFFUS_LUIGI_RETRY_COUNT, else ``[ruffus_luigi] retry_count``.
     """
-    value = _task_option(names, "retry_count") or os.environ.get("RUFFUS_LUIGI_RETRY_COUNT") or setting("retry_count")
+    value = _task_option(names, "retry_count") or _value("retry_count")
     try:
         count = int(value)
     except ValueError:
@@ -145,7 +162,7 @@ def retry_count(*names: str) -> int:
 
 def retry_delay() -> float:
     """Seconds between a job's failure and its next attempt (RUFFUS_LUIGI_RETRY_DELAY overrides luigi.cfg)."""
-    return float(os.environ.get("RUFFUS_LUIGI_RETRY_DELAY") or setting("retry_delay"))
+    return float(_value("retry_delay"))
 
 
 def progress() -> str:
@@ -154,7 +171,7 @@ def progress() -> str:
 
     RUFFUS_LUIGI_PROGRESS overrides ``[ruffus_luigi] progress``; see ``progress``.
     """
-    value = (os.environ.get("RUFFUS_LUIGI_PROGRESS") or str(setting("progress"))).strip().lower()
+    value = str(_value("progress")).strip().lower()
     for meaning, spellings in (("auto", ("auto", "")), ("1", ("1", "true", "yes", "on")), ("0", ("0", "false", "no", "off")), ("tasks", ("tasks",))):
         if value in spellings:
             return meaning
@@ -179,13 +196,10 @@ def backend_options(name: str) -> dict[str, str]:
     return section("ruffus_luigi.backend." + name)
 
 
-TASK_RUN_KEYS = ("checkpoint", "keep_outputs", "retry_count")  # in a task's section, next to its resources
-
-
 def task_resources(*names: str) -> dict[str, str]:
     """``[ruffus_luigi.task.<name>]`` for the first of ``names`` that has a section."""
     for name in names:
-        values = section("ruffus_luigi.task." + name)
+        values = section(TASK_SECTION + name)
         for key in TASK_RUN_KEYS:
             values.pop(key, None)
         if values:
@@ -197,8 +211,8 @@ def checkpoint(explicit: object = None) -> tuple[object, str]:
     """The chosen checkpoint strategies and where they were set (for error messages)."""
     if explicit:
         return explicit, "pipeline_run(checkpoint=...)"
-    if os.environ.get("RUFFUS_LUIGI_CHECKPOINT"):
-        return os.environ["RUFFUS_LUIGI_CHECKPOINT"], "RUFFUS_LUIGI_CHECKPOINT"
+    if environment("checkpoint"):
+        return environment("checkpoint"), "RUFFUS_LUIGI_CHECKPOINT"
     return setting("checkpoint"), "[ruffus_luigi] checkpoint"
 
 
@@ -210,7 +224,7 @@ def any_task_checkpoint() -> bool:
 
     parser = luigi.configuration.get_config()
     return any(
-        name.startswith("ruffus_luigi.task.") and parser.has_option(name, "checkpoint") for name in parser.sections()
+        name.startswith(TASK_SECTION) and parser.has_option(name, "checkpoint") for name in parser.sections()
     )
 
 
@@ -228,7 +242,41 @@ def task_keeps_outputs(*names: str) -> bool:
 def _task_option(names: tuple[str, ...], key: str) -> str | None:
     """``key`` in the first ``[ruffus_luigi.task.<name>]`` section that sets it."""
     for name in names:
-        value = section("ruffus_luigi.task." + name).get(key)
+        value = section(TASK_SECTION + name).get(key)
         if value is not None:
             return value
     return None
+
+
+def keep_values() -> tuple[str, str]:
+    """RUFFUS_LUIGI_KEEP and ``[ruffus_luigi] keep``: glob patterns that add up with the keyword."""
+    return environment("keep"), setting("keep")
+
+
+def scheduler_host() -> str:
+    """RUFFUS_LUIGI_SCHEDULER_HOST: a luigid host, taken before ``scheduler_url``; or ``""``."""
+    return environment("scheduler_host")
+
+
+def luigi_log_level() -> str:
+    """The level of Luigi's own log: RUFFUS_LUIGI_LOG_LEVEL, else CRITICAL (none)."""
+    return environment("log_level") or BY_NAME["log_level"].default
+
+
+def keep_tracebacks() -> bool:
+    """RUFFUS_LUIGI_LOG_LEVEL=DEBUG: errors otherwise shown in one line keep their traceback."""
+    return environment("log_level").upper() == "DEBUG"
+
+
+def lock_wait() -> float:
+    """Seconds a run waits for another run in its working directory (RUFFUS_LUIGI_LOCK_WAIT, default 10)."""
+    value = environment("lock_wait")
+    try:
+        return max(0.0, float(value)) if value else BY_NAME["lock_wait"].default
+    except ValueError:
+        raise ValueError("RUFFUS_LUIGI_LOCK_WAIT must be a number of seconds, not %r" % value) from None
+
+
+def plan_cache_enabled() -> bool:
+    """Whether the plan cache is used: RUFFUS_LUIGI_PLAN_CACHE=0 turns it off."""
+    return (environment("plan_cache") or BY_NAME["plan_cache"].default) != "0"
