@@ -101,7 +101,7 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
     finally:
         if state.progress is not None:
             state.progress.close()
-        translate.forget_run(state)
+        translate.REGISTRY.forget_run(state)
         shutil.rmtree(state.run_dir, ignore_errors=True)
 
 
@@ -172,10 +172,10 @@ def _jobs_running(state: RunState, worker: worker.RuffusWorker | None) -> int:
     submitted together.
     """
     count = max(state.jobs_running, state.jobs_interrupted)  # (threads of a chunk: see RunState.execute)
-    for process in list(worker._running_tasks.values()) if worker is not None else []:
+    for process in list(worker.running_processes.values()) if worker is not None else []:
         task = process.task
         if process.use_multiprocessing and isinstance(task, translate.RuffusTask) and task.chunk >= 0:
-            chunk = task._chunk()
+            chunk = task.planned_chunk()
             todo = sum(1 for j in chunk.jobs if j.needs_run or chunk.forced)
             count += todo if state.backend != "local" else min(1, todo)
     return count
