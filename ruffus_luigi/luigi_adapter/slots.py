@@ -28,7 +28,7 @@ import pickle
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import luigi.worker
 
@@ -42,23 +42,14 @@ ACCEPTED = b"ok"
 REFUSED = b"refused"
 
 
-class JobCopy(NamedTuple):
-    """A planned job as a slot gets it (``PlannedJob`` without its task, which the slot has)."""
-
-    index: int
-    params: Any
-    display: Any
-    needs_run: bool
-    vap: Any
-    inputs_seen: Any
-    early: Any
-
-
 @dataclass(frozen=True)
 class ChunkCopy:
     """A chunk as a slot rebuilds it: its Ruffus task by name, its place in the plan, its jobs.
 
-    ``jobs`` is None for a chunk sent only as one the other depends on, found done.
+    ``jobs`` has a tuple per job: ``PlannedJob``'s fields but its task (which the slot has),
+    ``(index, params, display, needs_run, vap, inputs_seen, early)``; plain tuples, as a
+    named one takes five times as long to pickle. None for a chunk sent only as one the
+    chunk run depends on, found done.
     """
 
     family: str
@@ -68,7 +59,7 @@ class ChunkCopy:
     forced: bool
     recheck: bool
     done: bool
-    jobs: tuple[JobCopy, ...] | None
+    jobs: tuple[tuple, ...] | None
 
 
 @dataclass(frozen=True)
@@ -132,7 +123,7 @@ class SlotPool:
         if self.tasks.get(family) is not chunk.task:
             return None  # (a task defined after the slots were forked)
         jobs = (
-            tuple(JobCopy(j.index, j.params, j.display, j.needs_run, j.vap, j.inputs_seen, j.early) for j in chunk.jobs)
+            tuple((j.index, j.params, j.display, j.needs_run, j.vap, j.inputs_seen, j.early) for j in chunk.jobs)
             if with_jobs
             else None
         )
