@@ -24,7 +24,7 @@ from ..settings import (
     config,
     luigi_settings,  # noqa: F401 - [ruffus_luigi] known to Luigi
 )
-from . import luigid_http, translate, worker
+from . import luigi_private, luigid_http, translate, worker
 
 
 def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
@@ -139,7 +139,7 @@ class _RuffusSummary(logging.Filter):
         self.state = state
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and "===== Luigi Execution Summary =====" in record.msg:
+        if isinstance(record.msg, str) and luigi_private.EXECUTION_SUMMARY_HEADER in record.msg:
             record.msg, record.args = run_summary(self.state), ()
         return True
 

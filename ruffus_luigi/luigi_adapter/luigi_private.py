@@ -27,6 +27,10 @@ Behaviour relied on besides the names (checked by the same test where it can be)
 - A fetcher (``RemoteScheduler._fetcher``) has ``fetch(url, body, timeout)`` and ``raises``.
 - ``luigi.worker``, ``luigi.target`` and ``luigi.local_target`` draw random numbers through
   the module-level name ``random``.
+- A task's generator is sent back the ``paths`` of the ``DynamicRequirements`` it yielded
+  (``translate.WithoutPaths`` sends nothing).
+- Luigi logs its execution summary on ``luigi-interface`` as one message holding
+  ``EXECUTION_SUMMARY_HEADER`` (``launch`` shows the run's own in its place).
 """
 
 from __future__ import annotations
@@ -206,6 +210,10 @@ class RemoteScheduler(luigi.rpc.RemoteScheduler):
 def urljoin(base: str, url: str) -> str:
     """A luigid call's URL from the scheduler's and the call's, as Luigi joins them."""
     return luigi.rpc._urljoin(base, url)
+
+
+EXECUTION_SUMMARY_HEADER = "===== Luigi Execution Summary ====="
+"""What the message of Luigi's execution summary holds (``luigi.execution_summary.summary``)."""
 
 
 RANDOM_DRAWING_MODULES = (luigi.worker, luigi.target, luigi.local_target)

@@ -11,6 +11,7 @@ import inspect
 from pathlib import Path
 
 import luigi
+import luigi.execution_summary
 import luigi.rpc
 import luigi.scheduler
 import luigi.worker
@@ -74,6 +75,14 @@ def test_a_slot_run_has_what_luigi_uses_of_a_task_process() -> None:
     assert stand_in.use_multiprocessing
     assert [n for n in used if n != "run" and not hasattr(stand_in, n)] == []
     assert {"task_id", "running_tasks"} <= set(luigi.worker.GetWorkResponse._fields)
+
+
+@pytest.mark.timeout(30)
+def test_luigis_execution_summary_and_dynamic_requirements_are_as_relied_on() -> None:
+    worker = luigi.worker.Worker(scheduler=luigi.scheduler.Scheduler(), worker_id="summary-check")
+    assert luigi_private.EXECUTION_SUMMARY_HEADER in luigi.execution_summary.summary(worker)
+    assert isinstance(inspect.getattr_static(luigi.task.DynamicRequirements, "paths"), property)
+    assert "requires.paths" in inspect.getsource(luigi.worker.TaskProcess)
 
 
 @pytest.mark.timeout(30)
