@@ -293,7 +293,7 @@ def _serve(worker: luigi.worker.Worker, conn: Any, driver_ends: list, driver_pid
     """A slot's life: rebuild each chunk it is sent, run it as Luigi's task process would."""
     for end in driver_ends:  # (so that each slot sees EOF when the driver goes)
         end.close()
-    translate.REGISTRY.forget_chunks()  # the driver's chunks as they were at the fork: stale
+    translate.REGISTRY.forget_all_chunks()  # the driver's chunks as they were at the fork: stale
     if not driver.die_with(driver_pid):
         _orphaned()
     try:

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from ..model.pipeline import Task
 
 
-
 class Registry:
     """What the generated Luigi tasks find their Ruffus side by, in this process.
 
@@ -53,18 +52,18 @@ class Registry:
     def add_run(self, state: RunState) -> None:
         self.runs[state.run_id] = state
 
-    def add_chunk(self, chunk: Chunk) -> tuple:
-        """Remember a chunk by its Luigi parameters; its key."""
-        key = chunk_key(chunk)
-        self.chunks[key] = chunk
-        return key
+    def add_chunk(self, chunk: Chunk) -> None:
+        """Remember a chunk by its Luigi parameters (``chunk_key``)."""
+        self.chunks[chunk_key(chunk)] = chunk
 
-    def forget_chunks(self, keys: list[tuple] | None = None) -> None:
-        """Forget these chunks (all of them: a slot's, inherited from the driver at the fork, are stale)."""
-        if keys is None:
-            self.chunks.clear()
-        for key in keys or ():
+    def forget_chunks(self, keys: list[tuple]) -> None:
+        """Forget the chunks of these keys (a slot's, once it has run them)."""
+        for key in keys:
             self.chunks.pop(key, None)
+
+    def forget_all_chunks(self) -> None:
+        """Forget every chunk (a slot's, inherited from the driver at the fork, are stale)."""
+        self.chunks.clear()
 
     def forget_run(self, state: RunState) -> None:
         """Forget a run that has ended, and its chunks."""

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import luigi
+import luigi.rpc
 import luigi.scheduler
 
 from ..execution import driver, progress
@@ -107,7 +108,7 @@ class RuffusWorker(luigi_private.Worker):
         if response.task_id is None and self._take_over_from_ended_runs(response.running_tasks or []):
             response = super().get_work()
         mine = all(t.get("worker") == self.worker_id for t in response.running_tasks or [])
-        remote = isinstance(self.luigi_scheduler, luigi_private.RemoteScheduler)  # (asking a local one is cheap)
+        remote = isinstance(self.luigi_scheduler, luigi.rpc.RemoteScheduler)  # (asking a local one is cheap)
         self._only_ours_can_change = remote and response.task_id is None and mine
         return response
 
@@ -153,8 +154,9 @@ class RuffusWorker(luigi_private.Worker):
         """
         deps = [d.task_id for d in luigi.task.flatten(task.requires())]
         pending = luigi.scheduler.PENDING
-        self.luigi_scheduler.add_task(worker=self.worker_id, task_id=task.task_id, status=pending, deps=deps,
-                                 new_deps=deps or [task.task_id])
+        self.luigi_scheduler.add_task(
+            worker=self.worker_id, task_id=task.task_id, status=pending, deps=deps, new_deps=deps or [task.task_id]
+        )
         if not deps:
             self.luigi_scheduler.add_task(worker=self.worker_id, task_id=task.task_id, status=pending, deps=[])
 
