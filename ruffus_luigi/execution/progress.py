@@ -490,7 +490,7 @@ def _chunk(luigi_task: Any) -> Any:
     """The run's chunk a Luigi task stands for, or None (a stage, another run, no progress)."""
     if _active is None or getattr(luigi_task, "chunk", -1) < 0:
         return None
-    chunk = luigi_task._chunk()
+    chunk = luigi_task.planned_chunk()
     return chunk if chunk.state is getattr(_active, "state", None) else None
 
 

@@ -24,7 +24,7 @@ from ..settings import (
     config,
     luigi_settings,  # noqa: F401 - [ruffus_luigi] known to Luigi
 )
-from . import luigid_http, translate, worker
+from . import luigi_private, luigid_http, translate, worker
 
 
 def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
@@ -101,7 +101,7 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
     finally:
         if state.progress is not None:
             state.progress.close()
-        translate.forget_run(state)
+        translate.REGISTRY.forget_run(state)
         shutil.rmtree(state.run_dir, ignore_errors=True)
 
 
@@ -139,7 +139,7 @@ class _RuffusSummary(logging.Filter):
         self.state = state
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and "===== Luigi Execution Summary =====" in record.msg:
+        if isinstance(record.msg, str) and luigi_private.EXECUTION_SUMMARY_HEADER in record.msg:
             record.msg, record.args = run_summary(self.state), ()
         return True
 
@@ -178,10 +178,10 @@ def _jobs_running(state: RunState, worker: worker.RuffusWorker | None) -> int:
     submitted together.
     """
     count = max(state.jobs_running, state.jobs_interrupted)  # (threads of a chunk: see RunState.execute)
-    for process in list(worker._running_tasks.values()) if worker is not None else []:
+    for process in list(worker.running_processes.values()) if worker is not None else []:
         task = process.task
         if process.use_multiprocessing and isinstance(task, translate.RuffusTask) and task.chunk >= 0:
-            chunk = task._chunk()
+            chunk = task.planned_chunk()
             todo = sum(1 for j in chunk.jobs if j.needs_run or chunk.forced)
             count += todo if state.backend != "local" else min(1, todo)
     return count

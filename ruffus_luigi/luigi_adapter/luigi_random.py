@@ -15,12 +15,8 @@ from __future__ import annotations
 import os
 import random
 
-import luigi.local_target
-import luigi.target
-import luigi.worker
+from . import luigi_private
 
 LUIGI_RANDOM = random.Random()
 os.register_at_fork(after_in_child=LUIGI_RANDOM.seed)
-
-for _module in (luigi.worker, luigi.target, luigi.local_target):
-    _module.random = LUIGI_RANDOM  # type: ignore[attr-defined]
+luigi_private.use_own_random(LUIGI_RANDOM)

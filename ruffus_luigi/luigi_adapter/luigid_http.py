@@ -26,6 +26,8 @@ from typing import Any
 
 import luigi.rpc
 
+from . import luigi_private
+
 # A kept-alive connection the server has since closed fails like this before any reply.
 _CLOSED_BEFORE_REPLY = (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)
 
@@ -110,7 +112,7 @@ class NotLuigid(ValueError):
     """The server answered something that is not a luigid reply."""
 
 
-class RemoteScheduler(luigi.rpc.RemoteScheduler):
+class RemoteScheduler(luigi_private.RemoteScheduler):
     """Luigi's luigid client, with this module's client where it applies, patient for ``patience`` seconds.
 
     Luigi tries a call 3 times 30 s apart (then a bare ``RPCError``), and a reply that is not
@@ -122,19 +124,19 @@ class RemoteScheduler(luigi.rpc.RemoteScheduler):
 
     def __init__(self, url: str, patience: float) -> None:
         super().__init__(url)
-        fetcher = fetcher_for(self._url)
+        fetcher = fetcher_for(self.url)
         if fetcher is not None:
-            self._fetcher.close()
-            self._fetcher = fetcher
-        raises = self._fetcher.raises
+            self.fetcher.close()
+            self.fetcher = fetcher
+        raises = self.fetcher.raises
         self._failures = (*(raises if isinstance(raises, tuple) else (raises,)), NotLuigid, UnicodeError)
         self.patience = patience
         self.failing_since: float | None = None  # (monotonic) the first failed attempt since luigid last answered
         self.gave_up = False
 
-    def _request(self, url: str, data: Any, attempts: int = 3, allow_null: bool = True) -> Any:
-        """Luigi's call (``attempts`` is Luigi's count of null answers: here they are failures like any other)."""
-        return self._answer(url, {"data": json.dumps(data)}, allow_null)
+    def call(self, url_suffix: str, data: Any, allow_null: bool) -> Any:
+        """Each call Luigi makes (a null answer where none is allowed is a failure like any other)."""
+        return self._answer(url_suffix, {"data": json.dumps(data)}, allow_null)
 
     def _answer(self, url_suffix: str, body: dict, allow_null: bool) -> Any:
         """luigid's ``response`` to one call, trying again until the patience runs out.
@@ -143,15 +145,15 @@ class RemoteScheduler(luigi.rpc.RemoteScheduler):
         any thread since luigid last answered, whichever is earlier: calls that wait together
         give up together.
         """
-        full_url = luigi.rpc._urljoin(self._url, url_suffix)
+        full_url = luigi_private.urljoin(self.url, url_suffix)
         deadline = time.monotonic() + self.patience
         while True:
             started = time.monotonic()
             if self.failing_since is not None:
                 deadline = min(deadline, self.failing_since + self.patience)
             try:
-                timeout = max(0.1, min(self._connect_timeout, deadline - started))
-                answer = _response(self._fetcher.fetch(full_url, body, timeout), allow_null)
+                timeout = max(0.1, min(self.connect_timeout, deadline - started))
+                answer = _response(self.fetcher.fetch(full_url, body, timeout), allow_null)
             except self._failures as e:
                 if self.failing_since is None:
                     self.failing_since = started
@@ -159,7 +161,7 @@ class RemoteScheduler(luigi.rpc.RemoteScheduler):
                 left = deadline - time.monotonic()
                 if left <= 0 or self.gave_up:
                     self.gave_up = True
-                    raise SchedulerUnreachable(self._url, _why(e), self.patience) from None
+                    raise SchedulerUnreachable(self.url, _why(e), self.patience) from None
                 time.sleep(min(RETRY_WAIT, left))
             else:
                 self.failing_since = None

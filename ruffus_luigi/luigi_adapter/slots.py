@@ -27,18 +27,49 @@ import os
 import pickle
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import luigi.worker
 
 from ..execution import driver
 from ..execution.run import Chunk, PlannedJob, RunState
-from . import translate
+from . import luigi_private, translate
 
 _FORK = multiprocessing.get_context("fork")
 FREE = b"free"
 ACCEPTED = b"ok"
 REFUSED = b"refused"
+
+
+@dataclass(frozen=True)
+class ChunkCopy:
+    """A chunk as a slot rebuilds it: its Ruffus task by name, its place in the plan, its jobs.
+
+    ``jobs`` has a tuple per job: ``PlannedJob``'s fields but its task (which the slot has),
+    ``(index, params, display, needs_run, vap, inputs_seen, early)``; plain tuples, as a
+    named one takes five times as long to pickle. None for a chunk sent only as one the
+    chunk run depends on, found done.
+    """
+
+    family: str
+    index: int
+    description: str
+    version: str
+    forced: bool
+    recheck: bool
+    done: bool
+    jobs: tuple[tuple, ...] | None
+
+
+@dataclass(frozen=True)
+class SlotRequest:
+    """What a slot is sent to run a chunk: the chunk, those it depends on (as the driver has them), its run."""
+
+    run_id: str
+    chunk: ChunkCopy
+    upstream: tuple[ChunkCopy, ...]
+    keep_signatures: bool
 
 
 class SlotPool:
@@ -54,15 +85,14 @@ class SlotPool:
         """What the worker starts for a chunk: a slot's run, or Luigi's own forked process."""
         if not self.slots:
             self._fork()
-        request = self._request(task._chunk())
+        request = self._chunk_request(task.planned_chunk())
         if request is None:
             return luigi_process
         return SlotRun(self, luigi_process, request)
 
     def _fork(self) -> None:
         gc.freeze()  # the slots would otherwise copy the inherited heap page by page (collector.thaw)
-        self.tasks = dict(translate._tasks)
-        self.runs = dict(translate._runs)
+        self.tasks, self.runs = translate.REGISTRY.snapshot()
         self._grow()
 
     def _grow(self) -> None:
@@ -70,7 +100,7 @@ class SlotPool:
         while len(self.slots) < max(1, self.worker.worker_processes):
             self.slots.append(_Slot(self))
 
-    def _request(self, chunk: Chunk) -> bytes | None:
+    def _chunk_request(self, chunk: Chunk) -> bytes | None:
         """The chunk as a slot rebuilds it, pickled; None when a slot cannot rebuild it."""
         state = chunk.state
         if self.runs.get(state.run_id) is not state:
@@ -79,25 +109,25 @@ class SlotPool:
         for u in chunk.upstream:
             done = u.done or os.path.exists(state.outcome_path(u))
             upstream.append(self._describe(u, with_jobs=not done, done=done and u.complete()))
-        payload = (
-            state.run_id,
-            self._describe(chunk, with_jobs=True, done=False),
-            upstream,
-            state.keeps_signatures(chunk.task),
-        )
-        if any(part is None for part in (payload[1], *upstream)):
+        described = self._describe(chunk, with_jobs=True, done=False)
+        if described is None or None in upstream:
             return None
+        request = SlotRequest(state.run_id, described, tuple(upstream), state.keeps_signatures(chunk.task))
         try:
-            return pickle.dumps(payload, pickle.HIGHEST_PROTOCOL)
+            return pickle.dumps(request, pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - a lambda, an open file...: fork as before
             return None
 
-    def _describe(self, chunk: Chunk, with_jobs: bool, done: bool) -> tuple | None:
+    def _describe(self, chunk: Chunk, with_jobs: bool, done: bool) -> ChunkCopy | None:
         family = chunk.task._get_display_name()
         if self.tasks.get(family) is not chunk.task:
             return None  # (a task defined after the slots were forked)
-        jobs = [(j.index, j.params, j.display, j.needs_run, j.vap, j.inputs_seen, j.early) for j in chunk.jobs] if with_jobs else None
-        return (family, chunk.index, chunk.description, chunk.version, chunk.forced, chunk.recheck, done, jobs)
+        jobs = (
+            tuple((j.index, j.params, j.display, j.needs_run, j.vap, j.inputs_seen, j.early) for j in chunk.jobs)
+            if with_jobs
+            else None
+        )
+        return ChunkCopy(family, chunk.index, chunk.description, chunk.version, chunk.forced, chunk.recheck, done, jobs)
 
     def take(self, run: SlotRun) -> _Slot:
         """The free slot used least recently (so jobs spread over all N), once it took the chunk."""
@@ -263,7 +293,7 @@ def _serve(worker: luigi.worker.Worker, conn: Any, driver_ends: list, driver_pid
     """A slot's life: rebuild each chunk it is sent, run it as Luigi's task process would."""
     for end in driver_ends:  # (so that each slot sees EOF when the driver goes)
         end.close()
-    translate._chunk_registry.clear()  # the driver's chunks as they were at the fork: stale
+    translate.REGISTRY.forget_all_chunks()  # the driver's chunks as they were at the fork: stale
     if not driver.die_with(driver_pid):
         _orphaned()
     try:
@@ -281,12 +311,11 @@ def _serve(worker: luigi.worker.Worker, conn: Any, driver_ends: list, driver_pid
                 continue
             conn.send_bytes(ACCEPTED)
             try:
-                process = luigi.worker.Worker._create_task_process(worker, task)
+                process = luigi_private.luigi_task_process(worker, task)
                 process.use_multiprocessing = True
                 process.run()
             finally:
-                for key in keys:
-                    translate._chunk_registry.pop(key, None)
+                translate.REGISTRY.forget_chunks(keys)
             if os.getppid() != driver_pid:
                 _orphaned()
             conn.send_bytes(FREE)
@@ -308,23 +337,24 @@ def _orphaned() -> None:
     os._exit(1)
 
 
-def _install(payload: tuple) -> tuple[translate.RuffusTask, list[tuple]]:
+def _install(request: SlotRequest) -> tuple[translate.RuffusTask, list[tuple]]:
     """Register the chunk (and stand-ins for the chunks it depends on) as the driver has them."""
-    run_id, described, upstream, keep_signatures = payload
-    state: RunState = translate._runs[run_id]
+    state: RunState = translate.REGISTRY.runs[request.run_id]
 
-    def rebuild(desc: tuple) -> Chunk:
-        family, index, description, version, forced, recheck, done, jobs = desc
-        task = translate._tasks[family]
+    def rebuild(copy: ChunkCopy) -> Chunk:
+        task = translate.REGISTRY.tasks[copy.family]
         planned = [
-            PlannedJob(i, p, display, needs, task, vap, seen, early) for i, p, display, needs, vap, seen, early in jobs or ()
+            PlannedJob(i, p, display, needs, task, vap, seen, early) for i, p, display, needs, vap, seen, early in copy.jobs or ()
         ]
-        chunk = Chunk(state, task, index, planned, forced, description, done=done, recheck=recheck, version=version)
+        chunk = Chunk(
+            state, task, copy.index, planned, copy.forced, copy.description,
+            done=copy.done, recheck=copy.recheck, version=copy.version,
+        )
         chunk.luigi_task = translate.register_chunk(chunk)
         return chunk
 
-    chunk = rebuild(described)
-    chunk.upstream = [rebuild(u) for u in upstream]
-    chunk.keep_signatures = keep_signatures
+    chunk = rebuild(request.chunk)
+    chunk.upstream = [rebuild(u) for u in request.upstream]
+    chunk.keep_signatures = request.keep_signatures
     keys = [translate.chunk_key(c) for c in (chunk, *chunk.upstream)]
     return chunk.luigi_task, keys

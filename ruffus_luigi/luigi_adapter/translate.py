@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import luigi
 
-from ..execution.run import RunState
+from ..execution.run import Chunk, RunState
 from ..model.loggers import black_hole_logger
 from ..planning.plan import prepare, tasks_to_run
 from . import luigi_random  # noqa: F401 - Luigi's draws leave the script's generator alone
@@ -26,9 +26,53 @@ from .targets import chunk_targets, stage_targets
 if TYPE_CHECKING:
     from ..model.pipeline import Task
 
-_classes: dict[str, type] = {}
-_tasks: dict[str, Task] = {}
-_runs: dict[str, RunState] = {}
+
+class Registry:
+    """What the generated Luigi tasks find their Ruffus side by, in this process.
+
+    Luigi makes a task from its class and parameters alone: a class stands for a Ruffus
+    task by name, a stage names its run by id, a chunk's parameters are its key here. A
+    slot (``slots``) is forked with the tasks and runs as they were, and registers the
+    chunks it is sent.
+    """
+
+    def __init__(self) -> None:
+        self.classes: dict[str, type[RuffusTask]] = {}
+        self.tasks: dict[str, Task] = {}
+        self.runs: dict[str, RunState] = {}
+        self.chunks: dict[tuple, Chunk] = {}
+
+    def snapshot(self) -> tuple[dict[str, Task], dict[str, RunState]]:
+        """The tasks and runs as they are now (what a slot forked now has)."""
+        return dict(self.tasks), dict(self.runs)
+
+    def all_runs(self) -> list[RunState]:
+        return list(self.runs.values())
+
+    def add_run(self, state: RunState) -> None:
+        self.runs[state.run_id] = state
+
+    def add_chunk(self, chunk: Chunk) -> None:
+        """Remember a chunk by its Luigi parameters (``chunk_key``)."""
+        self.chunks[chunk_key(chunk)] = chunk
+
+    def forget_chunks(self, keys: list[tuple]) -> None:
+        """Forget the chunks of these keys (a slot's, once it has run them)."""
+        for key in keys:
+            self.chunks.pop(key, None)
+
+    def forget_all_chunks(self) -> None:
+        """Forget every chunk (a slot's, inherited from the driver at the fork, are stale)."""
+        self.chunks.clear()
+
+    def forget_run(self, state: RunState) -> None:
+        """Forget a run that has ended, and its chunks."""
+        self.runs.pop(state.run_id, None)
+        for key in [k for k, c in self.chunks.items() if c.state is state]:
+            del self.chunks[key]
+
+
+REGISTRY = Registry()
 
 
 class RuffusTask(luigi.Task):
@@ -44,17 +88,19 @@ class RuffusTask(luigi.Task):
 
     @property
     def ruffus_task(self) -> Task:
-        return _tasks[self.ruffus_name]
+        return REGISTRY.tasks[self.ruffus_name]
 
-    def _state(self) -> RunState:
+    def run_state(self) -> RunState:
+        """The run this task belongs to."""
         if self.chunk >= 0:
-            return self._chunk().state
+            return self.planned_chunk().state
         if self.run_id:
-            return _runs[self.run_id]
+            return REGISTRY.runs[self.run_id]
         return default_state()
 
-    def _chunk(self) -> Any:
-        return _runs_chunks()[(self.ruffus_name, self.chunk, self.jobs, self.workdir, self.version)]
+    def planned_chunk(self) -> Chunk:
+        """The chunk a chunk's instance stands for (``chunk >= 0`` only)."""
+        return REGISTRY.chunks[(self.ruffus_name, self.chunk, self.jobs, self.workdir, self.version)]
 
     @property
     def resources(self) -> dict[str, int]:  # type: ignore[override]
@@ -65,28 +111,28 @@ class RuffusTask(luigi.Task):
 
     def requires(self) -> list[RuffusTask]:
         if self.chunk >= 0:
-            return [c.luigi_task for c in self._chunk().upstream]
-        state = self._state()
+            return [c.luigi_task for c in self.planned_chunk().upstream]
+        state = self.run_state()
         return [stage_of(p, state) for p in state.stage_requirements(self.ruffus_task)]
 
     def output(self) -> Any:
         """Targets of the files, made when asked (see ``targets``): a chunk's per job,
         a stage's as Ruffus hands them to the next task."""
         if self.chunk >= 0:
-            return chunk_targets(self._chunk())
-        return stage_targets(self.ruffus_task, self._state().planner)
+            return chunk_targets(self.planned_chunk())
+        return stage_targets(self.ruffus_task, self.run_state().planner)
 
     def complete(self) -> bool:
         """Ruffus' up-to-date rule, not Luigi's "the outputs exist" (which it implies)."""
         if self.chunk >= 0:
-            return self._chunk().complete()
-        return self._state().stage_done(self.ruffus_task)
+            return self.planned_chunk().complete()
+        return self.run_state().stage_done(self.ruffus_task)
 
     def run(self):  # noqa: ANN201 - a generator of dynamic dependencies
         if self.chunk >= 0:
-            self._chunk().run()
+            self.planned_chunk().run()
             return
-        state = self._state()
+        state = self.run_state()
         if os.getpid() != state.pid:
             raise RuntimeError(
                 "Ruffus task %r must be planned in the process that holds its pipeline: run "
@@ -140,25 +186,18 @@ class WithoutPaths(luigi.task.DynamicRequirements):
 def _worker_died(task: RuffusTask, message: str) -> None:
     """Luigi saw a chunk's process die or time out: its jobs fail with Luigi's explanation."""
     if task.chunk >= 0:
-        task._chunk().crashed(message)
+        task.planned_chunk().crashed(message)
 
 
-_chunk_registry: dict[tuple, Any] = {}
-
-
-def _runs_chunks() -> dict[tuple, Any]:
-    return _chunk_registry
-
-
-def register_chunk(chunk: Any) -> RuffusTask:
+def register_chunk(chunk: Chunk) -> RuffusTask:
     """Make the Luigi instance for a chunk and remember which chunk it stands for."""
     cls = class_for(chunk.task)
     instance = cls(chunk=chunk.index, jobs=chunk.description, workdir=chunk.state.workdir, version=chunk.version)
-    _chunk_registry[chunk_key(chunk)] = chunk
+    REGISTRY.add_chunk(chunk)
     return instance
 
 
-def chunk_key(chunk: Any) -> tuple:
+def chunk_key(chunk: Chunk) -> tuple:
     """What a chunk's Luigi instance is found by (its parameters)."""
     return (chunk.task._get_display_name(), chunk.index, chunk.description, chunk.state.workdir, chunk.version)
 
@@ -171,8 +210,8 @@ def resource_name(task: Task) -> str:
 def class_for(task: Task) -> type[RuffusTask]:
     """The Luigi class of a Ruffus task, made once per task name and rebound to the newest task."""
     family = task._get_display_name()
-    _tasks[family] = task
-    cls = _classes.get(family)
+    REGISTRY.tasks[family] = task
+    cls = REGISTRY.classes.get(family)
     if cls is None:
         cls = type(
             family,
@@ -184,7 +223,7 @@ def class_for(task: Task) -> type[RuffusTask]:
                 "task_namespace": "",
             },
         )
-        _classes[family] = cls
+        REGISTRY.classes[family] = cls
     return cls
 
 
@@ -197,7 +236,7 @@ def stage_of(task: Task, state: RunState | None = None) -> RuffusTask:
 
 def register_run(state: RunState) -> None:
     """Hand a run to Luigi: its generated tasks find it by id, its chunks get their Luigi instances here."""
-    _runs[state.run_id] = state
+    REGISTRY.add_run(state)
     state.use_luigi_tasks(register_chunk)
 
 
@@ -215,9 +254,3 @@ def default_state() -> RunState:
         )
         register_run(_default_state)
     return _default_state
-
-
-def forget_run(state: RunState) -> None:
-    _runs.pop(state.run_id, None)
-    for key in [k for k, c in _chunk_registry.items() if c.state is state]:
-        del _chunk_registry[key]

@@ -13,16 +13,14 @@ import time
 from typing import Any
 
 import luigi
-import luigi.interface
 import luigi.rpc
 import luigi.scheduler
-import luigi.worker
 
 from ..execution import driver, progress
 from ..execution.driver import Terminated
 from ..execution.run import RunState
 from ..settings import config
-from . import luigid_http, translate
+from . import luigi_private, luigid_http, translate
 from .slots import SlotPool
 
 IDLE_WAIT = 0.5
@@ -31,7 +29,7 @@ INTERRUPT_GRACE = 5.0
 """Seconds a worker process has after Ctrl-C to end by itself before it is terminated."""
 
 
-class RuffusWorker(luigi.worker.Worker):
+class RuffusWorker(luigi_private.Worker):
     """A Luigi worker that plans in the calling process and runs chunks in its N slots."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -48,17 +46,17 @@ class RuffusWorker(luigi.worker.Worker):
         (which they handle the same way).
         """
         if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
-            for state in list(translate._runs.values()):
+            for state in translate.REGISTRY.all_runs():
                 try:
                     state.request_stop()  # (a worker the signal did not reach starts no other job)
                 except OSError:
                     pass
             if issubclass(exc_type, Terminated):
-                for process in list(self._running_tasks.values()):
+                for process in list(self.running_processes.values()):
                     if process.use_multiprocessing and process.is_alive():
                         process.terminate()
             deadline = time.monotonic() + INTERRUPT_GRACE
-            for process in list(self._running_tasks.values()):
+            for process in list(self.running_processes.values()):
                 if process.use_multiprocessing:
                     process.join(max(0.0, deadline - time.monotonic()))
         try:
@@ -66,13 +64,13 @@ class RuffusWorker(luigi.worker.Worker):
         finally:
             self._slots.close()
 
-    def _create_task_process(self, task: luigi.Task):  # noqa: ANN202
-        process = super()._create_task_process(task)
+    def task_process(self, task: luigi.Task) -> Any:
+        process = super().task_process(task)
         if isinstance(task, translate.RuffusTask) and task.chunk >= 0:
-            task._chunk().dispatched = True
-            task._state().planner.files_may_change()  # (before any fork: workers inherit it)
+            task.planned_chunk().dispatched = True
+            task.run_state().planner.files_may_change()  # (before any fork: workers inherit it)
         if isinstance(task, translate.RuffusTask) and (
-            task.chunk < 0 or task.ruffus_task._run_in_main_process or task._state().in_process
+            task.chunk < 0 or task.ruffus_task._run_in_main_process or task.run_state().in_process
         ):
             process.use_multiprocessing = False
         elif isinstance(task, translate.RuffusTask) and process.use_multiprocessing:
@@ -84,33 +82,33 @@ class RuffusWorker(luigi.worker.Worker):
         progress.chunk_started(task)
         return process
 
-    def _run_task(self, task_id: str) -> None:
+    def run_task(self, task_id: str) -> None:
         """Run it; a task run in this process has its result queued already: report it now.
 
         Luigi would first ask the scheduler for more work, which cannot yet include the
         chunks a stage just yielded (an RPC per stage and per in-process chunk, under luigid).
         """
-        super()._run_task(task_id)
-        process = self._running_tasks.get(task_id)
+        super().run_task(task_id)
+        process = self.running_processes.get(task_id)
         if process is not None and not process.use_multiprocessing:
-            self._handle_next_task()
+            self.handle_next_task()
 
-    def _add(self, task: luigi.Task, is_complete: bool):  # noqa: ANN202 - Luigi's generator of dependencies
+    def add_to_scheduler(self, task: luigi.Task, is_complete: bool) -> Any:
         """Tell the scheduler of a chunk once: later stages require it again through their chunks.
 
         Luigi reports every incomplete dependency again on each ``add`` (each chunk a stage
         yields), an RPC apiece under luigid; the worker that runs the chunk reports its end.
         """
-        if isinstance(task, translate.RuffusTask) and task.chunk >= 0 and task.task_id in self._scheduled_tasks:
+        if isinstance(task, translate.RuffusTask) and task.chunk >= 0 and task.task_id in self.scheduled_tasks:
             return iter(())
-        return super()._add(task, is_complete)
+        return super().add_to_scheduler(task, is_complete)
 
-    def _get_work(self):  # noqa: ANN202 - Luigi's GetWorkResponse
-        response = super()._get_work()
+    def get_work(self) -> Any:
+        response = super().get_work()
         if response.task_id is None and self._take_over_from_ended_runs(response.running_tasks or []):
-            response = super()._get_work()
-        mine = all(t.get("worker") == self._id for t in response.running_tasks or [])
-        remote = isinstance(self._scheduler, luigi.rpc.RemoteScheduler)  # (asking a local one is cheap)
+            response = super().get_work()
+        mine = all(t.get("worker") == self.worker_id for t in response.running_tasks or [])
+        remote = isinstance(self.luigi_scheduler, luigi.rpc.RemoteScheduler)  # (asking a local one is cheap)
         self._only_ours_can_change = remote and response.task_id is None and mine
         return response
 
@@ -128,18 +126,18 @@ class RuffusWorker(luigi.worker.Worker):
         taking it over at the same instant, one making it pending again just after the
         other was given it) still runs no job twice.
         """
-        me = dict(self._worker_info)
+        me = self.worker_info
         took = False
         for entry in running:
-            task = self._scheduled_tasks.get(entry.get("task_id"))
-            if not isinstance(task, translate.RuffusTask) or task.chunk < 0 or entry.get("worker") == self._id:
+            task = self.scheduled_tasks.get(entry.get("task_id"))
+            if not isinstance(task, translate.RuffusTask) or task.chunk < 0 or entry.get("worker") == self.worker_id:
                 continue
             if (entry.get("host"), entry.get("username")) != (me.get("host"), me.get("username")):
                 continue  # (nothing here can tell whether another host's or user's driver has ended)
             pid = entry.get("pid")
             if not isinstance(pid, int) or not driver.ended(pid):
                 continue
-            chunk = task._chunk()
+            chunk = task.planned_chunk()
             claims = chunk.state.claims
             if claims is None or claims.held(chunk.claim_keys(chunk.to_run())):
                 continue
@@ -156,40 +154,41 @@ class RuffusWorker(luigi.worker.Worker):
         """
         deps = [d.task_id for d in luigi.task.flatten(task.requires())]
         pending = luigi.scheduler.PENDING
-        self._scheduler.add_task(worker=self._id, task_id=task.task_id, status=pending, deps=deps,
-                                 new_deps=deps or [task.task_id])
+        self.luigi_scheduler.add_task(
+            worker=self.worker_id, task_id=task.task_id, status=pending, deps=deps, new_deps=deps or [task.task_id]
+        )
         if not deps:
-            self._scheduler.add_task(worker=self._id, task_id=task.task_id, status=pending, deps=[])
+            self.luigi_scheduler.add_task(worker=self.worker_id, task_id=task.task_id, status=pending, deps=[])
 
-    def _handle_next_task(self) -> None:
+    def handle_next_task(self) -> None:
         """Wait for a task's result; tell the run's progress.
 
         Luigi waits at most ``wait_interval`` and asks the scheduler for work again. When
         luigid just had none to give and every running task is ours, nothing can change
         there before one of ours ends: wait for that (up to ``IDLE_WAIT``), saving the RPCs.
         """
-        if self._only_ours_can_change and self._running_tasks:
+        if self._only_ours_can_change and self.running_processes:
             self._only_ours_can_change = False
             deadline = time.monotonic() + IDLE_WAIT
             while (
-                self._task_result_queue.empty()
+                not self.result_waiting()
                 and time.monotonic() < deadline
-                and all(p.is_alive() for p in self._running_tasks.values() if p.use_multiprocessing)
+                and all(p.is_alive() for p in self.running_processes.values() if p.use_multiprocessing)
             ):
                 time.sleep(0.002)
-        running = list(self._running_tasks.items())
-        super()._handle_next_task()
+        running = list(self.running_processes.items())
+        super().handle_next_task()
         for task_id, process in running:
-            if task_id not in self._running_tasks:
+            if task_id not in self.running_processes:
                 progress.chunk_ended(process.task)
         progress.tick()
 
-    def _keep_alive(self, get_work_response) -> bool:  # noqa: ANN001
+    def keep_alive(self, get_work_response: Any) -> bool:
         """Wait while another worker of a shared luigid runs a task ours need."""
-        return bool(get_work_response.running_tasks) or super()._keep_alive(get_work_response)
+        return bool(get_work_response.running_tasks) or super().keep_alive(get_work_response)
 
 
-class WorkerSchedulerFactory(luigi.interface._WorkerSchedulerFactory):
+class WorkerSchedulerFactory(luigi_private.WorkerSchedulerFactoryBase):
     """Luigi's factory, with our worker and a local scheduler that does not prune on every request.
 
     ``resources`` (``@jobs_limit`` values) are sent to whichever scheduler is used,
@@ -204,7 +203,7 @@ class WorkerSchedulerFactory(luigi.interface._WorkerSchedulerFactory):
     def create_local_scheduler(self) -> luigi.scheduler.Scheduler:
         return luigi.scheduler.Scheduler(prune_on_get_work=False, record_task_history=False)
 
-    def create_remote_scheduler(self, url: str) -> luigi.rpc.RemoteScheduler:
+    def create_remote_scheduler(self, url: str) -> luigid_http.RemoteScheduler:
         if self.state is not None:
             self.state.scheduler_address = url
         return luigid_http.RemoteScheduler(url, config.scheduler_timeout())

@@ -62,7 +62,7 @@ else:
 ok = luigi.build([Read(name=n) for n in names], **kwargs)
 stages = {n: ruffus_luigi.luigi_task(getattr(pipe, n)) for n in pipe.NAMES}
 exists = {n: [t.exists() for t in luigi.task.flatten(s.output())] for n, s in stages.items() if s.complete()}
-chunks = [[t.exists() for t in luigi.task.flatten(c.luigi_task.output())] for c in list(translate._chunk_registry.values())]
+chunks = [[t.exists() for t in luigi.task.flatten(c.luigi_task.output())] for c in list(translate.REGISTRY.chunks.values())]
 json.dump({"exists": exists, "chunks": chunks}, open("exists.json", "w"))
 sys.exit(0 if ok else 1)
 '''

@@ -63,7 +63,7 @@ def recorder(**settings):
 
 def test_a_plain_http_luigid_gets_the_kept_alive_client_and_answers_as_through_luigi(luigid):
     scheduler = remote(luigid.url)
-    assert isinstance(scheduler._fetcher, luigid_http.KeptAliveFetcher)
+    assert isinstance(scheduler.fetcher, luigid_http.KeptAliveFetcher)
     scheduler.add_task(worker="w1", task_id="KeptAlive_1", status="DONE", family="KeptAlive", params={"n": "1"})
     listed = scheduler.task_list("DONE", "", search="KeptAlive")
     assert list(listed) == ["KeptAlive_1"] and listed["KeptAlive_1"]["params"] == {"n": "1"}
