@@ -42,6 +42,7 @@ class Cluster:
     def run(self, args, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
         """Run a command with this cluster's environment; text output captured, not checked."""
         kwargs.setdefault("capture_output", True)
+        kwargs.setdefault("errors", "replace")  # (job records may hold paths that are not UTF-8)
         return subprocess.run(args, env=self.env, text=True, timeout=timeout, **kwargs)
 
 

@@ -18,6 +18,9 @@ class DrmaaOptions:
     memory_resource: str = field(default="h_vmem", metadata={"help": "-l resource for memory (empty: do not ask)"})
     native: str = field(default="", metadata={"help": "appended to every job's native specification"})
     poll_interval: float = field(default=1.0, metadata={"help": "seconds between two status queries"})
+    session: Any = field(
+        default=None, metadata={"help": "a drmaa.Session to share (drmaa_wrapper.run_job's drmaa_session), not a setting"}
+    )
 
 
 @with_options(DrmaaOptions)

@@ -102,7 +102,8 @@ class SlurmBackend(Backend):
 
     def _run(self, args: Sequence[str], check: bool = True) -> subprocess.CompletedProcess:
         self.commands_run.append(args[0])
-        done = subprocess.run(list(args), capture_output=True, text=True, timeout=120)
+        # (errors="replace": sacct -c echoes job records, whose paths may hold bytes that are not UTF-8)
+        done = subprocess.run(list(args), capture_output=True, text=True, errors="replace", timeout=120)
         if check and done.returncode != 0:
             raise RuntimeError("%s failed (exit %d): %s" % (shlex.join(args), done.returncode, done.stderr.strip()))
         return done
