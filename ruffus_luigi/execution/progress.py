@@ -112,6 +112,7 @@ class Progress:
         self.lock: Any = None  # held by a worker while its line is written elsewhere (live)
         self.locked = False
         self._undo: list[Callable[[], None]] = []
+        self._guarded: list[GuardedStream] = []  # sys.stdout/sys.stderr while installed
 
     # -- events ---------------------------------------------------------------------
     def stage_planned(self, task: Any, jobs: int) -> None:
@@ -331,6 +332,7 @@ class Progress:
             if stream is self.stream or _same_terminal(stream, self.stream):
                 guarded = GuardedStream(stream, self)
                 setattr(sys, name, guarded)
+                self._guarded.append(guarded)
                 self._undo.append(lambda n=name, s=stream, g=guarded: getattr(sys, n) is g and setattr(sys, n, s))
 
     def close(self) -> None:
@@ -339,6 +341,8 @@ class Progress:
         if self.closed:
             return
         try:
+            for guarded in self._guarded:
+                guarded.flush()  # (a line the run left unfinished goes before the final line)
             if self.live:
                 if self.keep_final and self.at_line_start:
                     self._write((self.erase_text() if self.drawn else ERASE) + self._fit(final=True) + "\n")
@@ -356,18 +360,48 @@ class Progress:
 
 
 class GuardedStream:
-    """A text stream on the live line's terminal: erases the line before each write."""
+    """A text stream on the live line's terminal: erases the line before each write.
+
+    Text is passed on a whole line at a time (or at ``flush``), erase included, in one
+    write: a line-buffered terminal stream flushes at the erase's ``\r``, so a line written
+    in pieces could be cut by another process's erase and lost from the screen.
+    """
 
     def __init__(self, stream: TextIO, progress: Progress) -> None:
         self._stream = stream
         self._progress = progress
         self._child: int | None = None  # a forked worker's pid, once it writes
         self._child_at_line_start = True
+        self._pending = ""  # the start of a line not passed on yet
+        self._pending_pid = os.getpid()
+        self._mutex = threading.Lock()  # (jobs under ``multithread`` print from threads)
 
     def write(self, text: str) -> int:
+        if not text:
+            return 0
+        with self._mutex:
+            if self._pending_pid != os.getpid():  # a forked worker: the driver passes its own on
+                self._pending, self._pending_pid = "", os.getpid()
+            if self._progress.closed:
+                text, self._pending = self._pending + text, ""
+                self._stream.write(text)
+                return len(text)
+            self._pending += text
+            cut = self._pending.rfind("\n") + 1
+            if cut:
+                whole, self._pending = self._pending[:cut], self._pending[cut:]
+                self._pass_on(whole)
+        return len(text)
+
+    def flush(self) -> None:
+        with self._mutex:
+            if self._pending and self._pending_pid == os.getpid():
+                text, self._pending = self._pending, ""
+                self._pass_on(text)
+        self._stream.flush()
+
+    def _pass_on(self, text: str) -> None:
         p = self._progress
-        if p.closed or not text:
-            return self._stream.write(text)
         if not p.in_driver():
             pid = os.getpid()
             if self._child != pid:
@@ -379,7 +413,7 @@ class GuardedStream:
                 out = text
             self._child_at_line_start = text.endswith("\n")
             self._stream.write(out)
-            return len(text)
+            return
         if p.drawn:
             if self._stream is p.stream:
                 text_out = p.erase_text() + text  # one write: the display goes as the message comes
@@ -395,7 +429,6 @@ class GuardedStream:
         if p.at_line_start:
             self._stream.flush()
             p.update()
-        return len(text)
 
     def writelines(self, lines: Any) -> None:
         for line in lines:

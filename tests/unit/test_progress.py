@@ -218,9 +218,51 @@ def test_a_forked_worker_clears_the_line_before_each_line_it_starts() -> None:
     p.pid = -1  # as seen from a forked worker
     stream.write("job output")
     stream.write(" continued\n")
-    assert tty.writes[-2:] == [ERASE + "job output", " continued\n"]
+    assert tty.writes[-1] == ERASE + "job output continued\n"
     lines, current = screen(tty.getvalue())
     assert lines == ["job output continued"] and current == ""
+
+
+class Syscalls(io.RawIOBase):
+    """A terminal's file descriptor: records each write(2)."""
+
+    def __init__(self) -> None:
+        self.calls: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.calls.append(bytes(data))
+        return len(data)
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("where", ["driver", "forked worker"])
+def test_a_printed_line_reaches_the_terminal_in_one_write_erase_included(where: str) -> None:
+    """A line-buffered stream flushes at the erase's \\r: a line written in pieces could be
+    cut by another process's erase between them, and vanish from the screen (seen in CI)."""
+    fd = Syscalls()
+    tty = io.TextIOWrapper(io.BufferedWriter(fd), line_buffering=True)
+    clock = Clock()
+    p = Progress(tty, True, 3, True, clock, lambda: 200)
+    stream = GuardedStream(tty, p)
+    p.chunk_started(1)
+    if where == "forked worker":
+        p.pid = -1
+    print("printed a008.mid", file=stream)  # write(text), then write("\n")
+    stream.write("half ")
+    stream.write("and half\n")
+    stream.write("no newline yet")
+    assert fd.calls[-2:] == [
+        (ERASE + "printed a008.mid\n").encode(),
+        ((ERASE if where == "forked worker" else "") + "half and half\n").encode(),
+    ]
+    stream.flush()  # an explicit flush passes on what there is
+    assert fd.calls[-1].endswith(b"no newline yet")
 
 
 def test_plain_lines_every_ten_seconds_and_at_the_end_without_escape_codes() -> None:
