@@ -170,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
         help="where the script's jobs run: local (default) or an installed back end such as "
         "drmaa or slurm (see `ruffus-luigi backends`); overrides RUFFUS_LUIGI_BACKEND and luigi.cfg",
     )
+    run.add_argument(
+        "--reasons",
+        action="store_true",
+        help="a dry run (the script's -n, pipeline_printout) ends with why each job would run "
+        "(sets RUFFUS_LUIGI_REASONS=1)",
+    )
     # (also accepted after `run`, as --backend and --checkpoint are; there they win)
     run.add_argument("--scheduler-host", default=argparse.SUPPRESS, help="run against the luigid on this host")
     run.add_argument("--scheduler-port", type=int, default=argparse.SUPPRESS, help="luigid port (8082)")
@@ -211,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         config.set_for_children("backend", options.backend)
     if options.checkpoint:
         config.set_for_children("checkpoint", options.checkpoint)
+    if options.reasons:
+        config.set_for_children("reasons", "1")
     if options.scheduler_host:
         config.set_for_children("scheduler_url", "http://%s:%d/" % (options.scheduler_host, options.scheduler_port))
     return _run_script(options.script, options.args)

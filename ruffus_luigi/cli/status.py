@@ -12,7 +12,6 @@ The ``--json`` document (``SCHEMA``, ``VERSION``) is an interface: see docs/stat
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import shutil
@@ -25,10 +24,7 @@ from typing import Any
 
 from ..checkpoints.intermediates import freed_files, size_text
 from ..errors.clear_errors import DamagedHistory
-from ..files import absent
-from ..files.filenames import flatten_strings, is_glob
-from ..model.job_names import job_descriptor
-from ..planning import history
+from ..planning import history, reasons
 from ..planning.plan import prepare, tasks_to_run
 from ..planning.strategy_choice import dry_run
 
@@ -118,7 +114,7 @@ def plan(arguments: dict[str, Any]) -> dict[str, Any]:
                 maximal = arguments.get("gnu_make_maximal_rebuild_mode", True)
                 incomplete, _ = tasks_to_run(planner, session.targets, session.forced, maximal)
                 everything, _ = tasks_to_run(planner, session.targets, True, maximal)
-                tasks = _tasks(planner, everything, incomplete, set(session.forced))
+                tasks = reasons.tasks_report(planner, everything, incomplete, set(session.forced))
         finally:
             planner.history.close()
         freed_now = freed(copy) if copy is not None else freed(history_file)
@@ -140,78 +136,10 @@ def freed(history_file: str) -> dict[str, Any]:
     }
 
 
-def _tasks(planner: Any, everything: list, incomplete: list, forced: set) -> list[dict[str, Any]]:
-    """One entry per task, in run order, with the jobs a run would run and why."""
-    will_run = set(incomplete)
-    remade: set[str] = set()  # outputs of jobs that will run before
-    patterns: list[str] = []  # (their glob outputs)
-    found = []
-    for task in everything:
-        entry: dict[str, Any] = {
-            "name": task._get_display_name(),
-            "up_to_date": task not in will_run,
-            "jobs": {"total": 0, "out_of_date": 0, "missing_inputs": 0},
-            "reasons": [],
-        }
-        found.append(entry)
-        if not task.is_active:
-            entry["up_to_date"] = True
-            continue
-        if task.job_source is None:  # a task without jobs of its own: it runs as a whole
-            entry["jobs"]["total"] = 1
-            if task in will_run:
-                entry["jobs"]["out_of_date"] = 1
-                entry["reasons"].append({"job": None, "reason": "Forced to rerun" if task in forced else "Task needs update"})
-            continue
-        jobs = entry["jobs"]
-        for params, display in planner.jobs(task):
-            jobs["total"] += 1
-            inputs = [os.path.abspath(f) for f in flatten_strings(params[0])] if params else []
-            made = [f for f in inputs if f in remade or any(fnmatch.fnmatchcase(f, p) for p in patterns)]
-            missing = [f for f in inputs if f not in made and not os.path.lexists(f) and absent.stat(f) is None]
-            if missing:
-                jobs["missing_inputs"] += 1
-            if task not in will_run:
-                continue
-            if task in forced:
-                reason = "Forced to rerun"
-            elif made:
-                reason = "Upstream job will run: input %s remade" % ", ".join(os.path.relpath(f) for f in made)
-            else:
-                needs, reason = planner.job_needs_update(task, params, explain=True)
-                if not needs:
-                    continue
-            jobs["out_of_date"] += 1
-            entry["reasons"].append({"job": _job_name(task, display), "reason": reason.strip().lstrip(".").strip()})
-            if len(params) >= 2:
-                for f in flatten_strings(params[1]):
-                    f = os.path.abspath(f)
-                    (patterns.append if is_glob(f) else remade.add)(f)
-    return found
-
-
-def _job_name(task: Any, display: Any) -> str:
-    """The job as Ruffus' printout names it (``[a.start -> a.mid]``)."""
-    name = job_descriptor(task.job_descriptor, display, 2)[0]
-    return name[len("Job  = "):] if isinstance(name, str) and name.startswith("Job  = ") else str(name or "")
-
-
 # -- showing it -------------------------------------------------------------------------
 def text(report: dict[str, Any], verbose: int = 0) -> str:
     """The human form: one line per task, and at ``-v`` the reason per out-of-date job."""
-    lines = []
-    width = max([len(t["name"]) for t in report["tasks"]] + [4])
-    for task in report["tasks"]:
-        jobs = task["jobs"]
-        verdict = "up to date" if task["up_to_date"] else "out of date"
-        extra = ", %d missing inputs" % jobs["missing_inputs"] if jobs["missing_inputs"] else ""
-        lines.append(
-            "%-*s  %-11s  jobs %d, %d out of date%s" % (width, task["name"], verdict, jobs["total"], jobs["out_of_date"], extra)
-        )
-        if verbose:
-            for r in task["reasons"]:
-                job = "    %s: " % r["job"] if r["job"] else "    "
-                lines.append(job + r["reason"].replace("\n", "\n      "))
+    lines = reasons.text_lines(report["tasks"], verbose)
     files = report["freed"]["files"]
     if files:
         if verbose:

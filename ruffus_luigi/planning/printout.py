@@ -13,7 +13,8 @@ from typing import Any
 from ..model import pipeline_calls
 from ..model.job_names import job_descriptor
 from ..model.pipeline import Task
-from . import collector
+from ..settings import config
+from . import collector, reasons
 from .plan import Planner, prepare, tasks_to_run, use_plan_cache
 from .strategy_choice import dry_run
 
@@ -157,9 +158,21 @@ def pipeline_printout(
     try:
         with dry_run(session, history_file, checkpoint, keep):
             _print(output_stream, session, verbose, indent, gnu_make_maximal_rebuild_mode, wrap_width, vap)
+            if config.reasons():
+                _print_reasons(output_stream, session, gnu_make_maximal_rebuild_mode)
     finally:
         planner.history.close()
         collector.thaw()
+
+
+def _print_reasons(output_stream: Any, session: Any, gnu_make_maximal_rebuild_mode: bool) -> None:
+    """ruffus-luigi's own addition (the ``reasons`` setting): per task that would run, its jobs and why."""
+    planner, forced = session.planner, session.forced
+    incomplete, _ = tasks_to_run(planner, session.targets, forced, gnu_make_maximal_rebuild_mode)
+    everything, _ = tasks_to_run(planner, session.targets, True, gnu_make_maximal_rebuild_mode)
+    lines = reasons.why_lines(reasons.tasks_report(planner, everything, incomplete, set(forced)))
+    output_stream.write("Why jobs would run (ruffus-luigi):\n" + "".join(line + "\n" for line in lines or ["    none"]))
+    output_stream.write("_" * 40 + "\n")
 
 
 def _print(

@@ -178,6 +178,16 @@ def progress() -> str:
     raise ValueError("RUFFUS_LUIGI_PROGRESS / [ruffus_luigi] progress: %r is not 0, 1, auto or tasks" % value)
 
 
+def reasons() -> bool:
+    """Whether a dry run ends with why each job would run (RUFFUS_LUIGI_REASONS overrides luigi.cfg)."""
+    value = str(_value("reasons")).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("RUFFUS_LUIGI_REASONS / [ruffus_luigi] reasons: %r is not 0 or 1" % value)
+
+
 def section(name: str) -> dict[str, str]:
     """The options of a luigi.cfg section, or ``{}`` (without [DEFAULT]'s values)."""
     if not luigi_config_in_use():

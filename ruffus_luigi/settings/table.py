@@ -161,6 +161,17 @@ SETTINGS: tuple[Setting, ...] = (
         doc_default="`auto`",
     ),
     Setting(
+        name="reasons", type=str, default="0", env="RUFFUS_LUIGI_REASONS", section=SECTION,
+        help="1: a dry run (pipeline_printout, -n) ends with, per task that would run, how many of its jobs "
+        "would run and why (output missing, input newer, function changed, forced, upstream will run, ...), "
+        "after Ruffus' own printout, which stays as it is.",
+        doc="`1`: a dry run (`pipeline_printout`, a `cmdline` script's `-n`) ends, after Ruffus' own printout "
+        "(unchanged), with one line per task that would run, saying how many of its jobs would run and why, "
+        "then one line per such job with its reason (`ruffus-luigi run --reasons` sets it; see "
+        "[status](status.md#why-a-job-would-run))",
+        doc_default="`0`",
+    ),
+    Setting(
         name="keep_outputs", type=bool, default=False, per_task=True,
         help="true: never zero or remove this task's outputs (also ruffus_luigi_keep_outputs = True on the "
         "task function).",
