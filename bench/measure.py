@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 WORKLOADS = REPO / "bench" / "workloads"
 TOUCHED = {"w1": "in_000000.a", "w2": "part_000000.s", "w3": "a_0000.x"}
 _RSS = re.compile(rb"^peak_rss_kb=(\d+)$", re.M)
-_DROPPED = ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "RUFFUS_LUIGI_SCHEDULER_URL", "MODE", "JOBLOG", "N")
+_DROPPED = ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "RUFFUS_LUIGI_SCHEDULER_URL", "MODE", "JOBLOG", "N", "MP")
 
 
 class RunFailed(Exception):
@@ -36,8 +36,9 @@ def jobs(workload: str, n: int) -> int:
     return {"w1": 3 * n + min(n, 10) + 1, "w2": n + 3, "w3": n * n + 2 * n}[workload]
 
 
-def environment(impl: str, n: int, pycache: Path, luigid_url: str | None = None) -> dict[str, str]:
-    """The child's environment: only PYTHONPATH (and the luigid URL) tell the implementations apart."""
+def environment(impl: str, n: int, pycache: Path, luigid_url: str | None = None, mp: int = 2) -> dict[str, str]:
+    """The child's environment: only PYTHONPATH (and the luigid URL) tell the implementations apart;
+    ``mp`` is ``multiprocess`` (plain Luigi: its workers)."""
     env = {k: v for k, v in os.environ.items() if k not in _DROPPED}
     paths = [str(WORKLOADS)]
     if impl in ("rl", "rl-luigid"):
@@ -45,20 +46,22 @@ def environment(impl: str, n: int, pycache: Path, luigid_url: str | None = None)
     if impl == "rl-luigid":
         env["RUFFUS_LUIGI_SCHEDULER_URL"] = luigid_url or ""
     # Byte-code goes to a private cache (warmed before timing), the same for every implementation.
-    env.update(PYTHONPATH=os.pathsep.join(paths), PYTHONPYCACHEPREFIX=str(pycache), N=str(n))
+    env.update(PYTHONPATH=os.pathsep.join(paths), PYTHONPYCACHEPREFIX=str(pycache), N=str(n), MP=str(mp))
     return env
 
 
 def command(workload: str, impl: str) -> list[str]:
-    """Plain Luigi has its own script; the three others run the very same Ruffus script."""
+    """Plain Luigi and the floor have their own scripts; the three others run the very same Ruffus script."""
     if impl == "luigi":
         return [sys.executable, str(WORKLOADS / "luigi_plain.py"), workload]
+    if impl == "floor":
+        return [sys.executable, str(WORKLOADS / "floor.py"), workload]
     return [sys.executable, str(WORKLOADS / f"{workload}.py")]
 
 
 def repro(cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
     """A shell line that repeats the run."""
-    keys = ("PYTHONPATH", "RUFFUS_LUIGI_SCHEDULER_URL", "N", "MODE", "JOBLOG")
+    keys = ("PYTHONPATH", "RUFFUS_LUIGI_SCHEDULER_URL", "N", "MP", "MODE", "JOBLOG")
     assigns = " ".join("%s=%s" % (k, shlex.quote(env[k])) for k in keys if k in env)
     return "cd %s && env %s %s" % (shlex.quote(str(cwd)), assigns, shlex.join(cmd))
 

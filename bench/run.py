@@ -6,9 +6,12 @@
 
 Implementations: ruffus (Ruffus 3.0.0), luigi (one luigi.Task per job, local scheduler,
 killed after --luigi-cap seconds), rl (ruffus-luigi, local scheduler), rl-luigid
-(ruffus-luigi on a luigid that this script starts on 127.0.0.1 and stops by pid).
-Every run is a fresh interpreter; each repeat starts in a fresh directory. Printed:
-medians, the ratios ruffus-luigi / Ruffus and luigid / local, the touch-one job check.
+(ruffus-luigi on a luigid that this script starts on 127.0.0.1 and stops by pid), and
+floor (no pipeline software: the workload's files created and stat-ed, see
+workloads/floor.py). Each implementation runs at every --mp setting (multiprocess; plain
+Luigi's workers) and is shown at its fastest. Every run is a fresh interpreter; each repeat
+starts in a fresh directory. Printed: medians, ratios against each peer's fastest setting
+and against the floor, the touch-one job check.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import report
 sys.path.insert(0, str(measure.REPO / "tools"))
 from luigid import Luigid  # noqa: E402
 
-IMPLS = ("ruffus", "luigi", "rl", "rl-luigid")
+IMPLS = ("ruffus", "luigi", "rl", "rl-luigid", "floor")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -44,6 +47,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--luigi-cap", type=float, default=120.0, help="seconds allowed to plain Luigi")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a run counts as hung")
     parser.add_argument("--impls", default=",".join(IMPLS))
+    parser.add_argument("--mp", default="1,2", help="multiprocess settings to try (each shown at its fastest)")
     parser.add_argument("--json", help="write the raw figures to this file")
     parser.add_argument(
         "--dir",
@@ -59,23 +63,28 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def warm_up(impls: list[str], root: Path, pycache: Path, limit: float) -> None:
     """One untimed tiny run per interpreter setup, so byte-code is compiled before timing."""
-    for impl in sorted({"rl" if impl == "rl-luigid" else impl for impl in impls}):
+    for impl in sorted({"rl" if impl == "rl-luigid" else impl for impl in impls} - {"floor"}):
         work = root / ("warm-" + impl)
         work.mkdir()
         measure.run(measure.command("w1", impl), work, measure.environment(impl, 2, pycache), limit)
 
 
-def one(workload: str, n: int, impl: str, root: Path, url: str | None,
+def variants(impls: list[str], mps: list[int]) -> list[tuple[str, int]]:
+    """(implementation, multiprocess) pairs to measure; the floor has no setting."""
+    return [(impl, mp) for impl in impls for mp in ([1] if impl == "floor" else mps)]
+
+
+def one(workload: str, n: int, impl: str, mp: int, root: Path, url: str | None,
         options: argparse.Namespace) -> dict:
     """All scenarios of one repeat of one implementation; failures are recorded, not raised."""
-    work = Path(tempfile.mkdtemp(prefix=f"{workload}_{n}_{impl}_", dir=root))
-    env = measure.environment(impl, n, root / "pycache", url)
-    record = {"workload": workload, "n": n, "impl": impl}
+    work = Path(tempfile.mkdtemp(prefix=f"{workload}_{n}_{impl}_{mp}_", dir=root))
+    env = measure.environment(impl, n, root / "pycache", url, mp)
+    record = {"workload": workload, "n": n, "impl": impl, "mp": mp}
     try:
         record.update(measure.scenarios(workload, n, impl, work, env, options.luigi_cap, options.timeout))
     except measure.RunFailed as failure:
         record["error"] = str(failure)
-        print("FAILED %s %s N=%d: %s" % (impl, workload, n, failure), file=sys.stderr)
+        print("FAILED %s (mp %d) %s N=%d: %s" % (impl, mp, workload, n, failure), file=sys.stderr)
         return record
     shutil.rmtree(work, ignore_errors=True)
     return record
@@ -94,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run every (workload, N) under every implementation, print tables; 1 on failure."""
     options = parse(argv)
     impls = options.impls.split(",")
+    mps = [int(m) for m in options.mp.split(",")]
     root = Path(tempfile.mkdtemp(prefix="ruffus_luigi_bench_", dir=options.dir))
     server = None
     records: list[dict] = []
@@ -105,12 +115,13 @@ def main(argv: list[str] | None = None) -> int:
         for workload in options.workloads.split(","):
             sizes = [options.w3_size] if workload == "w3" else [int(s) for s in options.sizes.split(",")]
             for n in sizes:
-                runs: dict[str, list[dict]] = {impl: [] for impl in impls}
+                runs: dict[tuple[str, int], list[dict]] = {v: [] for v in variants(impls, mps)}
                 for _ in range(options.repeat):  # interleaved, so load drifts hit all alike
-                    for impl in impls:
-                        if impl == "luigi" and any(r.get("seconds", {}).get("full", 0) is None for r in runs[impl]):
+                    for impl, mp in runs:
+                        done = runs[(impl, mp)]
+                        if impl == "luigi" and any(r.get("seconds", {}).get("full", 0) is None for r in done):
                             continue  # over the cap once: the median would be too
-                        runs[impl].append(one(workload, n, impl, root, server and server.url, options))
+                        done.append(one(workload, n, impl, mp, root, server and server.url, options))
                         sys.stdout.flush()
                 records += [r for rs in runs.values() for r in rs]
                 title = "%s N=%d (%d jobs), median of %d run(s), seconds" % (
