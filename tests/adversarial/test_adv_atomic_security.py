@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -29,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from other_user_kit import as_other, second_user, tree
 
 REPO = Path(__file__).resolve().parents[2]
 TMP_DIR = ".ruffus_luigi.tmp"
@@ -52,13 +52,8 @@ SCRIPT = textwrap.dedent(
 @pytest.fixture(scope="module")
 def other_user() -> Iterator[tuple[int, int]]:
     """A second local user: (uid, gid)."""
-    name = "rlatomic%d" % os.getpid()
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True, timeout=60)
-    try:
-        entry = pwd.getpwnam(name)
-        yield entry.pw_uid, entry.pw_gid
-    finally:
-        subprocess.run(["userdel", name], check=False, timeout=60)
+    with second_user("rlatomic") as user:
+        yield user
 
 
 @pytest.fixture
@@ -78,14 +73,6 @@ def place(other_user: tuple[int, int]) -> Iterator[dict[str, Path]]:
         shutil.rmtree(base)
 
 
-def as_other(user: tuple[int, int], command: str, cwd: Path) -> None:
-    uid, gid = user
-    subprocess.run(
-        ["setpriv", "--reuid", str(uid), "--regid", str(gid), "--clear-groups", "sh", "-ec", command],
-        cwd=cwd, check=True, timeout=60,
-    )
-
-
 def run_pipeline(work: Path, output: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUFFUS_LUIGI_")}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "ruffus_luigi" / "shim"), str(REPO)])
@@ -97,21 +84,6 @@ def run_pipeline(work: Path, output: Path) -> subprocess.CompletedProcess:
 def old_key(path: Path) -> str:
     """The key directory name an attacker could compute before it was random."""
     return hashlib.md5(str(path).encode()).hexdigest()[:12]
-
-
-def tree(path: Path) -> dict[str, tuple[int, str]]:
-    """Every entry under ``path``: owner and what it is (a link's target, a file's bytes)."""
-    found = {}
-    for entry in sorted(path.rglob("*")):
-        st = entry.lstat()
-        if entry.is_symlink():
-            what = "-> " + os.readlink(entry)
-        elif entry.is_file():
-            what = entry.read_bytes().decode(errors="replace")
-        else:
-            what = oct(st.st_mode)
-        found[str(entry.relative_to(path))] = (st.st_uid, what)
-    return found
 
 
 # what the other user puts in shared/ first (sh run there; $K is the old key of out.txt, $R root's directory)

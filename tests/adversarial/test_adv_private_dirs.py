@@ -17,7 +17,6 @@ naming the user's other jobs must not make a run cancel them.
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from other_user_kit import as_other, second_user, tree
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT_DIR = ".ruffus_luigi"
@@ -49,13 +49,8 @@ SCRIPT = textwrap.dedent(
 @pytest.fixture(scope="module")
 def other_user() -> Iterator[tuple[int, int]]:
     """A second local user: (uid, gid)."""
-    name = "rlpriv%d" % os.getpid()
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True, timeout=60)
-    try:
-        entry = pwd.getpwnam(name)
-        yield entry.pw_uid, entry.pw_gid
-    finally:
-        subprocess.run(["userdel", name], check=False, timeout=60)
+    with second_user("rlpriv") as user:
+        yield user
 
 
 @pytest.fixture
@@ -74,35 +69,15 @@ def place() -> Iterator[dict[str, Path]]:
         shutil.rmtree(base)
 
 
-def as_other(user: tuple[int, int], command: str, cwd: Path) -> None:
-    uid, gid = user
-    subprocess.run(
-        ["setpriv", "--reuid", str(uid), "--regid", str(gid), "--clear-groups", "sh", "-ec", command],
-        cwd=cwd, check=True, timeout=60,
-    )
-
-
 def environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUFFUS_LUIGI_")}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "ruffus_luigi" / "shim"), str(REPO)])
     return env
 
 
-def tree(path: Path) -> dict[str, tuple[int, str]]:
+def tree_here(path: Path) -> dict[str, tuple[int, str]]:
     """Every entry under ``path`` but the run's own bookkeeping: owner and what it is."""
-    found = {}
-    for entry in sorted(path.rglob("*")):
-        if entry.name.startswith((".ruffus_history", ".ruffus_luigi.lock")):
-            continue
-        st = entry.lstat()
-        if entry.is_symlink():
-            what = "-> " + os.readlink(entry)
-        elif entry.is_file():
-            what = entry.read_bytes().decode(errors="replace")
-        else:
-            what = oct(st.st_mode)
-        found[str(entry.relative_to(path))] = (st.st_uid, what)
-    return found
+    return tree(path, skip=(".ruffus_history", ".ruffus_luigi.lock"))
 
 
 # what the other user puts in shared/ first (sh run there; $R is root's directory)
@@ -124,7 +99,7 @@ def test_another_users_ruffus_luigi_directory_stops_the_run_before_any_job(plant
     shared = place["shared"]
     as_other(other_user, "R=%s; %s" % (place["root"], command), shared)
     reason = reason.replace("$U", str(other_user[0]))
-    theirs, roots = tree(shared), tree(place["root"])
+    theirs, roots = tree_here(shared), tree_here(place["root"])
 
     args = ["pipeline.py"] if how == "script" else ["-m", "ruffus_luigi", "run", "pipeline.py"]
     done = subprocess.run(
@@ -137,8 +112,8 @@ def test_another_users_ruffus_luigi_directory_stops_the_run_before_any_job(plant
     if how == "ruffus-luigi run":  # a setting of the place, not a bug: one line, no traceback
         assert "Traceback" not in done.stderr, done.stderr
     assert not (shared / "out.txt").exists(), "a job ran"
-    assert tree(shared) == theirs, "something was made in, or removed from, the other user's files"
-    assert tree(place["root"]) == roots, "something was made or removed in root's directory"
+    assert tree_here(shared) == theirs, "something was made in, or removed from, the other user's files"
+    assert tree_here(place["root"]) == roots, "something was made or removed in root's directory"
 
 
 FORGED_RECORD_CHECK = textwrap.dedent(
@@ -180,7 +155,7 @@ def test_a_forged_record_of_cluster_jobs_in_another_users_directory_cancels_noth
     shared = place["shared"]
     as_other(other_user, "mkdir -m 777 .ruffus_luigi .ruffus_luigi/submitted; "
              "echo '+ recorder 4242' > .ruffus_luigi/submitted/1-forged", shared)
-    theirs = tree(shared)
+    theirs = tree_here(shared)
     cancelled = tmp_path / "cancelled.txt"
     (shared / "check.py").write_text(FORGED_RECORD_CHECK)
 
@@ -194,7 +169,7 @@ def test_a_forged_record_of_cluster_jobs_in_another_users_directory_cancels_noth
     assert "the record of cluster jobs left by earlier runs is ignored" in done.stderr, done.stderr
     assert "belongs to another user" in done.stderr, done.stderr
     (shared / "check.py").unlink()
-    assert tree(shared) == theirs
+    assert tree_here(shared) == theirs
 
 
 @pytest.mark.timeout(180)
