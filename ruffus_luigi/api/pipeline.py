@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import pipeline as records
-from ..model.pipeline import ALL_TASKS, lookup_pipeline
+from ..model.pipeline import lookup_pipeline
+from ..model.task import ALL_TASKS
 from ..planning.graph import pipeline_printout_graph
 from ..planning.plan import complete_setup
 from ..planning.printout import pipeline_printout

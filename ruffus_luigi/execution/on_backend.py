@@ -24,7 +24,7 @@ from . import dispatch, private_dirs, pyjob, travelling
 from .job import JobOutcome
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
+    from ..model.task import Task
     from .dispatch import JobResult
     from .run import PlannedJob, RunState
 

@@ -22,7 +22,7 @@ from ..settings import config
 from .job import JobOutcome
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
+    from ..model.task import Task
     from .run import PlannedJob, RunState
 
 KEEP_ATTRIBUTE = "ruffus_luigi_keep_outputs"

@@ -23,7 +23,7 @@ from ..files import absent
 from ..files.filenames import is_glob
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
+    from ..model.task import Task
     from ..planning.plan import Planner
 
 NO_OUTPUT_FILES = ("mkdir", "parallel", "task")

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..model import pipeline_calls
-from ..model.pipeline import ALL_TASKS, Task
+from ..model.task import ALL_TASKS, Task
 from .plan import prepare
 from .strategy_choice import dry_run
 

@@ -29,9 +29,10 @@ from ..files.filenames import (
 )
 from ..model.arguments import InputsMode
 from ..model.indicators import formatter, output_from, regex, runtime_parameter, suffix
+from ..model.task_references import connect_parents
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
+    from ..model.task import Task
 
 NO_REGEX_MATCH = (
     "No jobs were run because no file names matched.\n"
@@ -157,7 +158,7 @@ def resolve(task: Task, params: Any, mode: InputsMode) -> Spec:
     names: set = set()
     _find_references(params, False, refs, globs, names)
     description = task.description_with_args_placeholder % _MODE_DESCRIPTIONS[mode]
-    tasks = task._connect_parents(description, True, refs)
+    tasks = connect_parents(task, description, True, refs)
     to_task: dict = {}
     for ref, parent in zip(refs, tasks, strict=False):
         key = "PIPELINE=%s=PIPELINE" % ref.name if _is_pipeline(ref) else ref

@@ -16,7 +16,9 @@ from ..errors import exceptions as rx
 from ..errors.job_errors import exception_tuple
 from ..files import absent
 from ..files.filenames import flatten_strings, non_str_sequence
-from ..model.pipeline import Pipeline, Task, lookup_pipeline, lookup_tasks_from_user_specified_names
+from ..model.pipeline import Pipeline, lookup_pipeline, lookup_tasks_from_user_specified_names
+from ..model.task import Task
+from ..model.task_references import connect_parents
 from ..settings import config
 from . import checksums, collector
 from . import history as hist
@@ -52,7 +54,7 @@ def complete_task_setup(task: Task) -> set[Task]:
     task._remove_all_parents()
     parents: set[Task] = set()
     for entry in task.deferred_follow_params:
-        new_tasks = task._connect_parents(*entry)
+        new_tasks = connect_parents(task, *entry)
         entry[2] = new_tasks
         parents.update(new_tasks)
     parents |= build_job_source(task)

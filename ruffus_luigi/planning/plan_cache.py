@@ -38,7 +38,7 @@ from ..model.pipeline import Pipeline
 from .checksums import function_checksum
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
+    from ..model.task import Task
     from .history import JobHistory
     from .plan import Planner
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..model import pipeline_calls
 from ..model.job_names import job_descriptor
-from ..model.pipeline import Task
+from ..model.task import Task
 from . import collector
 from .plan import Planner, prepare, tasks_to_run, use_plan_cache
 from .strategy_choice import dry_run

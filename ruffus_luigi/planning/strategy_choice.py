@@ -24,7 +24,7 @@ from .history import get_default_history_file_name
 from .plan import tasks_to_run
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
+    from ..model.task import Task
     from .plan import Session
 
 
