@@ -21,9 +21,15 @@ from ..model.task import Task
 from ..model.task_references import connect_parents
 from ..settings import config
 from . import checksums, collector
-from . import history as hist
+from .history_settings import (
+    CHECKSUM_FILE_TIMESTAMPS,
+    CHECKSUM_HISTORY_TIMESTAMPS,
+    get_default_checksum_level,
+)
+from .history_store import MEMORY, JobHistory, open_job_history
 from .params import build_job_source
 from .plan_cache import PlanCache
+from .uptodate import params_need_update
 
 
 def complete_setup(pipelines: list[Pipeline]) -> None:
@@ -82,7 +88,7 @@ class Planner:
     def __init__(
         self,
         runtime_data: dict,
-        history: hist.JobHistory,
+        history: JobHistory,
         checksum_level: int,
         verbose_abbreviated_path: int = 2,
     ) -> None:
@@ -200,7 +206,7 @@ class Planner:
                 # (not for rechecks with another connection: another run may have done it)
                 if not explain and history is None and cache.known_stale(task, params):
                     return True, ""
-            verdict = hist.params_need_update(
+            verdict = params_need_update(
                 params,
                 task.user_defined_work_func,
                 self.checksum_level,
@@ -456,8 +462,8 @@ def use_plan_cache(planner: Planner) -> None:
     """
     history = planner.history
     if (
-        planner.checksum_level >= hist.CHECKSUM_HISTORY_TIMESTAMPS
-        and history.filename != hist.MEMORY
+        planner.checksum_level >= CHECKSUM_HISTORY_TIMESTAMPS
+        and history.filename != MEMORY
         and config.plan_cache_enabled()
     ):
         with collector.long_lived():
@@ -496,13 +502,13 @@ def prepare(
         t.user_defined_work_func for p in Pipeline.pipelines.values() for t in p.task_order
     )
     if checksum_level is None:
-        checksum_level = hist.get_default_checksum_level()
+        checksum_level = get_default_checksum_level()
     for p in Pipeline.pipelines.values():
         for t in p.task_order:
             t.checksum_level = checksum_level
-    if checksum_level == hist.CHECKSUM_FILE_TIMESTAMPS and history_file is None:
+    if checksum_level == CHECKSUM_FILE_TIMESTAMPS and history_file is None:
         history_file = ":memory:"
-    history = hist.open_job_history(history_file)
+    history = open_job_history(history_file)
     for p in Pipeline.pipelines.values():
         for t in p.task_order:
             t._update_active_state()

@@ -39,7 +39,7 @@ from .checksums import function_checksum
 
 if TYPE_CHECKING:
     from ..model.task import Task
-    from .history import JobHistory
+    from .history_store import JobHistory
     from .plan import Planner
 
 TABLE = "ruffus_luigi_plan"

@@ -20,7 +20,7 @@ from ..checkpoints import Checkpoint, CheckpointJob, RunInfo, parse_names
 from ..files import absent
 from ..files.filenames import flatten_strings, is_glob
 from ..settings import config
-from .history import get_default_history_file_name
+from .history_settings import get_default_history_file_name
 from .plan import tasks_to_run
 
 if TYPE_CHECKING:
