@@ -49,4 +49,4 @@ main_pipeline = Pipeline(name="main")
 def pipeline_get_task_names(pipeline: Any = None) -> list[str]:
     """The names of every task ever created, in creation order, as Ruffus gives them."""
     complete_setup([lookup_pipeline(pipeline)])
-    return [t._name for t in ALL_TASKS]
+    return [t.name for t in ALL_TASKS]

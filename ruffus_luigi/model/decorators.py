@@ -26,7 +26,7 @@ class task_decorator:  # noqa: N801 - Ruffus' public name
     def __call__(self, func: Callable) -> Callable:
         task = Pipeline.main._create_task(func)
         task.created_via_decorator = True
-        task.description_with_args_placeholder = task._get_decorated_function().replace(
+        task.description_with_args_placeholder = task.decorated_function_text.replace(
             "...", "%s", 1
         )
         self.apply(task)
@@ -38,7 +38,7 @@ class task_decorator:  # noqa: N801 - Ruffus' public name
         task.syntax = syntax
         task.description_with_args_placeholder = "%s(%%s)\n%s" % (
             syntax,
-            task._get_decorated_function(),
+            task.decorated_function_text,
         )
         declare(task, type(self).__name__, self.args, dict(self.named_args))
 
@@ -90,7 +90,7 @@ class files(task_decorator):  # noqa: N801
         task.syntax = "@files"
         task.description_with_args_placeholder = "%s(%%s)\n%s" % (
             task.syntax,
-            task._get_decorated_function(),
+            task.decorated_function_text,
         )
         declare(task, "files", self.args, dict(self.named_args))
 

@@ -94,9 +94,9 @@ class Pipeline(dict):
         task = self._create_task(task_func, name)
         task.created_via_decorator = False
         task.syntax = syntax
-        func_name = task._name if isinstance(task_func, str) else task_func.__name__
+        func_name = task.name if isinstance(task_func, str) else task_func.__name__
         task.description_with_args_placeholder = (
-            f"{syntax}(name = {task._get_display_name()!r}, task_func = {func_name}, %s)"
+            f"{syntax}(name = {task.display_name!r}, task_func = {func_name}, %s)"
         )
         if isinstance(task_func, str):
             if "extras" in named:
@@ -181,7 +181,7 @@ class Pipeline(dict):
         task.created_via_decorator = False
         task.syntax = "pipeline.mkdir"
         task.description_with_args_placeholder = (
-            f"{task.syntax}(name = {task._get_display_name()!r}, %s)"
+            f"{task.syntax}(name = {task.display_name!r}, %s)"
         )
         declare_mkdir(task, args, named, task.description_with_args_placeholder)
         return task
@@ -269,8 +269,8 @@ class Pipeline(dict):
         for task in self.task_order:
             task._clone(new)
         new.original_name = self.original_name
-        new.head_tasks = [new[t._name] for t in self.head_tasks]
-        new.tail_tasks = [new[t._name] for t in self.tail_tasks]
+        new.head_tasks = [new[t.name] for t in self.head_tasks]
+        new.tail_tasks = [new[t.name] for t in self.tail_tasks]
         return new
 
     # -- lookup ------------------------------------------------------------
@@ -288,7 +288,7 @@ class Pipeline(dict):
             multiple = self.lookup[qualified]
         if not multiple:
             return []
-        names = ",".join(t._name for t in multiple)
+        names = ",".join(t.name for t in multiple)
         raise rx.error_ambiguous_task(f"{task_name} is ambiguous. Which do you mean? ({names}).")
 
 
@@ -312,7 +312,7 @@ def lookup_unique_task_from_func(task_func: Callable, default_pipeline_name: str
             return None
         if len(tasks) == 1:
             return tasks[0]
-        names = ", ".join(t._name for t in tasks)
+        names = ", ".join(t.name for t in tasks)
         raise rx.error_ambiguous_task(
             "Function def %s(...): is used by multiple tasks (%s). Which one do you mean?."
             % (task_func.__name__, names)

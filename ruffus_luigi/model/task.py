@@ -113,6 +113,37 @@ class Task:
     def __repr__(self) -> str:
         return f"<Task {self._get_display_name()}>"
 
+    # -- what other modules read (the underscored names are Ruffus' own, kept for scripts) --
+    @property
+    def name(self) -> str:
+        """The task's name: the one given, else ``func`` (in ``__main__``) or ``module.func``."""
+        return self._name
+
+    @property
+    def display_name(self) -> str:
+        """The name Ruffus shows in messages (``_get_display_name``)."""
+        return self._get_display_name()
+
+    @property
+    def parents(self) -> list[Task]:
+        """The tasks this one follows (Ruffus' ``_inward``), once planned; not to be changed."""
+        return self._inward
+
+    @property
+    def children(self) -> list[Task]:
+        """The tasks that follow this one (Ruffus' ``_outward``), once planned; not to be changed."""
+        return self._outward
+
+    @property
+    def runs_in_main_process(self) -> bool:
+        """Whether ``@run_in_main_process`` keeps this task's jobs in the driver."""
+        return self._run_in_main_process
+
+    @property
+    def decorated_function_text(self) -> str:
+        """``def func(...):`` as Ruffus shows it under a decorator in messages, "" if not decorated."""
+        return self._get_decorated_function()
+
     # -- names -------------------------------------------------------------
     def _get_display_name(self) -> str:
         """The task name without ``__main__.``, prefixed by a non-main pipeline's name."""
@@ -270,7 +301,8 @@ class Task:
     def _decorator_active_if(self, *checks: Any) -> None:
         self.active_if(*checks)
 
-    def _update_active_state(self) -> None:
+    def update_active_state(self) -> None:
+        """Evaluate the ``@active_if`` checks now (at ``pipeline_run`` time, as Ruffus does)."""
         checks = self.active_if_checks
         self.is_active = not (
             checks is not None and any(not (c() if callable(c) else c) for c in checks)
@@ -370,12 +402,14 @@ class Task:
         return new
 
     # -- graph edges -------------------------------------------------------
-    def _add_parent(self, parent: Task) -> None:
+    def add_parent(self, parent: Task) -> None:
+        """Make ``parent`` one this task follows (once)."""
         if parent not in self._inward:
             self._inward.append(parent)
             parent._outward.append(self)
 
-    def _remove_all_parents(self) -> None:
+    def remove_all_parents(self) -> None:
+        """Forget every parent: the planner wires them again from the declaration."""
         for parent in self._inward:
             if self in parent._outward:
                 parent._outward.remove(self)
@@ -386,3 +420,8 @@ class Task:
 
     def _get_outward(self) -> list[Task]:
         return self._outward
+
+    # Ruffus' own names of these methods, kept for the scripts that call them
+    _add_parent = add_parent
+    _remove_all_parents = remove_all_parents
+    _update_active_state = update_active_state

@@ -90,7 +90,7 @@ def set_kind(task: Task, kind: str) -> None:
         raise rx.error_decorator_args(
             "Duplicate task for:\n\n%s\n\nThis has already been specified with a the same "
             "name or function\n(%r, %s)\n"
-            % (task.description_with_args_placeholder % "...", task._get_display_name(), actions)
+            % (task.description_with_args_placeholder % "...", task.display_name, actions)
         )
     task.kind = kind
     task.error_type = getattr(rx, ERRORS[kind])
@@ -187,7 +187,7 @@ def declare_files_re(task: Task, args: tuple, named: dict) -> None:
         unwrapped[2] = inputs(unwrapped[2])
     task.description_with_args_placeholder = "%s(%%s)\n%s" % (
         task.syntax,
-        task._get_decorated_function(),
+        task.decorated_function_text,
     )
     task.parsed_args = parse_task_arguments(
         tuple(unwrapped),

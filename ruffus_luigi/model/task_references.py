@@ -31,15 +31,15 @@ def connect_parents(task: Task, description: str, no_mkdir: bool, args: Any) -> 
                 arg.pipeline.name == pipeline.original_name
                 and pipeline.original_name != pipeline.name
             ):
-                tasks = lookup_tasks_from_name(arg._name, pipeline.name, task.func_module_name)
+                tasks = lookup_tasks_from_name(arg.name, pipeline.name, task.func_module_name)
                 if not tasks:
                     raise rx.error_node_not_task(
                         "task '%s::%s' is somehow absent in the cloned pipeline (%s)!%s"
                         % (
                             pipeline.original_name,
-                            arg._name,
+                            arg.name,
                             pipeline.name,
-                            description % (arg._name,),
+                            description % (arg.name,),
                         )
                     )
                 new_tasks.extend(tasks)
@@ -73,7 +73,7 @@ def connect_parents(task: Task, description: str, no_mkdir: bool, args: Any) -> 
             if task.created_via_decorator:
                 syntax = "@follows(mkdir())"
             else:
-                syntax = "Task(name=%r).follows(mkdir())" % task._get_display_name()
+                syntax = "Task(name=%r).follows(mkdir())" % task.display_name
             new_tasks.append(
                 task._prepare_preceding_mkdir(
                     arg.args, {}, syntax, description % "mkdir(%s)", False
@@ -90,5 +90,5 @@ def connect_parents(task: Task, description: str, no_mkdir: bool, args: Any) -> 
                 + description % (arg,)
             )
     for parent in new_tasks:
-        task._add_parent(parent)
+        task.add_parent(parent)
     return new_tasks

@@ -203,11 +203,11 @@ _IGNORE, _NOTE, _END = 0, 1, 2  # what a walk does with up-to-date ("signalling"
 
 
 def _parents(task: Task) -> list[Task]:
-    return task._inward
+    return task.parents
 
 
 def _children(task: Task) -> list[Task]:
-    return task._outward
+    return task.children
 
 
 class _Walk:
@@ -398,7 +398,7 @@ def _flowchart(
     used: set[str] = set()
 
     def node(task: Task, attributes: dict[str, Any]) -> str:
-        return "t%d" % index[task] + _attributes_text(attributes, task._name)
+        return "t%d" % index[task] + _attributes_text(attributes, task.name)
 
     for task in shown:
         attributes = _shape(task)
@@ -426,14 +426,14 @@ def _flowchart(
                     delayed.append(node(task, attributes))
                     delayed.extend(
                         "t%d -> t%d[color=%s, arrowtype=normal];\n" % (index[p], index[task], grey)
-                        for p in task._inward
+                        for p in task.parents
                     )
                     continue
             attributes.update(task.graphviz_attributes)
             out.append(node(task, attributes))
         # the first edge drawn constrains the layout; later grey ones come at the end
         constrained = True
-        for parent in sorted(task._inward, key=lambda t: index[t], reverse=True):
+        for parent in sorted(task.parents, key=lambda t: index[t], reverse=True):
             if (task, parent) in cycle_edges:
                 extra = ", constraint=false" if index[parent] > index[task] else ""
                 cycles.append(

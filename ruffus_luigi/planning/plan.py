@@ -57,7 +57,7 @@ def complete_setup(pipelines: list[Pipeline]) -> None:
 
 def complete_task_setup(task: Task) -> set[Task]:
     """Connect a task's parents and build its job source; returns the parent tasks."""
-    task._remove_all_parents()
+    task.remove_all_parents()
     parents: set[Task] = set()
     for entry in task.deferred_follow_params:
         new_tasks = connect_parents(task, *entry)
@@ -135,7 +135,7 @@ class Planner:
             else:
                 found = sorted(task.output_filenames, key=str)
         if self.cache is not None:
-            self.cache.read("outputs", (task.pipeline.name, task._name, keep_single), found)
+            self.cache.read("outputs", (task.pipeline.name, task.name, keep_single), found)
         return found
 
     def _set_outputs(self, task: Task, all_params: list) -> None:
@@ -191,7 +191,7 @@ class Planner:
         A checkpoint strategy can make a job that looks up to date run (never the reverse).
         """
         if self.completion_checks and len(params) >= 2:
-            job = CheckpointJob(task._get_display_name(), params, flatten_strings(params[0]), flatten_strings(params[1]))
+            job = CheckpointJob(task.display_name, params, flatten_strings(params[0]), flatten_strings(params[1]))
             for strategy in self.completion_checks:
                 if strategy.job_complete(job) is False:
                     return True, "Needed again by a job that must run (%s)" % strategy.name
@@ -281,7 +281,7 @@ class Planner:
 
 def generation_error(task: Task) -> rx.RethrownJobError:
     """The exception being handled, raised while making ``task``'s jobs, wrapped as Ruffus does."""
-    err = rx.RethrownJobError([exception_tuple(task._name, "")])
+    err = rx.RethrownJobError([exception_tuple(task.name, "")])
     err.specify_task(task, "Exceptions generating parameters")
     return err
 
@@ -310,7 +310,7 @@ def directories_missing(params: Any) -> tuple[bool, str]:
 # -- task order --------------------------------------------------------------
 def _children(tasks: list[Task]) -> list[Task]:
     """The tasks and everything downstream of them (Ruffus' include_any_children)."""
-    order, _ = _dfs(tasks, lambda t: t._outward, None)
+    order, _ = _dfs(tasks, lambda t: t.children, None)
     return order
 
 
@@ -369,7 +369,7 @@ def _cycle_members(tasks: list[Task]) -> list[Task]:
         index[root] = low[root] = len(index)
         stack.append(root)
         on_stack.add(root)
-        work = [(root, iter(root._inward))]
+        work = [(root, iter(root.parents))]
         while work:
             node, parents = work[-1]
             for p in parents:
@@ -377,7 +377,7 @@ def _cycle_members(tasks: list[Task]) -> list[Task]:
                     index[p] = low[p] = len(index)
                     stack.append(p)
                     on_stack.add(p)
-                    work.append((p, iter(p._inward)))
+                    work.append((p, iter(p.parents)))
                     break
                 if p in on_stack:
                     low[node] = min(low[node], index[p])
@@ -393,9 +393,9 @@ def _cycle_members(tasks: list[Task]) -> list[Task]:
                         component.append(t)
                         if t is node:
                             break
-                    if len(component) > 1 or node in node._inward:
+                    if len(component) > 1 or node in node.parents:
                         members.extend(component)
-    return sorted(members, key=lambda t: t._name)
+    return sorted(members, key=lambda t: t.name)
 
 
 def tasks_to_run(
@@ -412,7 +412,7 @@ def tasks_to_run(
         return planner.task_is_up_to_date(t, logger, verbose)
 
     if maximal:
-        order, cycle = _dfs(targets, lambda t: t._inward, None)
+        order, cycle = _dfs(targets, lambda t: t.parents, None)
         if cycle:
             raise circular_dependencies(targets)
         if forced is True:
@@ -428,7 +428,7 @@ def tasks_to_run(
                 uptodate.append(t)
         return [t for t in order if t in include], uptodate
     if forced is True:
-        order, cycle = _dfs(targets, lambda t: t._inward, None)
+        order, cycle = _dfs(targets, lambda t: t.parents, None)
     else:
         must = set(_children(list(forced))) if forced else set()
         uptodate: list[Task] = []
@@ -441,14 +441,14 @@ def tasks_to_run(
                 return True
             return False
 
-        order, cycle = _dfs(targets, lambda t: t._inward, stop)
+        order, cycle = _dfs(targets, lambda t: t.parents, stop)
     if cycle:
         raise circular_dependencies(targets)
     return order, [] if forced is True else uptodate
 
 
 def circular_dependencies(targets: list[Task]) -> rx.error_circular_dependencies:
-    names = ", ".join(t._name for t in _cycle_members(targets))
+    names = ", ".join(t.name for t in _cycle_members(targets))
     return rx.error_circular_dependencies(
         "Circular dependencies found in the pipeline involving one or more of (%s)" % (names,)
     )
@@ -511,7 +511,7 @@ def prepare(
     history = open_job_history(history_file)
     for p in Pipeline.pipelines.values():
         for t in p.task_order:
-            t._update_active_state()
+            t.update_active_state()
     if runtime_data is None:
         runtime_data = {}
     if not isinstance(runtime_data, dict):

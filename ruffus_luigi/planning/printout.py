@@ -31,7 +31,7 @@ def task_messages(
     if not verbose:
         return []
     pad = " " * indent
-    messages = ["Task = %r %s " % (task._get_display_name(), "    >>Forced to rerun<<" if forced else "")]
+    messages = ["Task = %r %s " % (task.display_name, "    >>Forced to rerun<<" if forced else "")]
     if verbose == 1:
         return messages
     if verbose >= 2 and task.func_description:
