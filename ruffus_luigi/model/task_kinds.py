@@ -11,7 +11,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from ..errors import exceptions as rx
-from ..files.filenames import ignore_unknown_encoder, shorten_filenames_encoder
+from ..files.printable import ignore_unknown_encoder, shorten_filenames_encoder
 from .arguments import parse_task_arguments
 from .indicators import combine, formatter, inputs, regex, suffix
 from .task_functions import job_wrapper_mkdir

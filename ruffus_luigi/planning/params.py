@@ -17,9 +17,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import exceptions as rx
 from ..files.filenames import (
-    compile_formatter,
-    compile_regex,
-    compile_suffix,
     flatten_strings,
     formatter_substitute,
     is_glob,
@@ -27,6 +24,7 @@ from ..files.filenames import (
     non_str_sequence,
     regex_substitute,
 )
+from ..files.patterns import compile_formatter, compile_regex, compile_suffix
 from ..model.arguments import InputsMode
 from ..model.indicators import formatter, output_from, regex, runtime_parameter, suffix
 from ..model.task_references import connect_parents

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..files import absent
-from ..files.filenames import epoch_seconds_to_str, flatten_strings, shorten_filenames_encoder
+from ..files.filenames import flatten_strings
+from ..files.printable import epoch_seconds_to_str, shorten_filenames_encoder
 from .history_records import JobHistoryChecksum
 from .history_settings import (
     CHECKSUM_FILE_TIMESTAMPS,
