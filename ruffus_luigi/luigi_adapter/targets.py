@@ -24,7 +24,7 @@ from ..files.filenames import is_glob
 
 if TYPE_CHECKING:
     from ..model.task import Task
-    from ..planning.plan import Planner
+    from ..planning.planner import Planner
 
 NO_OUTPUT_FILES = ("mkdir", "parallel", "task")
 """Task kinds whose second parameter is not output files (directories, arguments, none)."""
