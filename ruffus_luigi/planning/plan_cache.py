@@ -40,7 +40,7 @@ from .checksums import function_checksum
 if TYPE_CHECKING:
     from ..model.task import Task
     from .history_store import JobHistory
-    from .plan import Planner
+    from .planner import Planner
 
 TABLE = "ruffus_luigi_plan"
 FORMAT = 2  # (FORMAT, static, reads, jobs, notes, verdicts, foreign writes of the history)

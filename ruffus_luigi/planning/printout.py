@@ -14,7 +14,8 @@ from ..model import pipeline_calls
 from ..model.job_names import job_descriptor
 from ..model.task import Task
 from . import collector
-from .plan import Planner, prepare, tasks_to_run, use_plan_cache
+from .plan import prepare, tasks_to_run, use_plan_cache
+from .planner import Planner
 from .strategy_choice import dry_run
 
 
