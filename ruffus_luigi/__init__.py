@@ -46,10 +46,11 @@ from .model.indicators import (
     touch_file,
 )
 from .model.loggers import black_hole_logger, stderr_logger
-from .model.pipeline import Task, lookup_pipeline
+from .model.pipeline import lookup_pipeline
+from .model.task import Task
 from .planning.graph import graph_colour_demo_printout, pipeline_printout_graph
-from .planning.history import needs_update_check_modify_time
 from .planning.printout import pipeline_printout
+from .planning.uptodate import needs_update_check_modify_time
 
 __version__ = "0.1.0"
 

@@ -20,7 +20,7 @@ from .api.pipeline_run import pipeline_run
 from .model import pipeline_calls
 from .model.loggers import black_hole_logger, stderr_logger
 from .planning.graph import pipeline_printout_graph
-from .planning.history import CHECKSUM_REGENERATE
+from .planning.history_settings import CHECKSUM_REGENERATE
 from .planning.printout import pipeline_printout
 from .settings import table as settings_table
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import pipeline as records
-from ..model.pipeline import ALL_TASKS, lookup_pipeline
+from ..model.pipeline import lookup_pipeline
+from ..model.task import ALL_TASKS
 from ..planning.graph import pipeline_printout_graph
 from ..planning.plan import complete_setup
 from ..planning.printout import pipeline_printout
@@ -48,4 +49,4 @@ main_pipeline = Pipeline(name="main")
 def pipeline_get_task_names(pipeline: Any = None) -> list[str]:
     """The names of every task ever created, in creation order, as Ruffus gives them."""
     complete_setup([lookup_pipeline(pipeline)])
-    return [t._name for t in ALL_TASKS]
+    return [t.name for t in ALL_TASKS]

@@ -109,7 +109,7 @@ def _status(options: argparse.Namespace) -> int:
     from ..checkpoints.intermediates import status_report
     from ..errors.clear_errors import ClearError
     from ..model import pipeline_calls
-    from ..planning.history import get_default_history_file_name
+    from ..planning.history_settings import get_default_history_file_name
     from . import status
 
     # a file name need not be text (os.fsdecode's surrogates): its own bytes are written,

@@ -24,7 +24,9 @@ from typing import Any
 
 from ..checkpoints.intermediates import freed_files, size_text
 from ..errors.clear_errors import DamagedHistory
-from ..planning import history, reasons
+from ..planning import reasons
+from ..planning.history_settings import get_default_checksum_level, get_default_history_file_name
+from ..planning.history_store import MEMORY
 from ..planning.plan import prepare, tasks_to_run
 from ..planning.strategy_choice import dry_run
 
@@ -87,7 +89,7 @@ def _backup(source_name: str, copy: str) -> None:
 
 def default_history_file(arguments: dict[str, Any]) -> str:
     """The history file the intercepted call would have used."""
-    return arguments.get("history_file") or history.get_default_history_file_name()
+    return arguments.get("history_file") or get_default_history_file_name()
 
 
 def plan(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -96,10 +98,10 @@ def plan(arguments: dict[str, Any]) -> dict[str, Any]:
     checksum_level = arguments.get("checksum_level")
     with private_history(history_file) as copy:
         if copy is None:
-            checksum_level = history.get_default_checksum_level() if checksum_level is None else checksum_level
+            checksum_level = get_default_checksum_level() if checksum_level is None else checksum_level
         session = prepare(
             checksum_level,
-            copy or history.MEMORY,
+            copy or MEMORY,
             arguments.get("pipeline"),
             arguments.get("runtime_data"),
             arguments.get("target_tasks"),

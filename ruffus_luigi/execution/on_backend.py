@@ -24,7 +24,7 @@ from . import dispatch, private_dirs, pyjob, travelling
 from .job import JobOutcome
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
+    from ..model.task import Task
     from .dispatch import JobResult
     from .run import PlannedJob, RunState
 
@@ -37,10 +37,10 @@ def task_resources(task: Task) -> Resources:
     ``[ruffus_luigi.task.<display name>]`` (or ``[ruffus_luigi.task.<name>]``) in luigi.cfg."""
     func = task.user_defined_work_func
     own = Resources.from_mapping(
-        dict(getattr(func, RESOURCES_ATTRIBUTE, None) or {}), "%s.%s" % (task._name, RESOURCES_ATTRIBUTE)
+        dict(getattr(func, RESOURCES_ATTRIBUTE, None) or {}), "%s.%s" % (task.name, RESOURCES_ATTRIBUTE)
     )
-    display = task._get_display_name()
-    section = config.task_resources(display, task._name)
+    display = task.display_name
+    section = config.task_resources(display, task.name)
     return own.merged(Resources.from_mapping(section, "[ruffus_luigi.task.%s]" % display))
 
 
@@ -48,7 +48,7 @@ def check_travel(tasks: list[Task], backend: str) -> None:
     """Stop the run before any job if a task's function or declared extras cannot be sent to
     a node (a lambda, an open file): every job of the task would fail the same way."""
     for task in tasks:
-        if task._run_in_main_process or task.user_defined_work_func is None:
+        if task.runs_in_main_process or task.user_defined_work_func is None:
             continue
         declared = task.parsed_args
         named = {k: v for k, v in (declared.get("named_extras") or {}).items() if not k.startswith("__")}
@@ -57,7 +57,7 @@ def check_travel(tasks: list[Task], backend: str) -> None:
         )
         if error is not None:
             raise pyjob.UnpicklableJobError(
-                "Task %r: %s cannot be pickled to run on back end %r: %s" % (task._name, part, backend, error)
+                "Task %r: %s cannot be pickled to run on back end %r: %s" % (task.name, part, backend, error)
             )
 
 
@@ -89,10 +89,10 @@ def run_jobs(state: RunState, task: Task, jobs: list[PlannedJob], outcomes: list
     for job in jobs:
         try:
             spec = _spec(state, task, job, base, resources, default)
-            routed = plugins.route(task._get_display_name(), spec) or default
+            routed = plugins.route(task.display_name, spec) or default
             groups.setdefault(routed, []).append((job, spec))
         except Exception as e:
-            where = os.path.join(base, job_name(task._get_display_name(), job.index))
+            where = os.path.join(base, job_name(task.display_name, job.index))
             found[job.index] = JobOutcome(job.index, job.name, ran=False, error=_error(task, job, e, where))
     try:
         if len(groups) == 1:
@@ -118,9 +118,9 @@ def _error(task: Task, job: PlannedJob, error: Exception, where: str) -> tuple:
     none (a failed ``close``): the traceback through ruffus-luigi would say nothing more.
     """
     if not isinstance(error, OSError) or error.errno is None:
-        return exception_tuple(task._name, job.name)
+        return exception_tuple(task.name, job.name)
     named = OSError(error.errno, error.strerror, error.filename if error.filename is not None else where)
-    return (task._name, job.name, "builtins.OSError", "(%s)" % named, "")
+    return (task.name, job.name, "builtins.OSError", "(%s)" % named, "")
 
 
 def _full(directory: str) -> str:
@@ -133,11 +133,11 @@ def _full(directory: str) -> str:
 
 
 def _spec(state: RunState, task: Task, job: PlannedJob, base: str, resources: Resources, backend: str) -> JobSpec:
-    name = job_name(task._get_display_name(), job.index)
+    name = job_name(task.display_name, job.index)
     named = task.parsed_args.get("named_extras") if task.command_str else None
     style = "output_only" if task.kind == "originate" else "io"
     directory = pyjob.pack(
-        os.path.join(base, name), task._name, job.name, task.user_defined_work_func, job.params, style, named, backend
+        os.path.join(base, name), task.name, job.name, task.user_defined_work_func, job.params, style, named, backend
     )
     spec = JobSpec.in_dir(
         name,
@@ -145,7 +145,7 @@ def _spec(state: RunState, task: Task, job: PlannedJob, base: str, resources: Re
         state.workdir,
         python_job=directory,
         resources=resources,
-        task_name=task._get_display_name(),
+        task_name=task.display_name,
         params=job.params,
     )
     try:  # an earlier attempt's exit code must not answer for this one (retries)
@@ -167,7 +167,7 @@ def _run_group(
         )
     except Exception:  # unknown or unavailable: every job says why, and nothing else starts
         for job, _ in pairs:
-            found[job.index] = JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task._name, job.name))
+            found[job.index] = JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task.name, job.name))
         state.request_stop()
         return
     by_name = {spec.name: job for job, spec in pairs}
@@ -190,7 +190,7 @@ def _outcome(state: RunState, task: Task, job: PlannedJob, result: JobResult, ba
         try:
             private_dirs.verify(spec.python_job)
         except private_dirs.ForeignDirectory as e:  # swapped since it was packed: read nothing from it
-            error = (task._name, job.name, "ruffus_luigi.ForeignDirectory", str(e), "")
+            error = (task.name, job.name, "ruffus_luigi.ForeignDirectory", str(e), "")
             return JobOutcome(job.index, job.name, ran=False, error=error)
         try:
             travelling.replay(spec.python_job)
@@ -220,14 +220,14 @@ def _outcome(state: RunState, task: Task, job: PlannedJob, result: JobResult, ba
             os.path.dirname(spec.stdout_path),
             _full(os.path.dirname(spec.stdout_path)),
         )
-        outcome.error = (task._name, job.name, "ruffus_luigi.JobFailed", why, result.log_tail)
+        outcome.error = (task.name, job.name, "ruffus_luigi.JobFailed", why, result.log_tail)
     return outcome
 
 
 def _warn_dropped_options(state: RunState, task: Task, options: list[str]) -> None:
     """One line per task and run (over all worker processes) when its jobs ran ``run_job``
     commands in their own allocation (``nested``) without the resources those asked for."""
-    display = task._get_display_name()
+    display = task.display_name
     marker = os.path.join(state.run_dir, "dropped-options-" + job_name(display))
     try:
         os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -236,7 +236,7 @@ def _warn_dropped_options(state: RunState, task: Task, options: list[str]) -> No
     sys.stderr.write(
         "ruffus-luigi: task %r: run_job ran its commands inside the task's own cluster jobs, which did not "
         "request their job_other_options %s (give the task those resources: %s.%s or [ruffus_luigi.task.%s])\n"
-        % (display, ", ".join(repr(o) for o in options), task._name, RESOURCES_ATTRIBUTE, display)
+        % (display, ", ".join(repr(o) for o in options), task.name, RESOURCES_ATTRIBUTE, display)
     )
     sys.stderr.flush()
 

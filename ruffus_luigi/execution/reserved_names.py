@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from ..checkpoints.atomic import TMP_DIR
+from ..checkpoints.atomic_paths import TMP_DIR
 from ..errors.clear_errors import ClearError
 from .private_dirs import ROOT
 from .workdir_lock import LOCK_NAME

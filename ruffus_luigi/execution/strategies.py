@@ -22,7 +22,7 @@ from ..settings import config
 from .job import JobOutcome
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
+    from ..model.task import Task
     from .run import PlannedJob, RunState
 
 KEEP_ATTRIBUTE = "ruffus_luigi_keep_outputs"
@@ -105,7 +105,7 @@ def run_checkpointed(
         try:
             _before(strategies, cjob)
         except Exception:
-            outcomes.append(JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task._name, job.name)))
+            outcomes.append(JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task.name, job.name)))
             continue
         wrapped[job.index] = cjob
         ready[job.index] = replace(job, params=cjob.params)
@@ -123,7 +123,7 @@ def run_checkpointed(
                 except Exception:
                     outcome.ran = False
                     outcome.name = job.name
-                    outcome.error = exception_tuple(task._name, job.name)
+                    outcome.error = exception_tuple(task.name, job.name)
             else:
                 _tell_failed(strategies, cjob)
         for index, cjob in wrapped.items():
@@ -200,7 +200,7 @@ class Intermediates:
             return
         if (
             producer in self.targets
-            or not producer._outward
+            or not producer.children
             or not producer.is_active
             or getattr(producer.user_defined_work_func, KEEP_ATTRIBUTE, False)
         ):
@@ -216,7 +216,7 @@ class Intermediates:
             return  # a task after it that this run does not plan: what it names is unknown
         strategies = [s for s in self.state.checkpoints_for(producer) if overrides(s, "files_consumed")]
 
-        if not strategies or config.task_keeps_outputs(producer._get_display_name(), producer._name):
+        if not strategies or config.task_keeps_outputs(producer.display_name, producer.name):
             return
         try:
             files = self._unneeded(producer, outside)
@@ -224,7 +224,7 @@ class Intermediates:
             return
         if files:
             for strategy in strategies:
-                strategy.files_consumed(files, producer._get_display_name())
+                strategy.files_consumed(files, producer.display_name)
 
     def _unneeded(self, producer: Task, outside: list[Task]) -> list[str]:
         """The producer's outputs that other tasks' jobs name, which none can need any more."""

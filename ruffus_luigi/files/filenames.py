@@ -7,18 +7,18 @@ planner's job parameters and ``pipeline_printout`` text must be identical.
 
 Speed matters for pipelines with hundreds of thousands of jobs, so path
 decompositions and per-job regular expression matches are cached. Cached
-values are shared and never handed out: public functions return fresh copies.
+values are shared: public functions return fresh copies, except
+``shared_decomposition``, whose callers only read it. Compiling ``suffix()`` and
+its kin is ``patterns``; names as messages show them, ``printable``.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import sys
 from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache
-from time import gmtime, strftime
 from typing import Any
 
 from ..errors.exceptions import (
@@ -29,26 +29,17 @@ from ..errors.exceptions import (
 
 __all__ = [
     "apply_to_strings",
-    "compile_formatter",
-    "compile_regex",
-    "compile_suffix",
-    "epoch_seconds_to_str",
     "flatten_strings",
     "formatter_substitute",
-    "get_nth_nested_level_of_path",
-    "get_readable_path_str",
-    "ignore_unknown_encoder",
     "is_glob",
     "nested_formatter_substitute",
     "non_str_sequence",
     "path_components",
     "path_decomposition",
     "regex_substitute",
-    "shorten_filenames_encoder",
-    "wrap_exception_as_string",
 ]
 
-_SEQUENCE_TYPES = (list, tuple, set)
+SEQUENCE_TYPES = (list, tuple, set)  # the only sequences Ruffus descends into
 _GLOB_CHARS = frozenset("*[]?")
 
 
@@ -62,7 +53,7 @@ def is_glob(s: str) -> bool:
 
 def non_str_sequence(x: Any) -> bool:
     """Whether Ruffus descends into ``x``: only lists, tuples and sets count."""
-    return isinstance(x, _SEQUENCE_TYPES)
+    return isinstance(x, SEQUENCE_TYPES)
 
 
 def _collect_strings(items: Any, out: list[str]) -> None:
@@ -70,7 +61,7 @@ def _collect_strings(items: Any, out: list[str]) -> None:
     for item in items:
         if isinstance(item, str):
             out.append(item)
-        elif isinstance(item, _SEQUENCE_TYPES):
+        elif isinstance(item, SEQUENCE_TYPES):
             _collect_strings(item, out)
 
 
@@ -81,7 +72,7 @@ def flatten_strings(p: Any) -> list[str]:
     if isinstance(p, str):
         return [p]
     out: list[str] = []
-    if isinstance(p, _SEQUENCE_TYPES):
+    if isinstance(p, SEQUENCE_TYPES):
         _collect_strings(p, out)
     return out
 
@@ -90,7 +81,7 @@ def apply_to_strings(seq: Any, func: Callable[[str], Any]) -> Any:
     """Apply ``func`` to each string, rebuilding lists/tuples/sets around the results."""
     if isinstance(seq, str):
         return func(seq)
-    if isinstance(seq, _SEQUENCE_TYPES):
+    if isinstance(seq, SEQUENCE_TYPES):
         return type(seq)(apply_to_strings(item, func) for item in seq)
     return seq
 
@@ -149,7 +140,7 @@ def _decompose(orig_path: Any) -> dict[str, Any]:
 _decompose_cached = lru_cache(maxsize=8192)(_decompose)
 
 
-def _shared_decomposition(path: Any) -> dict[str, Any]:
+def shared_decomposition(path: Any) -> dict[str, Any]:
     """A decomposition that must only be read (it may come from the cache)."""
     if type(path) is str:
         return _decompose_cached(path)
@@ -162,7 +153,7 @@ def _copy_components(d: dict) -> dict:
 
 def path_decomposition(path: str) -> dict:
     """``basename``, ``ext``, ``subpath``, ``subdir`` and ``path`` of a file name."""
-    return _copy_components(_shared_decomposition(path))
+    return _copy_components(shared_decomposition(path))
 
 
 # -- regular expression matches ------------------------------------------------------
@@ -203,7 +194,7 @@ def _components(paths: Any, compiled_regexes: Any) -> list[dict]:
     checked = _check_regexes(compiled_regexes, len(paths))
     results = []
     for path, rr in zip(paths, checked, strict=False):
-        pp = _shared_decomposition(path)
+        pp = shared_decomposition(path)
         if rr is None:
             results.append(pp)
             continue
@@ -276,100 +267,6 @@ def _substitutes(filename_groups: Any, regex_groups: Any, nested: bool) -> Calla
     if nested:
         return lambda: _swap_doubly_nested_order(groups)
     return lambda: _swap_nesting_order(groups[0])
-
-
-# -- compiling suffix() / regex() / formatter() ---------------------------------------
-def wrap_exception_as_string() -> str:
-    """The exception being handled as ``module.Type: (value)``, for error messages."""
-    exc_type, exc_value, _ = sys.exc_info()
-    msg = f"{exc_type.__module__!s}.{exc_type.__name__!s}"  # type: ignore[union-attr]
-    value = str(exc_value)
-    if len(value):
-        return msg + f": ({value})"
-    return msg
-
-
-def compile_suffix(task: Any, indicator: Any, error_cls: Any, descriptor: str) -> re.Pattern:
-    """The regex for ``suffix(s)``: everything before ``s`` captured as group 1."""
-    args = indicator.args
-    if not len(args):
-        raise error_cls(
-            task,
-            f"{descriptor!s}: "
-            + "suffix() is malformed.\n"
-            + "suffix(...) should be used to wrap a string matching the suffices of file names",
-        )
-    if len(args) > 1 or not isinstance(args[0], str):
-        raise error_cls(
-            task,
-            f"{descriptor!s}: "
-            + f"suffix('{args!s}') is malformed.\n"
-            + "suffix(...) should only be used to wrap a single string matching the suffices "
-            "of file names",
-        )
-    try:
-        return re.compile("(.*)" + re.escape(args[0]) + "$")
-    except Exception:
-        raise error_cls(  # noqa: B904 - Ruffus chains implicitly
-            task,
-            f"{descriptor!s}: "
-            + f"suffix('{args[0]!s}') is somehow malformed\n"
-            + f"[{wrap_exception_as_string()}]",
-        )
-
-
-def compile_regex(
-    task: Any, indicator: Any, error_cls: Any, descriptor: str, name: str = "regex"
-) -> re.Pattern:
-    """Compile the single pattern of ``regex(...)``, blaming the task if it is malformed."""
-    args = indicator.args
-    if not len(args) or len(args) > 1 or not isinstance(args[0], str):
-        regex_str = str(args)
-        if len(args) > 1:
-            regex_str = regex_str[1:-1]
-        elif len(args) == 0:
-            regex_str = ""
-        raise error_cls(
-            task,
-            f"{descriptor}: {name}({regex_str}) is malformed\n"
-            f"{name}(...) should only be used to wrap a single regular expression string",
-        )
-    try:
-        return re.compile(args[0])
-    except Exception:
-        raise error_cls(  # noqa: B904 - Ruffus chains implicitly
-            task,
-            f"{descriptor}: regular expression {name}('{args[0]}') is malformed\n"
-            f"[{wrap_exception_as_string()}]",
-        )
-
-
-def compile_formatter(
-    task: Any, indicator: Any, error_cls: Any, descriptor: str
-) -> list[re.Pattern | None]:
-    """Compile each optional pattern of ``formatter(...)`` (None stays None)."""
-    compiled: list[re.Pattern | None] = []
-    for ss in indicator.args:
-        if ss is None:
-            compiled.append(None)
-            continue
-        formatter_args = str(indicator.args)[1:-1]
-        if not isinstance(ss, str):
-            raise error_cls(
-                task,
-                f"{descriptor}: formatter({formatter_args}) is malformed\n"
-                "formatter(...) should only be used to wrap regular expression strings "
-                f'or None (not "{ss}")',
-            )
-        try:
-            compiled.append(re.compile(ss))
-        except Exception:
-            raise error_cls(  # noqa: B904 - Ruffus chains implicitly
-                task,
-                f"{descriptor}: in formatter({formatter_args}) \n"
-                f'regular expression "{ss}" is malformed\n[{wrap_exception_as_string()}]',
-            )
-    return compiled
 
 
 # -- substitution ---------------------------------------------------------------
@@ -540,81 +437,3 @@ def nested_formatter_substitute(
         ),
         filename_groups,
     )
-
-
-# -- text for pipeline_printout -------------------------------------------------------
-def ignore_unknown_encoder(obj: Any) -> str:
-    """Parameters as printable text: ``<Class>`` for objects without a useful str."""
-    if isinstance(obj, _SEQUENCE_TYPES):
-        return "[" + ", ".join(map(ignore_unknown_encoder, obj)) + "]"
-    try:
-        s = str(obj)
-        if " object" in s and s[0] == "<" and s[-1] == ">":
-            pos = s.find(" object")
-            s = "<" + s[1:pos].replace("__main__.", "") + ">"
-        return s.replace('"', "'")
-    except Exception:
-        return "<" + str(obj.__class__).replace('"', "'") + ">"
-
-
-def get_nth_nested_level_of_path(path: Any, n: Any) -> Any:
-    """The file name with its last ``n - 1`` directories, prefixed ``.../`` if shorter.
-
-    Ruffus returns None when the shortened path is not shorter than ``path``.
-    """
-    if not n or n < 0:
-        return path
-    res = _shared_decomposition(path)
-    basename = res["basename"] + res["ext"]
-    shortened = os.path.join(*(list(reversed(res["subdir"][0 : (n - 1)])) + [basename]))
-    if len(shortened) < len(path):
-        return ".../" + shortened
-    return None
-
-
-def shorten_filenames_encoder(obj: Any, n_levels: int = 2) -> str:
-    """Parameters as text with paths cut to ``n_levels`` directories.
-
-    0 means absolute paths; a negative value asks for the deepest nesting that
-    keeps the text within ``-n_levels`` characters, truncating from the left.
-    """
-    if n_levels < 0:
-        desired_len = -n_levels
-        for nestedness in range(1, 20):
-            res = shorten_filenames_encoder(obj, nestedness)
-            if len(res) > desired_len or "..." not in res:
-                break
-        desired_len = max(4, desired_len - 5)
-        offset = len(res) - desired_len
-        if offset < 0:
-            return res
-        return "<???> " + res[offset:]
-
-    if isinstance(obj, _SEQUENCE_TYPES):
-        return "[" + ", ".join(shorten_filenames_encoder(o, n_levels) for o in obj) + "]"
-    if not isinstance(obj, str):
-        return ignore_unknown_encoder(obj)
-    if not n_levels:
-        return ignore_unknown_encoder(os.path.abspath(obj))
-    if obj[1:].count("/") < n_levels:
-        return ignore_unknown_encoder(obj)
-    rel_path = os.path.relpath(obj)
-    if rel_path.count("/") <= n_levels:
-        return ignore_unknown_encoder(rel_path)
-    return ignore_unknown_encoder(get_nth_nested_level_of_path(obj, n_levels))
-
-
-def get_readable_path_str(path: str, max_len: int) -> str:
-    """``path`` cut to about ``max_len`` characters at a directory boundary."""
-    if len(path) < max_len:
-        return path
-    truncated = path[-(max_len - 5) :]
-    if "/" not in truncated:
-        return "[...]" + truncated
-    return "[...]" + re.sub("^[^/]+", "", truncated)
-
-
-def epoch_seconds_to_str(t: float) -> str:
-    """``25 May 2011 23:37:40.12``: a UTC time with hundredths of a second."""
-    time_str = strftime("%d %b %Y %H:%M:%S", gmtime(t))
-    return time_str + ("%.2f" % (t - int(t)))[1:]

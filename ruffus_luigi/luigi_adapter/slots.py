@@ -119,7 +119,7 @@ class SlotPool:
             return None
 
     def _describe(self, chunk: Chunk, with_jobs: bool, done: bool) -> ChunkCopy | None:
-        family = chunk.task._get_display_name()
+        family = chunk.task.display_name
         if self.tasks.get(family) is not chunk.task:
             return None  # (a task defined after the slots were forked)
         jobs = (

@@ -23,8 +23,8 @@ from ..files import absent
 from ..files.filenames import is_glob
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
-    from ..planning.plan import Planner
+    from ..model.task import Task
+    from ..planning.planner import Planner
 
 NO_OUTPUT_FILES = ("mkdir", "parallel", "task")
 """Task kinds whose second parameter is not output files (directories, arguments, none)."""

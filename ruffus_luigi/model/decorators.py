@@ -11,7 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .indicators import MakesDirectories
-from .pipeline import Pipeline, Task
+from .pipeline import Pipeline
+from .task import Task
+from .task_kinds import declare, declare_files_re
 
 
 class task_decorator:  # noqa: N801 - Ruffus' public name
@@ -24,7 +26,7 @@ class task_decorator:  # noqa: N801 - Ruffus' public name
     def __call__(self, func: Callable) -> Callable:
         task = Pipeline.main._create_task(func)
         task.created_via_decorator = True
-        task.description_with_args_placeholder = task._get_decorated_function().replace(
+        task.description_with_args_placeholder = task.decorated_function_text.replace(
             "...", "%s", 1
         )
         self.apply(task)
@@ -36,9 +38,9 @@ class task_decorator:  # noqa: N801 - Ruffus' public name
         task.syntax = syntax
         task.description_with_args_placeholder = "%s(%%s)\n%s" % (
             syntax,
-            task._get_decorated_function(),
+            task.decorated_function_text,
         )
-        task._declare(type(self).__name__, self.args, dict(self.named_args))
+        declare(task, type(self).__name__, self.args, dict(self.named_args))
 
 
 class originate(task_decorator):  # noqa: N801
@@ -88,9 +90,9 @@ class files(task_decorator):  # noqa: N801
         task.syntax = "@files"
         task.description_with_args_placeholder = "%s(%%s)\n%s" % (
             task.syntax,
-            task._get_decorated_function(),
+            task.decorated_function_text,
         )
-        task._declare("files", self.args, dict(self.named_args))
+        declare(task, "files", self.args, dict(self.named_args))
 
 
 class parallel(task_decorator):  # noqa: N801
@@ -98,14 +100,14 @@ class parallel(task_decorator):  # noqa: N801
 
     def apply(self, task: Task) -> None:
         task.syntax = "@parallel"
-        task._declare("parallel", self.args, dict(self.named_args))
+        declare(task, "parallel", self.args, dict(self.named_args))
 
 
 class files_re(task_decorator):  # noqa: N801
     """Deprecated regex form of ``@files``."""
 
     def apply(self, task: Task) -> None:
-        task._declare_files_re(self.args, dict(self.named_args))
+        declare_files_re(task, self.args, dict(self.named_args))
 
 
 class follows(task_decorator):  # noqa: N801

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..files.filenames import ignore_unknown_encoder, shorten_filenames_encoder
+from ..files.printable import ignore_unknown_encoder, shorten_filenames_encoder
 
 
 def job_descriptor(kind: str, params: Any, vap: int) -> tuple[str, list[str]]:

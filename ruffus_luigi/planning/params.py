@@ -10,28 +10,19 @@ Ruffus' order; ``display_params`` keep output globs unexpanded for printing.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable, Iterator
 from itertools import groupby
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ..errors import exceptions as rx
-from ..files.filenames import (
-    compile_formatter,
-    compile_regex,
-    compile_suffix,
-    flatten_strings,
-    formatter_substitute,
-    is_glob,
-    nested_formatter_substitute,
-    non_str_sequence,
-    regex_substitute,
-)
+from ..files.filenames import flatten_strings, non_str_sequence
 from ..model.arguments import InputsMode
-from ..model.indicators import formatter, output_from, regex, runtime_parameter, suffix
+from ..model.indicators import formatter, regex, suffix
+from .input_specs import Context, Spec, expand, is_task, resolve
+from .transforms import NestedFormatterTransform, Transform, choose_transform
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
+    from ..model.task import Task
 
 NO_REGEX_MATCH = (
     "No jobs were run because no file names matched.\n"
@@ -40,265 +31,6 @@ NO_REGEX_MATCH = (
 EMPTY_FILES = "@files() was empty, i.e. no files were specified.\nPlease make sure this is by design."
 
 Jobs = Iterator[tuple[tuple, tuple]]
-
-
-class Context(Protocol):
-    """What a job source needs from the planner."""
-
-    runtime_data: dict
-
-    def outputs(self, task: Task, keep_single: bool) -> Any: ...
-
-    def glob(self, pattern: str) -> list[str]: ...
-
-    def match_failure(self, task: Task, message: str) -> None: ...
-
-    def warning(self, task: Task, message: str) -> None: ...
-
-
-# -- inputs that mention tasks, globs and runtime parameters -----------------
-class Spec:
-    """Declared parameters with task references resolved to Task objects."""
-
-    __slots__ = ("params", "tasks", "globs", "runtime_names")
-
-    def __init__(self, params: Any, tasks: list, globs: set, runtime_names: set) -> None:
-        self.params = params
-        self.tasks = tasks
-        self.globs = globs
-        self.runtime_names = runtime_names
-
-    def each(self) -> Iterator[Spec]:
-        for p in self.params:
-            yield Spec(p, self.tasks, self.globs, self.runtime_names)
-
-    def without_globs(self) -> Spec:
-        return Spec(self.params, self.tasks, set(), self.runtime_names)
-
-    def single_file_to_list(self) -> bool:
-        """Wrap a lone (non-glob) file name in a list; True when it did."""
-        if isinstance(self.params, str) and not is_glob(self.params):
-            self.params = [self.params]
-            return True
-        return False
-
-    def substituted(self, filenames: list[str], transform: Transform, output: bool = False) -> Spec:
-        sub = transform.substitute_output if output else transform.substitute
-        return Spec(
-            sub(filenames, self.params), self.tasks, sub(filenames, self.globs), self.runtime_names
-        )
-
-
-def _is_task(p: Any) -> bool:
-    return type(p).__name__ == "Task"
-
-
-def _is_pipeline(p: Any) -> bool:
-    return type(p).__name__ == "Pipeline"
-
-
-def _find_references(p: Any, as_tasks: bool, refs: list, globs: set, names: set) -> None:
-    if callable(p) or _is_task(p) or _is_pipeline(p):
-        refs.append(p)
-    elif isinstance(p, runtime_parameter):
-        names.add(p)
-    elif isinstance(p, output_from):
-        for q in p.args:
-            _find_references(q, True, refs, globs, names)
-    elif isinstance(p, str):
-        if as_tasks:
-            refs.append(p)
-        elif is_glob(p):
-            globs.add(p)
-    elif non_str_sequence(p):
-        for q in p:
-            _find_references(q, as_tasks, refs, globs, names)
-
-
-def _replace_references(p: Any, to_task: dict, as_tasks: bool = False) -> Any:
-    if _is_pipeline(p):
-        return to_task["PIPELINE=%s=PIPELINE" % p.name]
-    if _is_task(p) and p in to_task:
-        return to_task[p]
-    if callable(p):
-        return to_task[p]
-    if isinstance(p, output_from):
-        if len(p.args) == 1:
-            return _replace_references(p.args[0], to_task, True)
-        return [_replace_references(q, to_task, True) for q in p.args]
-    if isinstance(p, str):
-        return to_task[p] if as_tasks else p
-    if isinstance(p, dict) or not non_str_sequence(p):
-        return p
-    items: list = []
-    for q in p:
-        if isinstance(q, output_from):
-            if len(q.args) > 1:
-                items.extend(_replace_references(q, to_task, True))
-            elif len(q.args) == 1:
-                items.append(_replace_references(q.args[0], to_task, True))
-        else:
-            items.append(_replace_references(q, to_task, as_tasks))
-    return type(p)(items)
-
-
-_MODE_DESCRIPTIONS = {
-    InputsMode.ADD_TO_INPUTS: "add_inputs = add_inputs(%r)",
-    InputsMode.REPLACE_INPUTS: "replace_inputs = add_inputs(%r)",
-    InputsMode.KEEP_OUTPUTS: "output =%r",
-    InputsMode.KEEP_INPUTS: "input =%r",
-}
-
-
-def resolve(task: Task, params: Any, mode: InputsMode) -> Spec:
-    """Connect the tasks ``params`` mentions as parents and note its globs."""
-    refs: list = []
-    globs: set = set()
-    names: set = set()
-    _find_references(params, False, refs, globs, names)
-    description = task.description_with_args_placeholder % _MODE_DESCRIPTIONS[mode]
-    tasks = task._connect_parents(description, True, refs)
-    to_task: dict = {}
-    for ref, parent in zip(refs, tasks, strict=False):
-        key = "PIPELINE=%s=PIPELINE" % ref.name if _is_pipeline(ref) else ref
-        to_task[key] = parent
-    return Spec(_replace_references(params, to_task), tasks, globs, names)
-
-
-def _expand_nested(p: Any, found: dict) -> Any:
-    if (isinstance(p, str) and is_glob(p) and p in found) or _is_task(p) or isinstance(
-        p, runtime_parameter
-    ):
-        return found[p]
-    if isinstance(p, (str, dict)) or not non_str_sequence(p):
-        return p
-    items: list = []
-    for q in p:
-        if isinstance(q, str) and q in found:
-            items.extend(found[q])
-        elif _is_task(q) or isinstance(q, runtime_parameter):
-            files = found[q]
-            if non_str_sequence(files):
-                items.extend(files)
-            else:
-                items.append(files)
-        else:
-            items.append(_expand_nested(q, found))
-    return type(p)(items)
-
-
-def expand(spec: Spec, ctx: Context, keep_single: bool = False) -> Any:
-    """Replace globs by the matching files and tasks by their outputs."""
-    if keep_single and _is_task(spec.params):
-        return ctx.outputs(spec.params, True)
-    found: dict = {}
-    for g in spec.globs:
-        if is_glob(g):
-            found[g] = ctx.glob(g)
-    for t in spec.tasks:
-        found[t] = ctx.outputs(t, False)
-    for n in spec.runtime_names:
-        name = n.args[0]
-        if name not in ctx.runtime_data:
-            raise rx.error_missing_runtime_parameter(
-                "The inputs of this task depends on the runtime parameter '%s' which is missing "
-                % name
-            )
-        found[n] = ctx.runtime_data[name]
-    return _expand_nested(spec.params, found)
-
-
-# -- file-name transforms -------------------------------------------------
-class Transform:
-    """Makes output, extra and added-input names from a job's input file names."""
-
-    def substitute(self, filenames: list[str], pattern: Any) -> Any:
-        raise NotImplementedError
-
-    def substitute_output(self, filenames: list[str], pattern: Any) -> Any:
-        return self.substitute(filenames, pattern)
-
-
-class SuffixTransform(Transform):
-    def __init__(self, task: Task, indicator: suffix, output_dir: Any) -> None:
-        self.regex = compile_suffix(task, indicator, task.error_type, task.syntax)
-        self.regex_str = indicator.args[0]
-        self.output_dir = output_dir
-
-    def _start(self, filenames: list[str]) -> str:
-        if self.output_dir == []:
-            return filenames[0]
-        return os.path.join(self.output_dir, os.path.split(filenames[0])[1])
-
-    def substitute(self, filenames: list[str], pattern: Any) -> Any:
-        return regex_substitute(self._start(filenames), self.regex_str, self.regex, pattern)
-
-    def substitute_output(self, filenames: list[str], pattern: Any) -> Any:
-        return regex_substitute(
-            self._start(filenames), self.regex_str, self.regex, pattern, suffix_mode=True
-        )
-
-
-class RegexTransform(Transform):
-    def __init__(self, task: Task, indicator: regex) -> None:
-        self.regex = compile_regex(task, indicator, task.error_type, task.syntax)
-        self.regex_str = indicator.args[0]
-
-    def substitute(self, filenames: list[str], pattern: Any) -> Any:
-        return regex_substitute(filenames[0], self.regex_str, self.regex, pattern)
-
-
-class FormatterTransform(Transform):
-    def __init__(self, task: Task, indicator: formatter) -> None:
-        self.regexes: list = []
-        self.regex_strs: list = []
-        if indicator.args:
-            self.regexes = compile_formatter(task, indicator, task.error_type, task.syntax)
-            self.regex_strs = list(indicator.args)
-
-    def substitute(self, filenames: list[str], pattern: Any) -> Any:
-        return formatter_substitute(filenames, self.regex_strs, list(self.regexes), pattern)
-
-
-class NestedFormatterTransform(Transform):
-    """For product and combinatorics: one formatter per input set."""
-
-    def __init__(self, task: Task, indicators: list) -> None:
-        self.regexes: list = []
-        self.regex_strs: list = []
-        for ind in indicators:
-            if ind.args:
-                self.regexes.append(compile_formatter(task, ind, task.error_type, task.syntax))
-                self.regex_strs.append(list(ind.args))
-            else:
-                self.regexes.append([])
-                self.regex_strs.append([])
-
-    def substitute(self, filenames: list[list[str]], pattern: Any) -> Any:
-        return nested_formatter_substitute(
-            filenames, self.regex_strs, [list(r) for r in self.regexes], pattern
-        )
-
-
-def choose_transform(task: Task, args: dict, valid: tuple = (regex, suffix, formatter)) -> Transform:
-    """The transform a task's ``filter`` argument asks for."""
-    tag = args["filter"]
-    names = []
-    if regex in valid:
-        names.append("regex()")
-        if isinstance(tag, regex):
-            return RegexTransform(task, tag)
-    if suffix in valid:
-        names.append("suffix()")
-        if isinstance(tag, suffix):
-            return SuffixTransform(task, tag, args.get("output_dir", []))
-    if formatter in valid:
-        names.append("formatter()")
-        if isinstance(tag, formatter):
-            return FormatterTransform(task, tag)
-    raise task.error_type(
-        task, "%s expects one of %s as the second argument" % (task.syntax, ", ".join(names))
-    )
 
 
 # -- the per-job loop shared by transform, collate, subdivide, product ... ---
@@ -375,14 +107,14 @@ def _transform_like(task: Task, collate: bool = False) -> tuple[JobSource, set]:
     if not collate:
         if spec.single_file_to_list():
             task.single_job_single_output = True
-        elif _is_task(spec.params):
+        elif is_task(spec.params):
             task.single_job_single_output = spec.params
     transform = choose_transform(task, args, (regex, formatter) if collate else (regex, suffix, formatter))
     extra = _modify_inputs(task, parents)
     mode = args["modify_inputs_mode"]
     output, extras = args["output"], args["extras"]
     # one job per output of exactly one parent task: jobs can follow that parent's jobs
-    streams = not collate and _is_task(spec.params) and extra is None
+    streams = not collate and is_task(spec.params) and extra is None
     task.streams_from = spec.params if streams else None
 
     def transform_jobs(ctx: Context) -> Jobs:

@@ -1,27 +1,31 @@
-"""Which tasks and jobs run: Ruffus' task order and up-to-date decision. No Luigi here.
+"""Which tasks run: the tasks wired up, Ruffus' task order, and a planning session. No Luigi here.
 
 The task order is Ruffus' depth-first post-order over parent edges; a task is
-out of date when any of its jobs is, and in GNU make "maximal" mode everything
-downstream of an out-of-date task runs too.
+out of date when any of its jobs is (``planner.Planner`` judges them), and in GNU
+make "maximal" mode everything downstream of an out-of-date task runs too.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
-from ..checkpoints import CheckpointJob
 from ..errors import exceptions as rx
-from ..errors.job_errors import exception_tuple
-from ..files import absent
-from ..files.filenames import flatten_strings, non_str_sequence
-from ..model.pipeline import Pipeline, Task, lookup_pipeline, lookup_tasks_from_user_specified_names
+from ..model.pipeline import Pipeline, lookup_pipeline, lookup_tasks_from_user_specified_names
+from ..model.task import Task
+from ..model.task_references import connect_parents
 from ..settings import config
 from . import checksums, collector
-from . import history as hist
+from .history_settings import (
+    CHECKSUM_FILE_TIMESTAMPS,
+    CHECKSUM_HISTORY_TIMESTAMPS,
+    get_default_checksum_level,
+)
+from .history_store import MEMORY, open_job_history
 from .params import build_job_source
 from .plan_cache import PlanCache
+from .planner import Planner
+from .planner import generation_error as generation_error  # (execution/run.py imports it from here)
 
 
 def complete_setup(pipelines: list[Pipeline]) -> None:
@@ -49,10 +53,10 @@ def complete_setup(pipelines: list[Pipeline]) -> None:
 
 def complete_task_setup(task: Task) -> set[Task]:
     """Connect a task's parents and build its job source; returns the parent tasks."""
-    task._remove_all_parents()
+    task.remove_all_parents()
     parents: set[Task] = set()
     for entry in task.deferred_follow_params:
-        new_tasks = task._connect_parents(*entry)
+        new_tasks = connect_parents(task, *entry)
         entry[2] = new_tasks
         parents.update(new_tasks)
     parents |= build_job_source(task)
@@ -64,245 +68,10 @@ def complete_task_setup(task: Task) -> set[Task]:
     return parents
 
 
-def is_single_job_single_output(task: Task) -> bool:
-    """Whether the task stands for one output (merge, single-file transform ...)."""
-    seen = set()
-    flag: Any = task.single_job_single_output
-    while isinstance(flag, Task) and flag not in seen:
-        seen.add(flag)
-        flag = flag.single_job_single_output
-    return bool(flag) and not isinstance(flag, Task)
-
-
-class Planner:
-    """One planning session: runtime data, the job history and the tasks' cached outputs."""
-
-    def __init__(
-        self,
-        runtime_data: dict,
-        history: hist.JobHistory,
-        checksum_level: int,
-        verbose_abbreviated_path: int = 2,
-    ) -> None:
-        self.runtime_data = runtime_data
-        self.history = history
-        self.checksum_level = checksum_level
-        self.verbose_abbreviated_path = verbose_abbreviated_path
-        self.match_failures: dict[Task, dict[str, None]] = {}
-        self.warnings: dict[Task, dict[str, None]] = {}
-        self.completion_checks: list[Any] = []  # checkpoint strategies with a say (see checkpoints.base)
-        self.cache: PlanCache | None = None  # jobs and verdicts of the last run (plan_cache)
-        # Files stat'ed while no job of the run has started yet, for a second look to reuse
-        # (a @split's outputs are looked at again as its dependant's inputs). None: every
-        # look stats. pipeline_run sets it up; ``files_may_change`` ends it.
-        self.seen: dict[str, Any] | None = None
-
-    # -- the Context a job source sees ----------------------------------------
-    def match_failure(self, task: Task, message: str) -> None:
-        self.match_failures.setdefault(task, {})[message] = None
-        if self.cache is not None:
-            self.cache.note("match_failure", message)
-
-    def warning(self, task: Task, message: str) -> None:
-        self.warnings.setdefault(task, {})[message] = None
-        if self.cache is not None:
-            self.cache.note("warning", message)
-
-    def glob(self, pattern: str) -> list[str]:
-        """The files a glob in a task's parameters matches, sorted."""
-        found = sorted(absent.glob(pattern))
-        if self.cache is not None:
-            self.cache.read("glob", pattern, found)
-        return found
-
-    def outputs(self, task: Task, keep_single: bool) -> Any:
-        """A task's outputs as its dependants see them (Ruffus' ``_get_output_files``)."""
-        if not task.is_active:
-            found: Any = []
-        else:
-            if task.output_filenames is None:
-                self._set_outputs(task, [params for params, _ in self.jobs(task)])
-            if keep_single and is_single_job_single_output(task) and len(task.output_filenames):
-                found = task.output_filenames[0]
-            else:
-                found = sorted(task.output_filenames, key=str)
-        if self.cache is not None:
-            self.cache.read("outputs", (task.pipeline.name, task._name, keep_single), found)
-        return found
-
-    def _set_outputs(self, task: Task, all_params: list) -> None:
-        """Remember a task's outputs from the parameters of all its jobs."""
-        outputs: list = []
-        for params in all_params:
-            if len(params) >= 2:
-                if task.indeterminate_output and not non_str_sequence(params[1]):
-                    outputs.append([params[1]])
-                else:
-                    outputs.append(params[1])
-        if is_single_job_single_output(task) and len(all_params) > 1:
-            raise rx.error_task_get_output(
-                task,
-                "Task which is supposed to produce a single output somehow has more than one job.",
-            )
-        if outputs and task.indeterminate_output:
-            merged: list = []
-            for o in outputs:
-                merged = merged + list(o) if isinstance(merged, list) else merged + o
-            outputs = merged
-        task.output_filenames = outputs
-
-    def files_may_change(self) -> None:
-        """A job is about to run: from now on, every look at a file stats it."""
-        self.seen = None
-
-    # -- jobs ----------------------------------------------------------------
-    def jobs(self, task: Task):
-        """The task's jobs as ``(params, display_params)`` pairs."""
-        self.match_failures[task] = {}
-        if task.job_source is None:
-            return iter(())
-        if self.cache is not None:
-            cached = self.cache.jobs(task, self)
-            if cached is not None:
-                return cached
-        return task.job_source(self)
-
-    def job_needs_update(
-        self,
-        task: Task,
-        params: Any,
-        dates: bool = False,
-        history: Any = None,
-        explain: bool = True,
-        stats: dict[str, Any] | None = None,
-    ) -> tuple[bool, str]:
-        """Ruffus' per-job check: timestamps and history, directories, or the user's function.
-
-        ``history`` replaces the planner's own connection (a forked worker needs its own).
-        ``stats`` receives the files looked at, for the caller to reuse (default: ``seen``).
-        A checkpoint strategy can make a job that looks up to date run (never the reverse).
-        """
-        if self.completion_checks and len(params) >= 2:
-            job = CheckpointJob(task._get_display_name(), params, flatten_strings(params[0]), flatten_strings(params[1]))
-            for strategy in self.completion_checks:
-                if strategy.job_complete(job) is False:
-                    return True, "Needed again by a job that must run (%s)" % strategy.name
-        if task.uses_modify_time:
-            cache = self.cache if not dates and len(params) >= 2 else None
-            if stats is None and cache is not None:
-                stats = {} if self.seen is None or history is not None else self.seen
-            if cache is not None:
-                if cache.known_up_to_date(task, params, stats):
-                    return False, "Up to date"
-                # out of date earlier in this run: upstream work only makes inputs newer
-                # (not for rechecks with another connection: another run may have done it)
-                if not explain and history is None and cache.known_stale(task, params):
-                    return True, ""
-            verdict = hist.params_need_update(
-                params,
-                task.user_defined_work_func,
-                self.checksum_level,
-                self.history if history is None else history,
-                self.verbose_abbreviated_path,
-                dates,
-                explain,
-                stats,
-            )
-            if cache is not None:
-                if verdict[0]:
-                    cache.mark_stale(task, params)
-                else:
-                    cache.remember(task, params, stats)
-            return verdict
-        if task.kind == "mkdir":
-            return directories_missing(params)
-        if task.needs_update_func is None:
-            return True, ""
-        return task.needs_update_func(*params)
-
-    def verdicts(self, task: Task) -> PlanCache | None:
-        """The plan cache if a verdict that holds settles a job of the task (``PlanCache.holds``).
-
-        As ``job_needs_update`` would conclude: file times decide, and no checkpoint
-        strategy has a say.
-        """
-        if not task.uses_modify_time or self.completion_checks:
-            return None
-        return self.cache
-
-    def task_is_up_to_date(self, task: Task, logger: Any = None, verbose: int = 0) -> bool:
-        """True when the task is inactive or every job is up to date.
-
-        With a logger (``pipeline_run``), the task's warnings are logged when it is
-        found up to date, as Ruffus does.
-        """
-        try:
-            if not task.is_active:
-                return True
-            if task.needs_update_func is None and not task.uses_modify_time and task.kind != "mkdir":
-                return False
-            if task.job_source is None:
-                if task.uses_modify_time:
-                    return not self.job_needs_update(task, (), explain=False)[0]
-                return not task.needs_update_func()[0]
-            seen = []
-            cache = self.verdicts(task)
-            for i, (params, _) in enumerate(self.jobs(task)):
-                held = cache is not None and cache.holds(task, i, params, self.seen)
-                if not held and self.job_needs_update(task, params, explain=False)[0]:
-                    return False
-                seen.append(params)
-            if task.output_filenames is None:  # spares dependants generating them again
-                try:
-                    self._set_outputs(task, seen)
-                except rx.error_task_get_output:
-                    pass  # raised when a dependant asks, as Ruffus does
-            if logger is not None and verbose >= 1:
-                for msg in self.warnings.get(task, {}):
-                    logger.warning(
-                        "    'In Task\n%s\n%s" % (task.description_with_args_placeholder % "...", msg)
-                    )
-            return True
-        except rx.error_task as e:
-            if type(e) is rx.error_task:
-                raise
-            raise generation_error(task) from e
-        except Exception as e:
-            raise generation_error(task) from e
-
-
-def generation_error(task: Task) -> rx.RethrownJobError:
-    """The exception being handled, raised while making ``task``'s jobs, wrapped as Ruffus does."""
-    err = rx.RethrownJobError([exception_tuple(task._name, "")])
-    err.specify_task(task, "Exceptions generating parameters")
-    return err
-
-
-def directories_missing(params: Any) -> tuple[bool, str]:
-    """A mkdir job is out of date while any of its directories is missing."""
-    if len(params) == 1:
-        dirs = params[0]
-    elif len(params) == 2:
-        dirs = params[1]
-    else:
-        raise Exception("Wrong number of arguments in mkdir check %s" % (params,))
-    missing = []
-    for d in flatten_strings(dirs):
-        if not os.path.exists(d):
-            missing.append(d)
-        elif not os.path.isdir(d):
-            raise rx.error_not_a_directory("%s already exists but as a file, not a directory" % d)
-    if len(missing) > 1:
-        return True, ": Directories %r are missing" % ", ".join(missing)
-    if missing:
-        return True, ": Directories %r is missing" % missing[0]
-    return False, "All directories exist"
-
-
 # -- task order --------------------------------------------------------------
 def _children(tasks: list[Task]) -> list[Task]:
     """The tasks and everything downstream of them (Ruffus' include_any_children)."""
-    order, _ = _dfs(tasks, lambda t: t._outward, None)
+    order, _ = _dfs(tasks, lambda t: t.children, None)
     return order
 
 
@@ -361,7 +130,7 @@ def _cycle_members(tasks: list[Task]) -> list[Task]:
         index[root] = low[root] = len(index)
         stack.append(root)
         on_stack.add(root)
-        work = [(root, iter(root._inward))]
+        work = [(root, iter(root.parents))]
         while work:
             node, parents = work[-1]
             for p in parents:
@@ -369,7 +138,7 @@ def _cycle_members(tasks: list[Task]) -> list[Task]:
                     index[p] = low[p] = len(index)
                     stack.append(p)
                     on_stack.add(p)
-                    work.append((p, iter(p._inward)))
+                    work.append((p, iter(p.parents)))
                     break
                 if p in on_stack:
                     low[node] = min(low[node], index[p])
@@ -385,9 +154,9 @@ def _cycle_members(tasks: list[Task]) -> list[Task]:
                         component.append(t)
                         if t is node:
                             break
-                    if len(component) > 1 or node in node._inward:
+                    if len(component) > 1 or node in node.parents:
                         members.extend(component)
-    return sorted(members, key=lambda t: t._name)
+    return sorted(members, key=lambda t: t.name)
 
 
 def tasks_to_run(
@@ -404,7 +173,7 @@ def tasks_to_run(
         return planner.task_is_up_to_date(t, logger, verbose)
 
     if maximal:
-        order, cycle = _dfs(targets, lambda t: t._inward, None)
+        order, cycle = _dfs(targets, lambda t: t.parents, None)
         if cycle:
             raise circular_dependencies(targets)
         if forced is True:
@@ -420,7 +189,7 @@ def tasks_to_run(
                 uptodate.append(t)
         return [t for t in order if t in include], uptodate
     if forced is True:
-        order, cycle = _dfs(targets, lambda t: t._inward, None)
+        order, cycle = _dfs(targets, lambda t: t.parents, None)
     else:
         must = set(_children(list(forced))) if forced else set()
         uptodate: list[Task] = []
@@ -433,14 +202,14 @@ def tasks_to_run(
                 return True
             return False
 
-        order, cycle = _dfs(targets, lambda t: t._inward, stop)
+        order, cycle = _dfs(targets, lambda t: t.parents, stop)
     if cycle:
         raise circular_dependencies(targets)
     return order, [] if forced is True else uptodate
 
 
 def circular_dependencies(targets: list[Task]) -> rx.error_circular_dependencies:
-    names = ", ".join(t._name for t in _cycle_members(targets))
+    names = ", ".join(t.name for t in _cycle_members(targets))
     return rx.error_circular_dependencies(
         "Circular dependencies found in the pipeline involving one or more of (%s)" % (names,)
     )
@@ -454,8 +223,8 @@ def use_plan_cache(planner: Planner) -> None:
     """
     history = planner.history
     if (
-        planner.checksum_level >= hist.CHECKSUM_HISTORY_TIMESTAMPS
-        and history.filename != hist.MEMORY
+        planner.checksum_level >= CHECKSUM_HISTORY_TIMESTAMPS
+        and history.filename != MEMORY
         and config.plan_cache_enabled()
     ):
         with collector.long_lived():
@@ -494,16 +263,16 @@ def prepare(
         t.user_defined_work_func for p in Pipeline.pipelines.values() for t in p.task_order
     )
     if checksum_level is None:
-        checksum_level = hist.get_default_checksum_level()
+        checksum_level = get_default_checksum_level()
     for p in Pipeline.pipelines.values():
         for t in p.task_order:
             t.checksum_level = checksum_level
-    if checksum_level == hist.CHECKSUM_FILE_TIMESTAMPS and history_file is None:
+    if checksum_level == CHECKSUM_FILE_TIMESTAMPS and history_file is None:
         history_file = ":memory:"
-    history = hist.open_job_history(history_file)
+    history = open_job_history(history_file)
     for p in Pipeline.pipelines.values():
         for t in p.task_order:
-            t._update_active_state()
+            t.update_active_state()
     if runtime_data is None:
         runtime_data = {}
     if not isinstance(runtime_data, dict):

@@ -38,9 +38,9 @@ from ..model.pipeline import Pipeline
 from .checksums import function_checksum
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
-    from .history import JobHistory
-    from .plan import Planner
+    from ..model.task import Task
+    from .history_store import JobHistory
+    from .planner import Planner
 
 TABLE = "ruffus_luigi_plan"
 FORMAT = 2  # (FORMAT, static, reads, jobs, notes, verdicts, foreign writes of the history)
@@ -145,7 +145,7 @@ def _stable(value: Any) -> Any:
         return (type(value).__name__, _stable(list(value.args)))
     task = getattr(value, "pipeline_task", value)  # a decorated function stands for its task
     if hasattr(task, "_name") and hasattr(task, "pipeline"):  # a Task
-        return ("task", task.pipeline.name, task._name)
+        return ("task", task.pipeline.name, task.name)
     if isinstance(value, enum.Enum):
         return ("enum", type(value).__name__, value.name)
     if hasattr(value, "pattern") and hasattr(value, "flags"):  # a compiled regex
@@ -181,7 +181,7 @@ class PlanCache:
                 self.level,
                 task.kind,
                 task.pipeline.name,
-                task._name,
+                task.name,
                 func,
                 _stable({k: v for k, v in task.parsed_args.items() if k != "named_extras"}),  # (call-time only)
                 bool(task.indeterminate_output),
@@ -192,7 +192,7 @@ class PlanCache:
 
     @staticmethod
     def key(task: Task) -> str:
-        return "%s::%s" % (task.pipeline.name, task._name)
+        return "%s::%s" % (task.pipeline.name, task.name)
 
     # -- job lists -----------------------------------------------------------------
     def jobs(self, task: Task, planner: Planner) -> Iterator[tuple] | None:
@@ -218,7 +218,7 @@ class PlanCache:
         if not self.tasks:
             for pipeline in Pipeline.pipelines.values():
                 for task in pipeline.tasks:
-                    self.tasks[(pipeline.name, task._name)] = task
+                    self.tasks[(pipeline.name, task.name)] = task
         return self.tasks.get((pipeline_name, name))
 
     def _reads_still_hold(self, reads: list, planner: Planner) -> bool:

@@ -12,10 +12,11 @@ from typing import Any
 
 from ..model import pipeline_calls
 from ..model.job_names import job_descriptor
-from ..model.pipeline import Task
+from ..model.task import Task
 from ..settings import config
 from . import collector, reasons
-from .plan import Planner, prepare, tasks_to_run, use_plan_cache
+from .plan import prepare, tasks_to_run, use_plan_cache
+from .planner import Planner
 from .strategy_choice import dry_run
 
 
@@ -32,7 +33,7 @@ def task_messages(
     if not verbose:
         return []
     pad = " " * indent
-    messages = ["Task = %r %s " % (task._get_display_name(), "    >>Forced to rerun<<" if forced else "")]
+    messages = ["Task = %r %s " % (task.display_name, "    >>Forced to rerun<<" if forced else "")]
     if verbose == 1:
         return messages
     if verbose >= 2 and task.func_description:

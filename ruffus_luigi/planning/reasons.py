@@ -47,7 +47,7 @@ def tasks_report(planner: Any, everything: list, incomplete: list, forced: set) 
     found = []
     for task in everything:
         entry: dict[str, Any] = {
-            "name": task._get_display_name(),
+            "name": task.display_name,
             "up_to_date": task not in will_run,
             "jobs": {"total": 0, "out_of_date": 0, "missing_inputs": 0},
             "reasons": [],

@@ -20,11 +20,11 @@ from ..checkpoints import Checkpoint, CheckpointJob, RunInfo, parse_names
 from ..files import absent
 from ..files.filenames import flatten_strings, is_glob
 from ..settings import config
-from .history import get_default_history_file_name
+from .history_settings import get_default_history_file_name
 from .plan import tasks_to_run
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
+    from ..model.task import Task
     from .plan import Session
 
 
@@ -32,7 +32,7 @@ def strategy_job(task: Task, params: tuple) -> CheckpointJob:
     """A job's parameters as strategies see them."""
     inputs = flatten_strings(params[0]) if params else []
     outputs = flatten_strings(params[1]) if len(params) >= 2 else []
-    return CheckpointJob(task._get_display_name(), params, inputs, outputs)
+    return CheckpointJob(task.display_name, params, inputs, outputs)
 
 
 @dataclass
@@ -61,9 +61,9 @@ def choose(session: Session, history_file: str | None, explicit: Any, keep: Any,
         return chosen  # the default: Ruffus' history only
     chosen.scope = tasks_to_run(planner, session.targets, True, True)[0]
     for task in chosen.scope:
-        own = config.task_checkpoint(task._get_display_name(), task._name)
+        own = config.task_checkpoint(task.display_name, task.name)
         if own is not None:
-            chosen.task_checkpoints[task] = checkpoints.create(own, "[ruffus_luigi.task.%s] checkpoint" % task._name)
+            chosen.task_checkpoints[task] = checkpoints.create(own, "[ruffus_luigi.task.%s] checkpoint" % task.name)
     everything = chosen.everything()
     if not everything:
         return chosen
@@ -72,7 +72,7 @@ def choose(session: Session, history_file: str | None, explicit: Any, keep: Any,
     info = RunInfo(
         workdir=os.getcwd(),
         history_file=os.path.abspath(history_file or get_default_history_file_name()),
-        targets=[t._get_display_name() for t in session.targets],
+        targets=[t.display_name for t in session.targets],
         keep=keep_patterns(keep),
         pending_jobs=lambda: pending_jobs(session),
         dry_run=dry_run,

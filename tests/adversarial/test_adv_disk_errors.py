@@ -198,7 +198,8 @@ def downstream(jobs: set[str]) -> set[str]:
 
 def no_internal_traceback(out: str) -> None:
     """A plain I/O failure is reported without a traceback through ruffus-luigi's insides."""
-    for module in ("checkpoints/atomic.py", "backend_run.py", "pyjob.py", "workdir_lock.py", "history.py",
+    for module in ("checkpoints/atomic.py", "checkpoints/atomic_paths.py", "checkpoints/atomic_leftovers.py",
+                   "backend_run.py", "pyjob.py", "workdir_lock.py", "history.py", "history_store.py",
                    "translate.py", "slots.py"):
         assert module not in out, "a traceback through %s:\n%s" % (module, out)
 

@@ -17,7 +17,10 @@ from pathlib import Path
 import pytest
 
 from ruffus_luigi.checkpoints import CheckpointJob, RunInfo
-from ruffus_luigi.checkpoints.atomic import OWNER, TABLE, TMP_DIR, Atomic, owner_ended, this_process
+from ruffus_luigi.checkpoints.atomic import Atomic
+from ruffus_luigi.checkpoints.atomic_leftovers import TABLE
+from ruffus_luigi.checkpoints.atomic_owners import owner_ended, this_process
+from ruffus_luigi.checkpoints.atomic_paths import OWNER, TMP_DIR
 
 
 @pytest.fixture

@@ -229,10 +229,12 @@ exec(compile(SHARED, "<filenames shared>", "exec"), _shared)
 
 def _ours() -> dict[str, Any]:
     from ruffus_luigi.errors import exceptions
-    from ruffus_luigi.files import filenames
+    from ruffus_luigi.files import filenames, patterns, printable
     from ruffus_luigi.model import indicators
 
-    impl: dict[str, Any] = {name: getattr(filenames, name) for name in filenames.__all__}
+    impl: dict[str, Any] = {
+        name: getattr(module, name) for module in (filenames, patterns, printable) for name in module.__all__
+    }
     impl["indicators"] = {
         "suffix": indicators.suffix,
         "regex": indicators.regex,

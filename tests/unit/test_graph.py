@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from ruffus_luigi.planning import graph
+from ruffus_luigi.planning import graph, graph_style
 
 REPO = Path(__file__).resolve().parents[2]
 SEPARATOR = b"\n=====\n"
@@ -623,7 +623,7 @@ except Exception as e:
 
 def test_render_in_process(tmp_path: Path, dot_program: None) -> None:
     """The renderer on its own: svg patched as Ruffus does, png bytes, bad formats."""
-    text = graph._colour_demo_dot()
+    text = graph_style.colour_demo_dot()
     svg = graph._render(text, "svg", (11, 8), 120, True)
     assert svg.startswith(b"<?xml") and b"0.12" not in svg
     png = graph._render(text, "png", "4,4", 30, True)
@@ -650,14 +650,14 @@ def test_missing_dot_is_a_called_process_error(monkeypatch: pytest.MonkeyPatch) 
 
 def test_attribute_text() -> None:
     attrs = {"shape": "box3d", "label_prefix": "<", "label_suffix": ">"}
-    assert graph._attributes_text(attrs, "__main__.mkdir('a',  'b')   before x ") == (
+    assert graph_style.attributes_text(attrs, "__main__.mkdir('a',  'b')   before x ") == (
         "[label=\"<mkdir('a',\n'b') \\nbefore x >\", shape=box3d];\n"
     )
-    assert graph._attributes_text({"label": "<<I>x</I>>"}, "ignored") == "[label=<<I>x</I>>];\n"
+    assert graph_style.attributes_text({"label": "<<I>x</I>>"}, "ignored") == "[label=<<I>x</I>>];\n"
 
 
 def test_default_colour_scheme_indexes() -> None:
-    assert graph.get_default_colour_scheme(0)["Task to run"]["color"] == '"#0044A0"'
-    assert graph.get_default_colour_scheme(6)["Task to run"]["fontcolor"] == "lightgrey"
-    assert graph.get_default_colour_scheme(99) == graph.get_default_colour_scheme(7)
-    assert graph.get_default_colour_scheme(1)["Up-to-date Final target"]["color"] == '"#D9D911"'
+    assert graph_style.get_default_colour_scheme(0)["Task to run"]["color"] == '"#0044A0"'
+    assert graph_style.get_default_colour_scheme(6)["Task to run"]["fontcolor"] == "lightgrey"
+    assert graph_style.get_default_colour_scheme(99) == graph_style.get_default_colour_scheme(7)
+    assert graph_style.get_default_colour_scheme(1)["Up-to-date Final target"]["color"] == '"#D9D911"'

@@ -22,6 +22,10 @@ from types import SimpleNamespace
 import pytest
 
 from ruffus_luigi.planning import history as h
+from ruffus_luigi.planning import history_records as records
+from ruffus_luigi.planning import history_settings as levels
+from ruffus_luigi.planning import history_store as store
+from ruffus_luigi.planning import uptodate
 from ruffus_luigi.planning.checksums import function_checksum, params_checksum
 
 TASKS_SOURCE = """
@@ -224,10 +228,10 @@ def pipeline_dir(tmp_path, tasks_dir, monkeypatch):
 
 # -- constants and defaults -------------------------------------------------------------
 def test_constants():
-    assert (h.CHECKSUM_FILE_TIMESTAMPS, h.CHECKSUM_HISTORY_TIMESTAMPS) == (0, 1)
-    assert (h.CHECKSUM_FUNCTIONS, h.CHECKSUM_FUNCTIONS_AND_PARAMS) == (2, 3)
-    assert h.CHECKSUM_REGENERATE == 2
-    assert h.RUFFUS_HISTORY_FILE == ".ruffus_history.sqlite"
+    assert (levels.CHECKSUM_FILE_TIMESTAMPS, levels.CHECKSUM_HISTORY_TIMESTAMPS) == (0, 1)
+    assert (levels.CHECKSUM_FUNCTIONS, levels.CHECKSUM_FUNCTIONS_AND_PARAMS) == (2, 3)
+    assert levels.CHECKSUM_REGENERATE == 2
+    assert levels.RUFFUS_HISTORY_FILE == ".ruffus_history.sqlite"
 
 
 @pytest.mark.parametrize(
@@ -247,7 +251,7 @@ def test_default_checksum_level(monkeypatch, value, level):
         monkeypatch.delenv("DEFAULT_RUFFUS_CHECKSUM_LEVEL", raising=False)
     else:
         monkeypatch.setenv("DEFAULT_RUFFUS_CHECKSUM_LEVEL", value)
-    assert h.get_default_checksum_level() == level
+    assert levels.get_default_checksum_level() == level
 
 
 @pytest.mark.parametrize("value", ["4", "", "12", "fast"])
@@ -256,7 +260,7 @@ def test_bad_default_checksum_level(monkeypatch, value):
 
     monkeypatch.setenv("DEFAULT_RUFFUS_CHECKSUM_LEVEL", value)
     with pytest.raises(error_checksum_level, match="DEFAULT_RUFFUS_CHECKSUM_LEVEL"):
-        h.get_default_checksum_level()
+        levels.get_default_checksum_level()
 
 
 @pytest.mark.parametrize(
@@ -277,7 +281,7 @@ def test_default_history_file_name_matches_ruffus(tmp_path, template):
         "if sys.argv[1] == 'ruffus':\n"
         "    from ruffus.ruffus_utility import get_default_history_file_name\n"
         "else:\n"
-        "    from ruffus_luigi.planning.history import get_default_history_file_name\n"
+        "    from ruffus_luigi.planning.history_settings import get_default_history_file_name\n"
         "print(get_default_history_file_name())\n"
     )
     env = {"DEFAULT_RUFFUS_HISTORY_FILE": template}
@@ -301,9 +305,9 @@ def test_default_history_file_name_matches_ruffus(tmp_path, template):
 
 
 def test_default_history_file_name_without_main_file(monkeypatch):
-    monkeypatch.setattr(h, "RUFFUS_HISTORY_FILE", "{basename}.sqlite")
+    monkeypatch.setattr(levels, "RUFFUS_HISTORY_FILE", "{basename}.sqlite")
     monkeypatch.delattr(sys.modules["__main__"], "__file__", raising=False)
-    assert h.get_default_history_file_name() == "{basename}.sqlite"
+    assert levels.get_default_history_file_name() == "{basename}.sqlite"
 
 
 # -- checksums ---------------------------------------------------------------------------
@@ -345,11 +349,11 @@ def test_checksums_equal_real_ruffus(tasks_dir, tasks):
 
 def test_record_constructor_like_ruffus(tasks):
     task = SimpleNamespace(user_defined_work_func=tasks.trans)
-    rec = h.JobHistoryChecksum("out", 12.5, ("xx", [1, 2]), task)
+    rec = records.JobHistoryChecksum("out", 12.5, ("xx", [1, 2]), task)
     assert rec.outfile == "out" and rec.mtime == 12.5
     assert rec.chksum_func == function_checksum(tasks.trans)
     assert rec.chksum_params == params_checksum(("xx", [1, 2]))
-    assert h.JobHistoryChecksum("out", 0, (), tasks.trans).chksum_func == rec.chksum_func
+    assert records.JobHistoryChecksum("out", 0, (), tasks.trans).chksum_func == rec.chksum_func
     assert list(vars(rec)) == ["outfile", "mtime", "chksum_params", "chksum_func"]
 
 
@@ -373,12 +377,12 @@ def test_keyword_only_defaults_are_checksummed():
 
 # -- pickles ------------------------------------------------------------------------------
 def test_record_pickle_round_trip_and_real_ruffus_reads_it(tmp_path):
-    rec = h.JobHistoryChecksum.from_checksums("d/out.txt", 1700000000.123, "a" * 32, "b" * 32)
-    data = h.dumps(rec)
+    rec = records.JobHistoryChecksum.from_checksums("d/out.txt", 1700000000.123, "a" * 32, "b" * 32)
+    data = records.dumps(rec)
     assert b"ruffus.ruffus_utility\nJobHistoryChecksum" in data
     assert b"ruffus_luigi" not in data
-    back = h.loads(data)
-    assert type(back) is h.JobHistoryChecksum and back == rec
+    back = records.loads(data)
+    assert type(back) is records.JobHistoryChecksum and back == rec
     (tmp_path / "rec.pickle").write_bytes(data)
     out = real_ruffus(
         """
@@ -414,8 +418,8 @@ def test_reads_real_ruffus_pickle(tmp_path, tasks_dir):
         """,
         tmp_path,
     )
-    rec = h.loads((tmp_path / "rec.pickle").read_bytes())
-    assert type(rec) is h.JobHistoryChecksum
+    rec = records.loads((tmp_path / "rec.pickle").read_bytes())
+    assert type(rec) is records.JobHistoryChecksum
     assert rec.outfile == "x.out" and rec.mtime == 17.25
     # reading it does not import real Ruffus
     env = dict(os.environ, PYTHONPATH=str(Path(h.__file__).parents[2]))
@@ -423,9 +427,9 @@ def test_reads_real_ruffus_pickle(tmp_path, tasks_dir):
         [
             sys.executable,
             "-c",
-            "import sys; from ruffus_luigi.planning.history import loads; "
+            "import sys; from ruffus_luigi.planning.history_records import loads; "
             "rec = loads(open('rec.pickle', 'rb').read()); "
-            "assert type(rec).__module__ == 'ruffus_luigi.planning.history', type(rec); "
+            "assert type(rec).__module__ == 'ruffus_luigi.planning.history_records', type(rec); "
             "assert 'ruffus' not in sys.modules, sys.modules['ruffus']",
         ],
         cwd=tmp_path,
@@ -436,15 +440,15 @@ def test_reads_real_ruffus_pickle(tmp_path, tasks_dir):
 
 def test_other_values_pickle_normally():
     for value in ["old checkpoint", {"a": [1, 2]}, None, 3.5]:
-        assert h.loads(h.dumps(value)) == value
+        assert records.loads(records.dumps(value)) == value
 
 
 # -- the database -------------------------------------------------------------------------
 def test_layout_matches_ruffus(tmp_path):
     path = tmp_path / "hist.sqlite"
-    with h.JobHistory(str(path)) as hist:
+    with store.JobHistory(str(path)) as hist:
         hist.set(
-            str(tmp_path / "out.txt"), h.JobHistoryChecksum.from_checksums("out.txt", 1.0, "p", "f")
+            str(tmp_path / "out.txt"), records.JobHistoryChecksum.from_checksums("out.txt", 1.0, "p", "f")
         )
     con = sqlite3.connect(path)
     tables = dict(con.execute("SELECT name, sql FROM sqlite_master WHERE type='table'"))
@@ -462,17 +466,17 @@ def test_keys_are_relative_to_the_history_directory(tmp_path, monkeypatch):
     (tmp_path / "meta").mkdir()
     (tmp_path / "launch").mkdir()
     monkeypatch.chdir(tmp_path / "launch")
-    rec = h.JobHistoryChecksum.from_checksums("../output", 2.0, "p", "f")
-    with h.open_job_history(str(tmp_path / "meta" / "history.sqlite")) as hist:
+    rec = records.JobHistoryChecksum.from_checksums("../output", 2.0, "p", "f")
+    with store.open_job_history(str(tmp_path / "meta" / "history.sqlite")) as hist:
         hist.set("../output", rec)
         assert list(hist) == ["../output"]
         assert hist.key("../output") == "../output"
         assert hist.contains(str(tmp_path / "output"))
         assert hist.get("../output") == rec
         assert "../output" in hist
-        assert h.get_history_file_path(str(tmp_path / "output"), hist) == "../output"
+        assert store.get_history_file_path(str(tmp_path / "output"), hist) == "../output"
     monkeypatch.chdir(tmp_path)
-    with h.open_job_history("meta/history.sqlite") as hist:
+    with store.open_job_history("meta/history.sqlite") as hist:
         assert hist.get("output") == rec
         assert hist.get("launch/output") is None
         hist.delete(["output", "never-there"])
@@ -482,10 +486,10 @@ def test_keys_are_relative_to_the_history_directory(tmp_path, monkeypatch):
 def test_memory_history_keeps_its_base(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for path in (None, ":memory:"):
-        hist = h.JobHistory(path)
+        hist = store.JobHistory(path)
         assert hist.filename == ":memory:"
         monkeypatch.chdir("/")
-        assert h.get_history_file_path(str(tmp_path / "output"), hist) == "output"
+        assert store.get_history_file_path(str(tmp_path / "output"), hist) == "output"
         monkeypatch.chdir(tmp_path)
         hist.close()
     assert not any(tmp_path.iterdir())
@@ -493,14 +497,14 @@ def test_memory_history_keeps_its_base(tmp_path, monkeypatch):
 
 def test_open_job_history_defaults_to_the_default_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(h, "RUFFUS_HISTORY_FILE", "default.sqlite")
-    h.open_job_history(None).close()
-    h.open_job_history("").close()
+    monkeypatch.setattr(levels, "RUFFUS_HISTORY_FILE", "default.sqlite")
+    store.open_job_history(None).close()
+    store.open_job_history("").close()
     assert [p.name for p in tmp_path.iterdir()] == ["default.sqlite"]
 
 
 def test_mapping_interface_like_dbdict(tmp_path):
-    with h.JobHistory(str(tmp_path / "h.sqlite")) as hist:
+    with store.JobHistory(str(tmp_path / "h.sqlite")) as hist:
         hist["k"] = "value"
         assert hist["k"] == "value" and "k" in hist and len(hist) == 1
         assert hist.items() == [("k", "value")] and hist.values() == ["value"]
@@ -528,7 +532,7 @@ def test_legacy_history_is_moved_aside(tmp_path):
     con.commit()
     con.close()
     with pytest.warns(UserWarning, match="working-directory-relative"):
-        hist = h.JobHistory(str(path))
+        hist = store.JobHistory(str(path))
     assert list(hist) == []
     row = hist.con.execute("SELECT key, value FROM ruffus_legacy_history").fetchone()
     assert row[0] == "output" and hist.pickle_loads(row[1]) == "old checkpoint"
@@ -536,7 +540,7 @@ def test_legacy_history_is_moved_aside(tmp_path):
     hist.close()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with h.JobHistory(str(path)) as hist:
+        with store.JobHistory(str(path)) as hist:
             assert hist["new-output"] == "new checkpoint"
     # real Ruffus agrees the file is migrated: no warning, same content
     out = real_ruffus(
@@ -563,18 +567,18 @@ def test_legacy_history_written_by_real_ruffus_dbdict(tmp_path):
         tmp_path,
     )
     with pytest.warns(UserWarning, match="ruffus_legacy_history"):
-        h.JobHistory(str(tmp_path / "h.sqlite")).close()
+        store.JobHistory(str(tmp_path / "h.sqlite")).close()
 
 
 def test_unsupported_path_format(tmp_path):
     path = tmp_path / "h.sqlite"
-    h.JobHistory(str(path)).close()
+    store.JobHistory(str(path)).close()
     con = sqlite3.connect(path)
     con.execute("UPDATE ruffus_metadata SET value='v9'")
     con.commit()
     con.close()
     with pytest.raises(ValueError, match="Unsupported Ruffus history path format: v9"):
-        h.JobHistory(str(path))
+        store.JobHistory(str(path))
 
 
 class _CountingConnection:
@@ -602,7 +606,7 @@ def test_many_jobs_are_recorded_in_one_commit(tmp_path, monkeypatch, tasks):
     for n in range(50):
         Path(f"f{n}.out").write_text("x")
         jobs.append(((f"f{n}.in", f"f{n}.out", "xx", [1, 2]), tasks.trans))
-    hist = h.JobHistory("h.sqlite")
+    hist = store.JobHistory("h.sqlite")
     counter = _CountingConnection(hist.con)
     hist.con = counter
     h.record_jobs(hist, jobs)
@@ -623,7 +627,7 @@ def test_record_job_outputs_and_mtimes(tmp_path, monkeypatch, tasks):
     monkeypatch.chdir(tmp_path)
     for name in ("in.txt", "a.out", "b.out", "c.log"):
         Path(name).write_text(name)
-    hist = h.JobHistory("h.sqlite")
+    hist = store.JobHistory("h.sqlite")
     params = ("in.txt", ["a.out", ["b.out", "missing.out", "*.log", "in.txt"]], "tag", 3)
     assert h.job_output_files(params) == [str(tmp_path / n) for n in ("a.out", "b.out", "c.log")]
     before = time.time()
@@ -668,7 +672,7 @@ def test_record_jobs_dates_each_job_by_its_own_end(tmp_path, monkeypatch, tasks)
         Path(name).write_text(name)
         os.utime(name, (100.0, 100.0))
     jobs = [(("in", "a.out"), tasks.trans), (("in", "b.out"), tasks.trans), (("in", "c.out"), tasks.trans)]
-    hist = h.JobHistory("h.sqlite")
+    hist = store.JobHistory("h.sqlite")
     settled: list = []
     # a ended 0.3 s after its file's time, b 2 s after (its file's time stays), c unknown (now)
     assert h.record_jobs(hist, jobs, settled, [100.3, 102.0, 0.0]) is False
@@ -683,7 +687,7 @@ def test_record_job_into_plain_mapping(tmp_path, monkeypatch, tasks):
     store: dict = {}
     h.record_job(store, (None, "o"), tasks.make)
     assert list(store) == ["o"]
-    assert h.needs_update_check_modify_time(
+    assert uptodate.needs_update_check_modify_time(
         None,
         "o",
         task=SimpleNamespace(checksum_level=1, user_defined_work_func=tasks.make),
@@ -698,29 +702,29 @@ def test_record_job_into_plain_mapping(tmp_path, monkeypatch, tasks):
 def test_reads_history_of_a_real_ruffus_run(pipeline_dir, tasks, level):
     real_ruffus_script(pipeline_dir / "pipe.py", [str(level), "run"], pipeline_dir)
     assert Path("runs.log").read_text().split() == ["make", "make", "trans", "trans", "merge_all"]
-    with h.open_job_history(None) as hist:
+    with store.open_job_history(None) as hist:
         assert sorted(hist) == ["a.out", "a.txt", "all.m", "b.out", "b.txt"]
-        assert all(type(v) is h.JobHistoryChecksum for v in hist.values())
+        assert all(type(v) is records.JobHistoryChecksum for v in hist.values())
         for name, params in PIPELINE_JOBS:
             func = getattr(tasks, name)
-            assert h.params_need_update(params, func, level, hist) == (False, "Up to date") or (
+            assert uptodate.params_need_update(params, func, level, hist) == (False, "Up to date") or (
                 params[0] is None
-                and h.params_need_update(params, func, level, hist)
+                and uptodate.params_need_update(params, func, level, hist)
                 == (False, "Missing input files")
             )
             # the records hold exactly the checksums we compute for the job
             for out in h.job_output_files(params):
                 rec = hist.get(out)
-                expected = h.JobHistoryChecksum(None, None, tuple(params[2:]), func)
+                expected = records.JobHistoryChecksum(None, None, tuple(params[2:]), func)
                 assert (rec.chksum_func, rec.chksum_params) == (
                     expected.chksum_func,
                     expected.chksum_params,
                 )
         # a changed function / parameters are noticed at levels 2 / 3 only
-        changed = h.params_need_update(PIPELINE_JOBS[2][1], tasks.other_body, level, hist)
+        changed = uptodate.params_need_update(PIPELINE_JOBS[2][1], tasks.other_body, level, hist)
         assert changed[0] is (level >= 2)
         new_params = ("a.txt", "a.out", "yy", [1, 2])
-        changed = h.params_need_update(new_params, tasks.trans, level, hist)
+        changed = uptodate.params_need_update(new_params, tasks.trans, level, hist)
         assert changed == (
             (True, "Pipeline parameters have changed:\n        [a.out]")
             if level == 3
@@ -730,7 +734,7 @@ def test_reads_history_of_a_real_ruffus_run(pipeline_dir, tasks, level):
 
 @pytest.mark.parametrize("level", [1, 2, 3])
 def test_real_ruffus_trusts_our_records(pipeline_dir, tasks, level):
-    with h.open_job_history(None) as hist:
+    with store.open_job_history(None) as hist:
         for name, params in PIPELINE_JOBS:
             getattr(tasks, name)(*params[1:] if params[0] is None else params)
             time.sleep(0.01)
@@ -748,7 +752,7 @@ def test_real_ruffus_trusts_our_records(pipeline_dir, tasks, level):
     real_ruffus_script(pipeline_dir / "pipe.py", [str(level), "run"], pipeline_dir)
     assert not Path("runs.log").exists()
     # and the opposite: once a record is missing, real Ruffus reruns that job
-    with h.open_job_history(None) as hist:
+    with store.open_job_history(None) as hist:
         hist.delete(["a.out"])
     real_ruffus_script(pipeline_dir / "pipe.py", [str(level), "run"], pipeline_dir)
     assert Path("runs.log").read_text().split() == ["trans", "merge_all"]
@@ -897,9 +901,9 @@ def _make_files(root: Path, tasks) -> None:
         os.utime(root / name, (mtime, mtime))
     for name, target in LINKS.items():
         os.symlink(target, root / name)
-    with h.JobHistory(str(root / "hist.sqlite")) as hist:
+    with store.JobHistory(str(root / "hist.sqlite")) as hist:
         for key, (mtime, func, extras) in RECORDS.items():
-            rec = h.JobHistoryChecksum(key, mtime, extras, getattr(tasks, func))
+            rec = records.JobHistoryChecksum(key, mtime, extras, getattr(tasks, func))
             hist[key] = rec
 
 
@@ -917,9 +921,9 @@ def test_decisions_and_messages_equal_real_ruffus(tmp_path, monkeypatch, tasks, 
     namespace = {"ABS": str(tmp_path) + "/"}
     for expr, level, func, vap, dates in cases:
         task = SimpleNamespace(checksum_level=level, user_defined_work_func=getattr(tasks, func))
-        with h.JobHistory("hist.sqlite") as hist:
+        with store.JobHistory("hist.sqlite") as hist:
             params = eval(expr, namespace)
-            result = h.needs_update_check_modify_time(
+            result = uptodate.needs_update_check_modify_time(
                 *params,
                 task=task,
                 job_history=hist,
@@ -928,7 +932,7 @@ def test_decisions_and_messages_equal_real_ruffus(tmp_path, monkeypatch, tasks, 
             )
             # the planner's form (params_need_update) gives the same answer
             assert (
-                h.params_need_update(
+                uptodate.params_need_update(
                     params, task.user_defined_work_func, level, hist, vap, dates
                 )
                 == result
@@ -959,19 +963,19 @@ def test_passed_through_output_with_dates_does_not_crash(tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     Path("in.txt").write_text("x")
     os.symlink("in.txt", "link")
-    with h.JobHistory(None) as hist:
-        need, msg = h.job_needs_update(["in.txt"], ["link"], (), tasks.trans, 0, hist, -55, True)
+    with store.JobHistory(None) as hist:
+        need, msg = uptodate.job_needs_update(["in.txt"], ["link"], (), tasks.trans, 0, hist, -55, True)
     assert not need and msg.startswith("Up to date\n\n  Input files:\n")
     assert msg.endswith("  Output files:\n")
 
 
 def test_without_task_or_history_checks_file_times_only(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(h, "RUFFUS_HISTORY_FILE", "h.sqlite")
+    monkeypatch.setattr(levels, "RUFFUS_HISTORY_FILE", "h.sqlite")
     Path("a").write_text("a")
     Path("b").write_text("b")
     os.utime("a", (T, T))
-    assert h.needs_update_check_modify_time("a", "b") == (False, "Up to date")
+    assert uptodate.needs_update_check_modify_time("a", "b") == (False, "Up to date")
     assert "Oops: Should only appear in test code" in capsys.readouterr().err
     assert Path("h.sqlite").exists()
-    assert h.needs_update_check_modify_time("b", "a", job_history={})[0] is True
+    assert uptodate.needs_update_check_modify_time("b", "a", job_history={})[0] is True

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from ruffus_luigi.planning.history import JobHistory
+from ruffus_luigi.planning.history_store import JobHistory
 from ruffus_luigi.planning.plan_cache import PlanCache, inputs_seen, ran_signature, signature
 
 TASK = object()  # (the cache keys its current entries by task object only)

@@ -7,7 +7,9 @@ import types
 
 import ruffus_luigi
 from ruffus_luigi import *  # noqa: F401,F403
-from ruffus_luigi.planning import history as _history
+from ruffus_luigi.planning import history_records as _records
+from ruffus_luigi.planning import history_settings as _levels
+from ruffus_luigi.planning import history_store as _store
 
 __version__ = "3.0.0"
 
@@ -25,9 +27,12 @@ for _n in ("product", "permutations", "combinations", "combinations_with_replace
     setattr(combinatorics, _n, getattr(ruffus_luigi, _n))
 
 ruffus_utility = _alias("ruffus_utility", types.ModuleType("ruffus.ruffus_utility"))
-for _n in dir(_history):
-    if _n.startswith(("CHECKSUM_", "RUFFUS_", "get_default", "JobHistoryChecksum", "open_job_history", "get_history_file_path")):
-        setattr(ruffus_utility, _n, getattr(_history, _n))
+for _n in dir(_levels):
+    if _n.startswith(("CHECKSUM_", "RUFFUS_", "get_default")):
+        setattr(ruffus_utility, _n, getattr(_levels, _n))
+ruffus_utility.JobHistoryChecksum = _records.JobHistoryChecksum
+ruffus_utility.open_job_history = _store.open_job_history
+ruffus_utility.get_history_file_path = _store.get_history_file_path
 for _n in ("output_from", "runtime_parameter", "combine", "formatter", "regex", "suffix", "inputs", "add_inputs"):
     setattr(ruffus_utility, _n, getattr(ruffus_luigi, _n))
 
@@ -48,7 +53,7 @@ for _n in (
 ):
     setattr(task, _n, getattr(ruffus_luigi, _n))
 for _n in ("CHECKSUM_FILE_TIMESTAMPS", "JobHistoryChecksum", "get_default_checksum_level", "get_history_file_path", "open_job_history"):
-    setattr(task, _n, getattr(_history, _n))
+    setattr(task, _n, getattr(ruffus_utility, _n))
 _TASK_STDLIB = ("copy", "functools", "glob", "json", "multiprocessing", "os", "pickle", "queue", "re",
                 "signal", "subprocess", "sys", "textwrap", "time", "traceback")
 
@@ -64,7 +69,7 @@ task.__getattr__ = _task_module_attribute
 task.__all__ = sorted({n for n in vars(task) if not n.startswith("_")} | set(_TASK_STDLIB))
 
 dbdict = _alias("dbdict", types.ModuleType("ruffus.dbdict"))
-dbdict.open = lambda filename, *a, **k: _history.JobHistory(filename)
+dbdict.open = lambda filename, *a, **k: _store.JobHistory(filename)
 
 ruffus_version = _alias("ruffus_version", types.ModuleType("ruffus.ruffus_version"))
 ruffus_version.__version = __version__

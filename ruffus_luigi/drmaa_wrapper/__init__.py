@@ -25,17 +25,35 @@ import sys
 import tempfile
 import threading
 import time
-import types
-from collections.abc import Callable
 from queue import Empty, Queue
-from typing import IO, Any
+from typing import Any
 
-from .backends.base import BackendUnavailable, JobSpec, Resources, UnknownBackend
-from .backends.base import job_name as safe_job_name
-from .errors.exceptions import JobFailed, JobSignalledBreak, JobSignalledResume, JobSignalledSuspend
-from .execution import nested
-from .model.pipeline import lookup_pipeline
-from .settings import config
+from ..backends.base import BackendUnavailable, JobSpec, Resources, UnknownBackend
+from ..backends.base import job_name as safe_job_name
+from ..errors.exceptions import (
+    JobFailed,
+    JobSignalledBreak,
+    JobSignalledResume,
+    JobSignalledSuspend,
+)
+from ..execution import nested
+from ..model.pipeline import lookup_pipeline
+from ..settings import config
+from .drmaa_calls import (
+    GEVENT_TIMEOUT_STARTUP,
+    GEVENT_TIMEOUT_WAIT,
+    drmaa,
+    enqueue_output,
+    pump_lines,
+    setup_drmaa_job,
+    submit_drmaa_job,
+)
+from .job_files import (
+    read_stdout_stderr_from_files,
+    timestamp,
+    touch_output_files,
+    write_job_script_to_temp_file,
+)
 
 __all__ = [
     "error_drmaa_job",
@@ -75,24 +93,8 @@ __all__ = [
 ]
 
 ON_POSIX = "posix" in sys.builtin_module_names
-GEVENT_TIMEOUT_STARTUP = 5
-GEVENT_TIMEOUT_WAIT = 1
 path_str_type = str
 HAVE_GEVENT = importlib.util.find_spec("gevent") is not None
-
-
-class _ImportedOnUse(types.ModuleType):
-    """A module imported when one of its attributes is first used.
-
-    Ruffus' module binds ``drmaa``; importing it loads the DRMAA C library (and fails
-    without one), which a run that never submits to Grid Engine must not need.
-    """
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(importlib.import_module(self.__name__), name)
-
-
-drmaa = _ImportedOnUse("drmaa")
 
 
 class error_drmaa_job(Exception):  # noqa: N801 - Ruffus' name
@@ -104,7 +106,7 @@ def __getattr__(name: str) -> Any:
     ``drmaa`` back end (plugin ruffus-luigi-drmaa) is installed and loads its library. Worked out
     only when asked."""
     if name == "HAVE_DRMAA":
-        from . import plugins  # (cluster only: a script run locally never loads the plugins)
+        from .. import plugins  # (cluster only: a script run locally never loads the plugins)
 
         try:
             plugins.create_backend("drmaa").close()
@@ -112,109 +114,6 @@ def __getattr__(name: str) -> Any:
             return False
         return True
     raise AttributeError(name)
-
-
-def _timestamp() -> str:
-    return "_".join(str(x) for x in datetime.datetime.now().timetuple()[:6])
-
-
-def read_stdout_stderr_from_files(
-    stdout_path: str, stderr_path: str, logger: Any = None, cmd_str: str = "", tries: int = 5
-) -> tuple[list[str], list[str]]:
-    """Read a job's output files (waiting up to ``2 * tries`` s for slow file systems), then delete them."""
-    for _ in range(tries):
-        if os.path.exists(stdout_path) and os.path.exists(stderr_path):
-            break
-        time.sleep(2)
-    lines = []
-    for label, path in (("stdout", stdout_path), ("stderr", stderr_path)):
-        try:
-            with open(path) as f:
-                lines.append(f.readlines())
-        except OSError as e:
-            if logger:
-                logger.warning("could not open %s: %s for \n%s" % (label, e, cmd_str))
-            lines.append([])
-    for path in (stdout_path, stderr_path):
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-    return lines[0], lines[1]
-
-
-def write_job_script_to_temp_file(
-    cmd_str: str,
-    job_script_directory: str | None,
-    job_name: str | None,
-    job_other_options: str | None,
-    job_environment: dict | None,
-    working_directory: str | None,
-) -> tuple[str, str, str]:
-    """Write ``cmd_str`` into a new shell script; return its path and its stdout/stderr paths."""
-    directory = job_script_directory or tempfile.gettempdir()
-    os.makedirs(directory, exist_ok=True)
-    prefix = "%s_%s__" % (job_name or "drmaa_script_", _timestamp())
-    fd, path = tempfile.mkstemp(prefix=prefix, dir=directory)
-    with os.fdopen(fd, "w") as f:
-        f.write("#!/bin/sh\n")
-        for title, value in (
-            ("job_name", job_name),
-            ("job_other_options", job_other_options),
-            ("job_environment", job_environment),
-            ("working_directory", working_directory),
-        ):
-            if value:
-                f.write("#%s=%s\n" % (title, value))
-        f.write(cmd_str + "\n")
-    path = os.path.abspath(path)
-    os.chmod(path, stat.S_IRWXU | stat.S_IRWXG)
-    return path, path + ".stdout", path + ".stderr"
-
-
-def setup_drmaa_job(
-    drmaa_session: Any,
-    job_name: str | None,
-    job_environment: dict | None,
-    working_directory: str | None,
-    job_other_options: str | None,
-) -> Any:
-    """A job template of ``drmaa_session`` as Ruffus fills it (named, stdout and stderr apart)."""
-    template = drmaa_session.createJobTemplate()
-    template.workingDirectory = working_directory or os.getcwd()
-    if job_environment:
-        template.jobEnvironment = job_environment
-    template.args = []
-    template.jobName = job_name or "ruffus_job_" + _timestamp()  # (some DRMAA libraries fail nameless jobs)
-    if job_other_options is not None:
-        template.nativeSpecification = job_other_options
-    template.joinFiles = False
-    return template
-
-
-def submit_drmaa_job(cmd_str: str, drmaa_session: Any, job_template: Any, logger: Any, pipeline: Any) -> tuple[str, None]:
-    """Run ``job_template`` and wait for it: ``(job id, None)``; ``JobFailed`` if Grid Engine failed it."""
-    job_id = drmaa_session.runJob(job_template)
-    if logger:
-        logger.debug(f"job has been submitted with jobid {job_id}")
-    time.sleep(GEVENT_TIMEOUT_WAIT)
-    while True:
-        try:
-            status = drmaa_session.jobStatus(job_id)
-        except Exception as e:  # noqa: BLE001 - PBS' "code 24": finished, no usage figures
-            if not str(e).startswith("code 24"):
-                raise
-            status = drmaa.JobState.DONE
-        if status == drmaa.JobState.DONE:
-            return job_id, None
-        if status == drmaa.JobState.FAILED:
-            raise JobFailed(f"job {job_id} failed")
-        time.sleep(GEVENT_TIMEOUT_WAIT)
-
-
-def enqueue_output(out: IO[str], queue: Queue, echo: IO[str] | None) -> None:
-    """Put each line read from ``out`` on ``queue`` (and write it to ``echo``) until it ends."""
-    _pump(out, queue.put, echo)
 
 
 def _failure_text(cmd_str: str, job_id: str, script: str, stdout: list[str], stderr: list[str]) -> str:
@@ -236,7 +135,7 @@ def _backend_and_resources(job_other_options: str | None, logger: Any) -> tuple[
     name = configured or "drmaa"
     if name == "drmaa":
         return name, Resources(native=job_other_options or None), bool(configured)
-    from .backends import sge_options  # (only for Grid Engine options sent elsewhere)
+    from ..backends import sge_options  # (only for Grid Engine options sent elsewhere)
 
     resources, ignored = sge_options.parse(job_other_options)
     if resources.queue:
@@ -269,8 +168,8 @@ def run_job_using_drmaa(
     ``resubmit`` > 0: up to that many attempts while the job fails (Ruffus' meaning).
     """
     # (cluster only: importing drmaa_wrapper loads neither the plugins nor the dispatcher)
-    from . import plugins
-    from .execution import dispatch
+    from .. import plugins
+    from ..execution import dispatch
     if nested.inside():  # in a cluster job already: run the command in its allocation
         return _run_in_this_job(
             cmd_str, job_name, job_other_options, job_script_directory, job_environment, working_directory,
@@ -293,7 +192,7 @@ def run_job_using_drmaa(
         cmd_str, job_script_directory or os.getcwd(), job_name, job_other_options, job_environment, working_directory
     )
     spec = JobSpec(
-        safe_job_name(job_name or "ruffus_job_" + _timestamp()),
+        safe_job_name(job_name or "ruffus_job_" + timestamp()),
         working_directory or os.getcwd(),
         stdout_path,
         stderr_path,
@@ -390,20 +289,10 @@ def _run_in_this_job(
 
 def _requests_resources(job_other_options: str) -> bool:
     """Whether Grid Engine options ask for anything beyond what any job has (memory, slots, a queue...)."""
-    from .backends import sge_options  # (only for Grid Engine options sent elsewhere)
+    from ..backends import sge_options  # (only for Grid Engine options sent elsewhere)
 
     resources, ignored = sge_options.parse(job_other_options)
     return bool(ignored) or resources != Resources()
-
-
-def _pump(stream: IO[str], keep: Callable[[str], Any], echo: IO[str] | None) -> None:
-    """``keep`` each line read from ``stream`` (and write it to ``echo``) until it ends."""
-    for line in iter(stream.readline, ""):
-        keep(line)
-        if echo is not None:
-            echo.write(line)
-            echo.flush()
-    stream.close()
 
 
 def run_job_locally(
@@ -429,8 +318,8 @@ def run_job_locally(
     stdout: list[str] = []
     stderr: list[str] = []
     pumps = [
-        threading.Thread(target=_pump, args=(process.stdout, stdout.append, sys.stdout if local_echo else None), daemon=True),
-        threading.Thread(target=_pump, args=(process.stderr, stderr.append, sys.stderr if local_echo else None), daemon=True),
+        threading.Thread(target=pump_lines, args=(process.stdout, stdout.append, sys.stdout if local_echo else None), daemon=True),
+        threading.Thread(target=pump_lines, args=(process.stderr, stderr.append, sys.stderr if local_echo else None), daemon=True),
     ]
     for t in pumps:
         t.start()
@@ -447,27 +336,6 @@ def run_job_locally(
             "The stdout was: \n%s\n\n" % (how, cmd_str, "".join(stderr), "".join(stdout))
         )
     return stdout, stderr
-
-
-def _flatten(value: Any) -> list[Any]:
-    if isinstance(value, (list, tuple)):
-        return [x for v in value for x in _flatten(v)]
-    return [value]
-
-
-def touch_output_files(cmd_str: str, output_files: Any, logger: Any = None) -> None:
-    """Create or update the modification time of every file name in ``output_files``."""
-    if not output_files:
-        if logger:
-            logger.debug("No output files to 'touch' for command:\n%s" % cmd_str)
-        return
-    for name in _flatten(output_files):
-        if not isinstance(name, str):
-            continue
-        if os.path.exists(name):
-            os.utime(name, None)
-        else:
-            open(name, "w").close()
 
 
 def run_job(
