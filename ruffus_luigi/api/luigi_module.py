@@ -1,0 +1,159 @@
+"""``luigi --module SCRIPT TASK``: an unchanged Ruffus script imported by Luigi's own command.
+
+Activated when ruffus-luigi is first imported while the ``luigi`` command imports its
+``--module`` (``luigi_private.importing_for_luigi_command``); nothing changes otherwise, so a
+``pipeline_run`` pays nothing for it. Then, for the rest of that import:
+
+- each Ruffus task gets its generated Luigi class as its decorator runs (family: the Ruffus
+  name, ``my_pipeline.final_merge``), and a second one under its function's name alone
+  (``final_merge``) when the task belongs to the main pipeline of an imported module;
+- the script's own ``pipeline_run`` (or ``cmdline.run``) call is remembered, not run: its
+  keywords are the options of the runs Luigi starts;
+- the script sees no command-line arguments (``sys.argv`` is the program's name alone): its
+  option parser gets its defaults instead of Luigi's arguments.
+
+Luigi then makes the named task without parameters: a *whole run*. It is complete when
+``pipeline_run([task])`` with the script's options would find nothing to do; running it
+runs exactly that ``pipeline_run``, against the scheduler the ``luigi`` command was given
+(``--local-scheduler``, or ``--scheduler-host``/``--scheduler-port``), with ``--workers N``
+(N > 1) as ``multiprocess=N``. The generated stages and chunks it runs are the usual ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import luigi
+import luigi.interface
+
+from ..luigi_adapter import luigi_private, luigi_summary, translate
+from ..model import pipeline_calls
+from ..model.pipeline import ALL_TASKS, TASK_CREATED, Task
+from ..planning.plan import prepare, tasks_to_run
+from ..planning.strategy_choice import dry_run
+from .pipeline_run import pipeline_run
+
+_script_call: dict[str, Any] = {}
+"""The keywords of the script's own ``pipeline_run`` call, remembered while it was imported."""
+
+_active = False
+_pid = 0  # (the luigi command's process)
+
+
+def activate_if_imported_by_luigi() -> None:
+    """Called when ruffus-luigi is imported in a process that has Luigi: act if ``luigi --module`` imports now."""
+    global _active, _pid
+    if _active or not luigi_private.importing_for_luigi_command():
+        return
+    _active, _pid = True, os.getpid()
+    translate.REGISTRY.base = WholeRunTask
+    TASK_CREATED.append(_register)
+    for task in ALL_TASKS:
+        _register(task)
+    pipeline_calls.defer_when = _defer
+    sys.argv[1:] = []  # (Luigi keeps its own copy of its arguments)
+    luigi_summary.install()
+
+
+def _register(task: Task) -> None:
+    """Make the task's Luigi classes: its Ruffus name, and its function's name alone when that differs."""
+    cls = translate.class_for(task)
+    short = task.func_name
+    if (
+        task.pipeline.name == "main"
+        and short
+        and task._get_display_name() == task.func_module_name + "." + short
+    ):
+        alias = type(short, (cls,), {"__module__": cls.__module__, "__doc__": cls.__doc__, "task_namespace": ""})
+        translate.REGISTRY.aliases.append(alias)
+
+
+def _defer(arguments: dict[str, Any]) -> bool:
+    """While ``luigi`` imports the script, its ``pipeline_run`` call is remembered, not run."""
+    if not luigi_private.importing_for_luigi_command():
+        return False
+    _script_call.clear()
+    _script_call.update(arguments)
+    return True
+
+
+def run_arguments(task: Task) -> dict[str, Any]:
+    """``pipeline_run``'s keywords for a whole run of ``task``: the script's call's, with Luigi's scheduler and workers."""
+    arguments = dict(_script_call)
+    arguments["target_tasks"] = [task]
+    core = luigi.interface.core()
+    if not core.local_scheduler and core.scheduler_host and not core.scheduler_url:
+        arguments["scheduler_host"] = core.scheduler_host
+        arguments["scheduler_port"] = core.scheduler_port
+    if core.workers > 1:
+        arguments["multiprocess"] = core.workers
+    return arguments
+
+
+def work_left(task: Task) -> bool:
+    """Whether ``pipeline_run([task])`` with the script's options would run anything (it plans, runs nothing)."""
+    arguments = run_arguments(task)
+    history_file = arguments.get("history_file")
+    session = prepare(
+        arguments.get("checksum_level"),
+        history_file,
+        arguments.get("pipeline"),
+        arguments.get("runtime_data"),
+        arguments["target_tasks"],
+        arguments.get("forcedtorun_tasks") or [],
+    )
+    planner = session.planner
+    try:
+        with dry_run(session, history_file, arguments.get("checkpoint"), arguments.get("keep")):
+            maximal = arguments.get("gnu_make_maximal_rebuild_mode", True)
+            incomplete, _ = tasks_to_run(planner, session.targets, session.forced, maximal)
+    finally:
+        planner.history.close()
+    return bool(incomplete)
+
+
+class _SummaryKept(logging.Handler):
+    """Keeps the run's own summary (``launch.run_summary``) as the run's Luigi logs it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith(luigi_summary.RUN_SUMMARY_HEADER):
+            self.text = message
+
+
+class WholeRunTask(translate.RuffusTask):
+    """The generated classes' base under ``luigi --module``: without parameters, a whole ``pipeline_run``.
+
+    With parameters (a stage or chunk of a run) it is the usual generated task.
+    """
+
+    def _whole(self) -> bool:
+        return self.chunk < 0 and not self.run_id
+
+    def requires(self) -> list[translate.RuffusTask]:
+        return [] if self._whole() else super().requires()
+
+    def complete(self) -> bool:
+        return not work_left(self.ruffus_task) if self._whole() else super().complete()
+
+    def run(self):  # noqa: ANN201 - a generator of dynamic dependencies
+        if not self._whole():
+            yield from super().run()
+            return
+        if os.getpid() != _pid:  # (Luigi forked this process for the task: --workers N)
+            luigi_private.forked_by_luigi_worker()
+        kept = _SummaryKept()
+        interface_log = logging.getLogger("luigi-interface")
+        interface_log.addHandler(kept)
+        try:
+            pipeline_run(**run_arguments(self.ruffus_task))
+        finally:
+            interface_log.removeHandler(kept)
+            luigi_summary.record_whole_run(self.task_id, kept.text)
