@@ -8,7 +8,7 @@ Activated when ruffus-luigi is first imported while the ``luigi`` command import
   name, ``my_pipeline.final_merge``), and a second one under its function's name alone
   (``final_merge``) when the task belongs to the main pipeline of an imported module;
 - the script's own ``pipeline_run`` (or ``cmdline.run``) call is remembered, not run: its
-  keywords are the options of the runs Luigi starts;
+  keywords are the options of the runs Luigi starts for the tasks the script defines;
 - the script sees no command-line arguments (``sys.argv`` is the program's name alone): its
   option parser gets its defaults instead of Luigi's arguments.
 
@@ -36,8 +36,8 @@ from ..planning.plan import prepare, tasks_to_run
 from ..planning.strategy_choice import dry_run
 from .pipeline_run import pipeline_run
 
-_script_call: dict[str, Any] = {}
-"""The keywords of the script's own ``pipeline_run`` call, remembered while it was imported."""
+_script_calls: dict[str, dict[str, Any]] = {}
+"""By module name: the keywords of the script's own ``pipeline_run`` call, remembered while it was imported."""
 
 _active = False
 _pid = 0  # (the luigi command's process)
@@ -75,14 +75,21 @@ def _defer(arguments: dict[str, Any]) -> bool:
     """While ``luigi`` imports the script, its ``pipeline_run`` call is remembered, not run."""
     if not luigi_private.importing_for_luigi_command():
         return False
-    _script_call.clear()
-    _script_call.update(arguments)
+    _script_calls[_calling_module()] = arguments
     return True
+
+
+def _calling_module() -> str:
+    """The module whose top-level code is running now (the script being imported)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_name != "<module>":
+        frame = frame.f_back
+    return frame.f_globals.get("__name__", "") if frame is not None else ""
 
 
 def run_arguments(task: Task) -> dict[str, Any]:
     """``pipeline_run``'s keywords for a whole run of ``task``: the script's call's, with Luigi's scheduler and workers."""
-    arguments = dict(_script_call)
+    arguments = dict(_script_calls.get(task.func_module_name, {}))
     arguments["target_tasks"] = [task]
     core = luigi.interface.core()
     if not core.local_scheduler and core.scheduler_host and not core.scheduler_url:
