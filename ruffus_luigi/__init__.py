@@ -120,6 +120,9 @@ def __getattr__(name: str):  # noqa: ANN202 - PEP 562: Luigi is imported only wh
 
 
 if "luigi.cmdline_parser" in _sys.modules:  # Luigi is loaded: maybe `luigi --module` imports a script now
-    from .api import luigi_module  # (imports Luigi, loaded already)
+    from .luigi_adapter.luigi_private import importing_for_luigi_command
 
-    luigi_module.activate_if_imported_by_luigi()
+    if importing_for_luigi_command():
+        from .api import luigi_module  # (only then: it loads the Luigi half of a run)
+
+        luigi_module.activate()

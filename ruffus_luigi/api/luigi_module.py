@@ -43,10 +43,10 @@ _active = False
 _pid = 0  # (the luigi command's process)
 
 
-def activate_if_imported_by_luigi() -> None:
-    """Called when ruffus-luigi is imported in a process that has Luigi: act if ``luigi --module`` imports now."""
+def activate() -> None:
+    """Called when ruffus-luigi is first imported while ``luigi --module`` imports a script."""
     global _active, _pid
-    if _active or not luigi_private.importing_for_luigi_command():
+    if _active:
         return
     _active, _pid = True, os.getpid()
     translate.REGISTRY.base = WholeRunTask

@@ -244,3 +244,41 @@ def test_pipeline_run_of_an_imported_script_still_runs_outside_luigis_import(tmp
     assert done.returncode == 0, done.stderr
     assert ran(tmp_path) == ["a.txt", "a.up", "b.txt", "b.up"]
     shutil.rmtree(tmp_path / "__pycache__", ignore_errors=True)
+
+
+BUILD = '''
+import luigi
+import ruffus_luigi
+import guarded
+
+
+class Report(luigi.Task):
+    def requires(self):
+        return ruffus_luigi.luigi_task(guarded.shout)
+
+    def output(self):
+        return luigi.LocalTarget("report.txt")
+
+    def run(self):
+        with self.output().open("w") as f:
+            f.write(" ".join(t.path for t in self.input()))
+
+
+assert luigi.build([Report()], local_scheduler=True, workers=2,
+                   worker_scheduler_factory=ruffus_luigi.worker_scheduler_factory())
+'''
+
+
+@pytest.mark.timeout(120)
+def test_summary_of_a_hand_written_build_names_ruffus_tasks_and_jobs(tmp_path):
+    """luigi.build of a task requiring luigi_task(...): Luigi's summary without internal parameters."""
+    write(tmp_path, "guarded")
+    (tmp_path / "build.py").write_text(BUILD)
+    done = subprocess.run([sys.executable, "build.py"], cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "report.txt").read_text() == "a.up b.up"
+    text = summary(done.stderr)
+    assert "chunk=" not in text and "run_id=" not in text, text
+    assert "    - 3 guarded.shout\n        'guarded.shout': 2 of 2 jobs done, 0 failed, 0 not run (finished)\n" in text
+    assert "    - 3 guarded.start\n        'guarded.start': 2 of 2 jobs done, 0 failed, 0 not run (finished)\n" in text
+    assert "    - 1 Report()\n" in text
