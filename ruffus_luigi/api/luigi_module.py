@@ -34,6 +34,7 @@ from ..model import pipeline_calls
 from ..model.pipeline import ALL_TASKS, TASK_CREATED, Task
 from ..planning.plan import prepare, tasks_to_run
 from ..planning.strategy_choice import dry_run
+from ..settings import config
 from .pipeline_run import pipeline_run
 
 _script_calls: dict[str, dict[str, Any]] = {}
@@ -92,9 +93,12 @@ def run_arguments(task: Task) -> dict[str, Any]:
     arguments = dict(_script_calls.get(task.func_module_name, {}))
     arguments["target_tasks"] = [task]
     core = luigi.interface.core()
-    if not core.local_scheduler and core.scheduler_host and not core.scheduler_url:
-        arguments["scheduler_host"] = core.scheduler_host
-        arguments["scheduler_port"] = core.scheduler_port
+    if not core.local_scheduler:
+        if core.scheduler_url:  # (pipeline_run takes a URL from the setting only)
+            config.set_for_children("scheduler_url", core.scheduler_url)
+        elif core.scheduler_host:
+            arguments["scheduler_host"] = core.scheduler_host
+            arguments["scheduler_port"] = core.scheduler_port
     if core.workers > 1:
         arguments["multiprocess"] = core.workers
     return arguments
