@@ -29,6 +29,7 @@ from typing import Any
 import luigi
 import luigi.interface
 
+from ..execution import driver
 from ..luigi_adapter import luigi_private, luigi_summary, translate
 from ..model import pipeline_calls
 from ..model.pipeline import ALL_TASKS, TASK_CREATED, Task
@@ -160,6 +161,9 @@ class WholeRunTask(translate.RuffusTask):
             return
         if os.getpid() != _pid:  # (Luigi forked this process for the task: --workers N)
             luigi_private.forked_by_luigi_worker()
+            # the run ends (as after Ctrl-C: driver.ending_signals) when the luigi process dies
+            if not driver.die_with(os.getppid()) or driver.ended(_pid):
+                raise RuntimeError("the luigi command that started this run has ended: not started")
         kept = _SummaryKept()
         interface_log = logging.getLogger("luigi-interface")
         interface_log.addHandler(kept)

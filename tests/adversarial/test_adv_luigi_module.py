@@ -1,0 +1,100 @@
+"""`luigi --module SCRIPT TASK` killed mid-run: nothing outlives it, nothing is lost, the rerun does the rest."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LUIGI = str(Path(sys.executable).with_name("luigi"))
+
+SCRIPT = '''
+import os
+import time
+from ruffus import *
+
+
+@originate(["%d.txt" % i for i in range(4)])
+def start(output_file):
+    with open("ran.log", "a") as f:
+        f.write("start %s\\n" % output_file)
+    if os.path.exists("SLOW") and output_file in ("2.txt", "3.txt"):
+        time.sleep(60)
+    with open(output_file, "w") as f:
+        f.write(output_file)
+    with open("ran.log", "a") as f:
+        f.write("done %s\\n" % output_file)
+
+
+pipeline_run([start])
+'''
+
+
+def env() -> dict[str, str]:
+    shim = str(REPO / "ruffus_luigi" / "shim")
+    return dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([shim, str(REPO), ".", os.environ.get("PYTHONPATH", "")]),
+        PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
+    )
+
+
+def done(tmp_path: Path) -> list[str]:
+    log = tmp_path / "ran.log"
+    return sorted(line.split()[1] for line in log.read_text().splitlines() if line.startswith("done")) if log.exists() else []
+
+
+def lock_free(tmp_path: Path) -> bool:
+    """No process of the run is left: the directory's run lock (held by every one of them) is free."""
+    with open(tmp_path / ".ruffus_luigi.lock", "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return True
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.held("luigi --module", "adversarial")
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_to_the_luigi_command_ends_its_run_and_the_rerun_does_the_rest(tmp_path, workers):
+    (tmp_path / "slow.py").write_text(SCRIPT)
+    (tmp_path / "SLOW").write_text("")
+    command = [LUIGI, "--module", "slow", "start", "--local-scheduler", "--workers", workers]
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not (done(tmp_path) == ["0.txt", "1.txt"] and "start 2.txt" in (tmp_path / "ran.log").read_text()):
+            time.sleep(0.1)
+        assert done(tmp_path) == ["0.txt", "1.txt"]
+        process.send_signal(signal.SIGTERM)  # to the luigi command alone, not its group
+        process.wait(timeout=30)
+        deadline = time.time() + 15
+        while time.time() < deadline and not lock_free(tmp_path):
+            time.sleep(0.1)
+        assert lock_free(tmp_path), "a process of the run outlived the luigi command"
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+    assert not (tmp_path / "2.txt").exists() and not (tmp_path / "3.txt").exists()
+
+    (tmp_path / "SLOW").unlink()
+    (tmp_path / "ran.log").unlink()
+    again = subprocess.run(command, cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert done(tmp_path) == ["2.txt", "3.txt"]  # what was left, only
+    assert "'slow.start': 2 of 2 jobs done, 0 failed, 0 not run (finished)" in again.stderr
