@@ -8,14 +8,15 @@ Activated when ruffus-luigi is first imported while the ``luigi`` command import
   name, ``my_pipeline.final_merge``), and a second one under its function's name alone
   (``final_merge``) when the task belongs to the main pipeline of an imported module;
 - the script's own ``pipeline_run`` (or ``cmdline.run``) call is remembered, not run: its
-  keywords are the options of the runs Luigi starts for the tasks the script defines;
+  keywords are the options of the runs Luigi starts for the tasks the script defines (for
+  tasks of functions defined elsewhere: the last call remembered);
 - the script sees no command-line arguments (``sys.argv`` is the program's name alone): its
   option parser gets its defaults instead of Luigi's arguments.
 
 Luigi then makes the named task without parameters: a *whole run*. It is complete when
 ``pipeline_run([task])`` with the script's options would find nothing to do; running it
 runs exactly that ``pipeline_run``, against the scheduler the ``luigi`` command was given
-(``--local-scheduler``, or ``--scheduler-host``/``--scheduler-port``), with ``--workers N``
+(``--local-scheduler``, ``--scheduler-host``/``--scheduler-port``, ``--scheduler-url``), with ``--workers N``
 (N > 1) as ``multiprocess=N``. The generated stages and chunks it runs are the usual ones.
 """
 
@@ -39,7 +40,7 @@ from ..settings import config
 from .pipeline_run import pipeline_run
 
 _script_calls: dict[str, dict[str, Any]] = {}
-"""By module name: the keywords of the script's own ``pipeline_run`` call, remembered while it was imported."""
+"""By module name (and ``""``: the last), the keywords of a script's ``pipeline_run`` call made while imported."""
 
 _active = False
 _pid = 0  # (the luigi command's process)
@@ -78,6 +79,7 @@ def _defer(arguments: dict[str, Any]) -> bool:
     if not luigi_private.importing_for_luigi_command():
         return False
     _script_calls[_calling_module()] = arguments
+    _script_calls[""] = arguments  # (the last one: for tasks whose functions another module defines)
     return True
 
 
@@ -91,7 +93,7 @@ def _calling_module() -> str:
 
 def run_arguments(task: Task) -> dict[str, Any]:
     """``pipeline_run``'s keywords for a whole run of ``task``: the script's call's, with Luigi's scheduler and workers."""
-    arguments = dict(_script_calls.get(task.func_module_name, {}))
+    arguments = dict(_script_calls.get(task.func_module_name) or _script_calls.get("", {}))
     arguments["target_tasks"] = [task]
     core = luigi.interface.core()
     if not core.local_scheduler:
