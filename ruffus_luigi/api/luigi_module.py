@@ -154,6 +154,26 @@ class WholeRunTask(translate.RuffusTask):
     def requires(self) -> list[translate.RuffusTask]:
         return [] if self._whole() else super().requires()
 
+    def planned_chunk(self):  # noqa: ANN201 - translate's Chunk
+        try:
+            return super().planned_chunk()
+        except KeyError:
+            raise ValueError(self._not_ours("chunk=%d" % self.chunk)) from None
+
+    def run_state(self):  # noqa: ANN201 - translate's RunState
+        try:
+            return super().run_state()
+        except KeyError:
+            raise ValueError(self._not_ours("run_id=%s" % self.run_id)) from None
+
+    def _not_ours(self, given: str) -> str:
+        """A command line gave a generated task's internal parameters (``--chunk``, ``--run-id``...)."""
+        return (
+            "Ruffus task %r: %s names no run or chunk of this process; chunk, jobs, run_id, workdir "
+            "and version are ruffus-luigi's own parameters: name the task alone "
+            "(luigi --module SCRIPT %s)" % (self.ruffus_name, given, self.get_task_family())
+        )
+
     def complete(self) -> bool:
         return not work_left(self.ruffus_task) if self._whole() else super().complete()
 

@@ -98,3 +98,18 @@ def test_sigterm_to_the_luigi_command_ends_its_run_and_the_rerun_does_the_rest(t
     assert again.returncode == 0, again.stderr
     assert done(tmp_path) == ["2.txt", "3.txt"]  # what was left, only
     assert "'slow.start': 2 of 2 jobs done, 0 failed, 0 not run (finished)" in again.stderr
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.held("luigi --module", "bad input")
+@pytest.mark.parametrize("given", [["--chunk", "2"], ["--run-id", "abc"]])
+def test_internal_parameters_on_the_command_line_are_refused_by_name(tmp_path, given):
+    (tmp_path / "slow.py").write_text(SCRIPT)
+    done = subprocess.run(
+        [LUIGI, "--module", "slow", "start", "--local-scheduler", "--retcode-scheduling-error", "5", *given],
+        cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 5, done.stderr
+    assert "Ruffus task 'slow.start': %s=%s names no run or chunk of this process" % (given[0][2:].replace("-", "_"), given[1]) in done.stderr
+    assert "name the task alone (luigi --module SCRIPT start)" in done.stderr
+    assert not (tmp_path / "ran.log").exists()
