@@ -113,3 +113,32 @@ def test_internal_parameters_on_the_command_line_are_refused_by_name(tmp_path, g
     assert "Ruffus task 'slow.start': %s=%s names no run or chunk of this process" % (given[0][2:].replace("-", "_"), given[1]) in done.stderr
     assert "name the task alone (luigi --module SCRIPT start)" in done.stderr
     assert not (tmp_path / "ran.log").exists()
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.held("luigi --module", "adversarial")
+def test_two_luigi_commands_at_once_on_one_luigid_run_each_job_once(tmp_path, luigid):
+    (tmp_path / "slow.py").write_text(SCRIPT.replace("time.sleep(60)", "time.sleep(1)"))
+    (tmp_path / "SLOW").write_text("")
+    command = [LUIGI, "--module", "slow", "start", "--scheduler-host", "127.0.0.1", "--scheduler-port", str(luigid.port),
+               "--workers", "2", "--no-lock"]  # (--no-lock: Luigi itself would stop the second at once)
+    processes = []
+    try:
+        for _ in range(2):
+            processes.append(subprocess.Popen(command, cwd=tmp_path, env=env(), stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.PIPE, text=True, start_new_session=True))
+            time.sleep(0.2)
+        outcomes = [(p.wait(timeout=120), p.stderr.read()) for p in processes]
+    finally:
+        for p in processes:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+    for code, err in outcomes:
+        assert code == 0, err
+    log = (tmp_path / "ran.log").read_text().splitlines()
+    assert sorted(line for line in log if line.startswith("done")) == ["done %d.txt" % i for i in range(4)], log
+    assert sorted(p.name for p in tmp_path.glob("?.txt")) == ["0.txt", "1.txt", "2.txt", "3.txt"]
+    assert lock_free(tmp_path)
