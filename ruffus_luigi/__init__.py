@@ -7,6 +7,8 @@ that ``import ruffus``.
 
 from __future__ import annotations
 
+import sys as _sys
+
 from .api.pipeline import Pipeline, main_pipeline, pipeline_get_task_names
 from .api.pipeline_run import pipeline_run
 from .errors.exceptions import JobSignalledBreak
@@ -111,7 +113,17 @@ __all__ = [
 def __getattr__(name: str):  # noqa: ANN202 - PEP 562: Luigi is imported only when used
     """ruffus-luigi's own Luigi helpers (not in Ruffus' export list)."""
     if name in ("luigi_task", "worker_scheduler_factory"):
-        from .luigi_adapter import launch  # (imports Luigi: only when these are used)
+        from .luigi_adapter import launch, luigi_summary  # (imports Luigi: only when used)
 
+        luigi_summary.install()  # (the summary of the Luigi run holding the task names it as Ruffus does)
         return getattr(launch, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if "luigi.cmdline_parser" in _sys.modules:  # Luigi is loaded: maybe `luigi --module` imports a script now
+    from .luigi_adapter.luigi_private import importing_for_luigi_command
+
+    if importing_for_luigi_command():
+        from .api import luigi_module  # (only then: it loads the Luigi half of a run)
+
+        luigi_module.activate()

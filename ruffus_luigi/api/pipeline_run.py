@@ -87,6 +87,8 @@ def pipeline_run(
     run as Ctrl-C does, cluster jobs cancelled (``driver``, ``submitted_jobs``).
     """
     pipeline_calls.intercept(locals())
+    if pipeline_calls.deferred(locals()):  # (`luigi --module` imports the script: see api.luigi_module)
+        return
     arguments = dict(locals())
     shared = config.uses_luigid(scheduler_host)
     with driver.ending_signals(), workdir_lock.one_run_per_directory(shared):

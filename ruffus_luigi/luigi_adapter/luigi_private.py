@@ -31,14 +31,19 @@ Behaviour relied on besides the names (checked by the same test where it can be)
   (``translate.WithoutPaths`` sends nothing).
 - Luigi logs its execution summary on ``luigi-interface`` as one message holding
   ``EXECUTION_SUMMARY_HEADER`` (``launch`` shows the run's own in its place).
+- ``luigi --module M`` imports ``M`` inside ``CmdlineParser._attempt_load_module``, and runs
+  no task before that call returns (``importing_for_luigi_command``).
 """
 
 from __future__ import annotations
 
 import random
+import sys
+import threading
 from dataclasses import dataclass
 from typing import Any
 
+import luigi.cmdline_parser
 import luigi.interface
 import luigi.local_target
 import luigi.rpc
@@ -89,6 +94,10 @@ PRIVATE: tuple[PrivateName, ...] = (
                 "swapped for a kept-alive connection (a call in 0.4 ms, not a new connection each)", True),
     PrivateName(luigi.rpc.RemoteScheduler, "_connect_timeout", None,
                 "an attempt waits no longer than Luigi's rpc-connect-timeout", True),
+    PrivateName(luigi.worker, "fork_lock", None,
+                "a whole run forked by Luigi's worker forks its own: the inherited lock is held"),
+    PrivateName(luigi.cmdline_parser.CmdlineParser, "_attempt_load_module", ("known_args",),
+                "a script's pipeline_run called while `luigi --module` imports it is deferred"),
 )
 
 
@@ -210,6 +219,26 @@ class RemoteScheduler(luigi.rpc.RemoteScheduler):
 def urljoin(base: str, url: str) -> str:
     """A luigid call's URL from the scheduler's and the call's, as Luigi joins them."""
     return luigi.rpc._urljoin(base, url)
+
+
+def forked_by_luigi_worker() -> None:
+    """In a process Luigi's worker forked for a task: a Luigi worker can run here too.
+
+    Luigi's worker forks holding ``luigi.worker.fork_lock``, so the child inherits it held,
+    by a thread it does not have: a worker of its own would wait for it forever.
+    """
+    luigi.worker.fork_lock = threading.Lock()
+
+
+def importing_for_luigi_command() -> bool:
+    """Whether the ``luigi`` command is importing its ``--module`` now (its frame is on the stack)."""
+    load = luigi.cmdline_parser.CmdlineParser._attempt_load_module.__code__
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is load:
+            return True
+        frame = frame.f_back
+    return False
 
 
 EXECUTION_SUMMARY_HEADER = "===== Luigi Execution Summary ====="

@@ -38,6 +38,8 @@ class Registry:
 
     def __init__(self) -> None:
         self.classes: dict[str, type[RuffusTask]] = {}
+        self.aliases: list[type[RuffusTask]] = []  # (a second family name: api.luigi_module)
+        self.base: type[RuffusTask] | None = None  # (the generated classes' base, if not RuffusTask)
         self.tasks: dict[str, Task] = {}
         self.runs: dict[str, RunState] = {}
         self.chunks: dict[tuple, Chunk] = {}
@@ -215,7 +217,7 @@ def class_for(task: Task) -> type[RuffusTask]:
     if cls is None:
         cls = type(
             family,
-            (RuffusTask,),
+            (REGISTRY.base or RuffusTask,),
             {
                 "ruffus_name": family,
                 "__module__": __name__,

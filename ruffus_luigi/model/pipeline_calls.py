@@ -2,15 +2,21 @@
 
 ``pipeline_run``, ``pipeline_printout`` and ``pipeline_printout_graph`` call ``intercept``
 first thing; ``capturing`` is on only while ``status`` loads the script.
+
+Under ``luigi --module SCRIPT``, ``pipeline_run`` also asks ``deferred`` whether the call
+is only to be remembered (the script being imported): ``api.luigi_module`` sets ``defer_when``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 _capturing = False
+
+defer_when: Callable[[dict[str, Any]], bool] | None = None
+"""Given a ``pipeline_run`` call's arguments: True when it is remembered instead of run."""
 
 
 class PipelineCall(BaseException):
@@ -39,3 +45,11 @@ def capturing() -> Iterator[None]:
         yield
     finally:
         _capturing = False
+
+defer_when: Callable[[dict[str, Any]], bool] | None = None
+"""Given a ``pipeline_run`` call's arguments: True when it is remembered instead of run."""
+
+
+def deferred(arguments: dict[str, Any]) -> bool:
+    """Called by ``pipeline_run``: True when the call is remembered, not run (``defer_when``)."""
+    return defer_when is not None and defer_when(dict(arguments))

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 ALL_TASKS: list[Task] = []
 """Every task ever created, in creation order (Ruffus' node list)."""
 
+TASK_CREATED: list[Callable[[Task], None]] = []
+"""Called with each task as it is created (``api.luigi_module``: its Luigi class, under ``luigi``)."""
+
 
 class Task:
     """One stage of a pipeline: a function and how its jobs are derived."""
@@ -92,6 +95,8 @@ class Task:
         pipeline.tasks.add(self)
         pipeline.task_order.append(self)
         ALL_TASKS.append(self)
+        for created in TASK_CREATED:
+            created(self)
         pipeline[task_name] = self
         pipeline.lookup[task_name] = [self]
         pipeline.task_names.add(task_name)
