@@ -24,7 +24,7 @@ from ..settings import (
     config,
     luigi_settings,  # noqa: F401 - [ruffus_luigi] known to Luigi
 )
-from . import luigi_private, luigid_http, translate, worker
+from . import foreign, luigi_private, luigid_http, translate, worker
 
 
 def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
@@ -68,6 +68,7 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
                 _stop_workers()
                 raise clear_errors.SchedulerUnavailable(_unreachable(e, state)) from None
         errors = _collect_errors(state)
+        errors += foreign.failures(state, bool(errors))  # a hand-written Luigi input that failed
         if state.generation_error is None:
             state.generation_error = state.missing_input_error()
         if state.generation_error is not None:

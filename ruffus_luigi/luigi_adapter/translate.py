@@ -20,7 +20,10 @@ import luigi
 from ..execution.run import Chunk, RunState
 from ..model.loggers import black_hole_logger
 from ..planning.plan import prepare, tasks_to_run
-from . import luigi_random  # noqa: F401 - Luigi's draws leave the script's generator alone
+from . import (
+    foreign,
+    luigi_random,  # noqa: F401 - Luigi's draws leave the script's generator alone
+)
 from .targets import chunk_targets, stage_targets
 
 if TYPE_CHECKING:
@@ -109,11 +112,12 @@ class RuffusTask(luigi.Task):
             return {resource_name(self.ruffus_task): 1}
         return {}
 
-    def requires(self) -> list[RuffusTask]:
+    def requires(self) -> list[luigi.Task]:
         if self.chunk >= 0:
             return [c.luigi_task for c in self.planned_chunk().upstream]
         state = self.run_state()
-        return [stage_of(p, state) for p in state.stage_requirements(self.ruffus_task)]
+        stages = [stage_of(p, state) for p in state.stage_requirements(self.ruffus_task)]
+        return stages + foreign.required_by(self.ruffus_task, state)  # hand-written Luigi inputs
 
     def output(self) -> Any:
         """Targets of the files, made when asked (see ``targets``): a chunk's per job,

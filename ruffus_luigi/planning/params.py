@@ -29,6 +29,7 @@ from ..files.filenames import (
 )
 from ..model.arguments import InputsMode
 from ..model.indicators import formatter, output_from, regex, runtime_parameter, suffix
+from .luigi_inputs import replace_luigi_tasks
 
 if TYPE_CHECKING:
     from ..model.pipeline import Task
@@ -155,8 +156,9 @@ def resolve(task: Task, params: Any, mode: InputsMode) -> Spec:
     refs: list = []
     globs: set = set()
     names: set = set()
-    _find_references(params, False, refs, globs, names)
     description = task.description_with_args_placeholder % _MODE_DESCRIPTIONS[mode]
+    params = replace_luigi_tasks(task, params, description)
+    _find_references(params, False, refs, globs, names)
     tasks = task._connect_parents(description, True, refs)
     to_task: dict = {}
     for ref, parent in zip(refs, tasks, strict=False):
@@ -578,6 +580,7 @@ def _files_func(task: Task) -> tuple[JobSource, set]:
 
 def build_job_source(task: Task) -> set:
     """Set ``task.job_source`` from its declaration; return the parents its inputs name."""
+    task.luigi_inputs = []  # hand-written Luigi tasks its inputs name (``luigi_inputs``)
     kind = task.kind
     if kind in ("transform", "collate"):
         task.job_source, parents = _transform_like(task, collate=kind == "collate")

@@ -18,7 +18,7 @@ from ..files import absent
 from ..files.filenames import flatten_strings, non_str_sequence
 from ..model.pipeline import Pipeline, Task, lookup_pipeline, lookup_tasks_from_user_specified_names
 from ..settings import config
-from . import checksums, collector
+from . import checksums, collector, luigi_inputs
 from . import history as hist
 from .params import build_job_source
 from .plan_cache import PlanCache
@@ -240,6 +240,8 @@ class Planner:
             if not task.is_active:
                 return True
             if task.needs_update_func is None and not task.uses_modify_time and task.kind != "mkdir":
+                return False
+            if luigi_inputs.any_incomplete(task):
                 return False
             if task.job_source is None:
                 if task.uses_modify_time:
