@@ -56,7 +56,8 @@ def failures(state: RunState, any_other: bool) -> list[tuple]:
             elif not any_other:
                 found.append(
                     (task._name, _job(luigi_task), "ruffus_luigi.LuigiError",
-                     "(Luigi task %s did not complete)" % luigi_task, "")
+                     "(Luigi task %s is not complete: Luigi could not run it, or its run() left it "
+                     "incomplete)" % luigi_task, "")
                 )
     return found
 
@@ -95,4 +96,4 @@ def _scheduler_error(state: RunState, task_id: str) -> str:
         decoded = json.loads(error)
     except ValueError:
         return error
-    return decoded if isinstance(decoded, str) else error
+    return decoded if isinstance(decoded, str) else ""  # (null: a task that ran without error)

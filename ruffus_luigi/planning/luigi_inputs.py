@@ -98,8 +98,8 @@ class _Replacer:
             if not isinstance(target, self.luigi.LocalTarget):
                 self.refuse(
                     instance,
-                    "has an output that is not a luigi.LocalTarget: %r. A Ruffus task reads "
-                    "local files: only LocalTargets can be its input" % (target,),
+                    "has an output that is not a luigi.LocalTarget: %s. A Ruffus task reads "
+                    "local files: only LocalTargets can be its input" % _shown(target),
                 )
             names.append(target.path)
         if instance not in self.task.luigi_inputs:
@@ -125,3 +125,10 @@ class _Replacer:
             % (shown, self.task._get_display_name(), why)
             + self.description % (luigi_task,)
         )
+
+
+def _shown(target: Any) -> str:
+    """A target as the message names it: its class, and its path when it has one."""
+    path = getattr(target, "path", None)
+    name = type(target).__name__
+    return "%s(%r)" % (name, path) if isinstance(path, str) else repr(target)
