@@ -244,6 +244,21 @@ def register_run(state: RunState) -> None:
     state.use_luigi_tasks(register_chunk)
 
 
+def run_of(task: Task) -> RunState | None:
+    """The ``pipeline_run`` under way in this process (or the driver it was forked from) that
+    runs ``task``, if any.
+
+    A hand-written Luigi task that such a run takes as input, requiring the Ruffus task,
+    joins that run's stage: planned a second time, in another state, its chunks (whose
+    Luigi ids do not name the run) would be mixed up with the run's own. A worker process
+    asks too (Luigi checks a task's requirements before running it) and must find the same.
+    """
+    for state in REGISTRY.all_runs():
+        if state is not _default_state and task in state.incomplete_set:
+            return state
+    return None
+
+
 _default_state: RunState | None = None
 
 

@@ -313,3 +313,69 @@ def test_flowchart_shows_the_luigi_task_as_a_node(tmp_path):
     two = next(n for n, line in luigi_nodes.items() if "MakeTwo" in line)
     assert "%s -> %s[" % (csv, to_tsv) in dot and "%s -> %s[" % (two, together) in dot
     assert ran(tmp_path) == []
+
+
+SANDWICH = HEADER + '''
+import ruffus_luigi
+
+
+@originate(["a.txt", "b.txt"])
+def first(o):
+    ran("first " + o)
+    open(o, "w").write(o + "\\n")
+
+
+class Summarise(luigi.Task):  # a Luigi task between two Ruffus tasks
+    def requires(self):
+        return ruffus_luigi.luigi_task(first)
+
+    def output(self):
+        return luigi.LocalTarget("summary.csv")
+
+    def run(self):
+        ran("Summarise")
+        with self.output().open("w") as f:
+            for target in self.input():
+                f.write(open(target.path).read())
+
+
+@transform(Summarise(), suffix(".csv"), ".final")
+def final(i, o):
+    copy(i, o, "final")
+
+
+@transform(ruffus_luigi.luigi_task(first), suffix(".txt"), ".x")  # a generated task: its Ruffus task
+def second(i, o):
+    copy(i, o, "second")
+
+
+@merge([MakeCsv(day="shared"), second], "both.txt")  # the same Luigi task as another reader's
+def both(i, o):
+    copy(i, o, "both")
+
+
+@transform(MakeCsv(day="shared"), suffix(".csv"), ".again")
+def again(i, o):
+    copy(i, o, "again")
+
+
+pipeline_run(sys.argv[1:] or None, multiprocess=2, verbose=0)
+'''
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("targets", [[], ["final", "both", "again"]])
+def test_ruffus_then_luigi_then_ruffus_each_once(tmp_path, targets):
+    done = run(tmp_path, SANDWICH, *targets)
+    assert done.returncode == 0, done.stderr
+    lines = ran(tmp_path)
+    assert sorted(lines) == sorted([
+        "first a.txt", "first b.txt", "Summarise", 'final "summary.csv"', 'second "a.txt"', 'second "b.txt"',
+        "MakeCsv(shared)", 'both ["shared.csv", "a.x", "b.x"]', 'again "shared.csv"',
+    ]), lines
+    assert lines.index("first b.txt") < lines.index("Summarise") < lines.index('final "summary.csv"')
+    assert lines.index("MakeCsv(shared)") < min(lines.index('again "shared.csv"'), len(lines) - 1)
+    assert (tmp_path / "summary.final").read_text() == "a.txt\nb.txt\n"
+    again = run(tmp_path, SANDWICH, *targets)
+    assert again.returncode == 0, again.stderr
+    assert ran(tmp_path) == []
