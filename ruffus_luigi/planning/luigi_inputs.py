@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import exceptions as rx
-from ..files.filenames import non_str_sequence
+from ..files.filenames import LiteralName, is_glob, non_str_sequence
 from ..model.indicators import output_from
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def replace_luigi_tasks(task: Task, params: Any, description: str) -> Any:
     """``params`` with each Luigi task (instance or class) replaced by its output files.
 
     A task whose ``output()`` is one target stands for that file name, as if the script had
-    written it; any other ``output()`` (list, tuple, dict, nested) for the list of its
+    written it (but never a glob: a name with ``*?[]`` is a ``LiteralName``); any other ``output()`` (list, tuple, dict, nested) for the list of its
     file names in ``luigi.task.flatten`` order. Inside a list the names take the task's
     place. ``description`` (with one ``%r`` for the task) ends the error messages.
     """
@@ -116,7 +116,8 @@ class _Replacer:
                     "has an output that is not a luigi.LocalTarget: %s. A Ruffus task reads "
                     "local files: only LocalTargets can be its input" % _shown(target),
                 )
-            names.append(target.path)
+            path = target.path
+            names.append(LiteralName(path) if is_glob(path) else path)  # one file, never a pattern
         if instance not in self.task.luigi_inputs:
             self.task.luigi_inputs.append(instance)
         return names, isinstance(out, self.luigi.Target)

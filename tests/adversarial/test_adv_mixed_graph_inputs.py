@@ -191,3 +191,77 @@ def test_luigi_task_whose_complete_raises_fails_as_job_parameters_do(tmp_path):
     assert "Exceptions generating parameters" in done.stderr and "def work(...):" in done.stderr
     assert "OSError(cannot tell)" in done.stderr
     nothing_lost(tmp_path)
+
+
+ODD_NAMES = '''
+import json
+
+import luigi
+from ruffus import *
+
+
+def ran(what):
+    with open("ran.log", "a") as f:
+        f.write(what + "\\n")
+
+
+class Odd(luigi.Task):
+    def output(self):
+        return [luigi.LocalTarget("report[2026].csv"), luigi.LocalTarget("all*.csv"), luigi.LocalTarget("what?.csv")]
+
+    def run(self):
+        ran("Odd")
+        for target in self.output():
+            with open(target.path, "w") as f:  # (LocalTarget.open would warn of wildcards)
+                f.write("made by Odd as %s\\n" % target.path)
+
+
+@transform(Odd(), formatter(r"(?P<stem>[a-z]+)[^/]*[.]csv$"), "{stem[0]}.tsv")  # (outputs named plainly:
+def each(i, o):                                                           # Ruffus globs outputs too)
+    ran("each " + json.dumps(i))
+    open(o, "w").write(open(i).read())
+
+
+@merge(Odd, "merged.txt")
+def merged(i, o):
+    ran("merged " + json.dumps(i))
+    open(o, "w").write("".join(open(name).read() for name in i))
+
+
+pipeline_run(multiprocess=2, verbose=0)
+'''
+
+
+@pytest.mark.held("mixed graphs: Luigi inputs", "adversarial")
+@pytest.mark.timeout(120)
+def test_luigi_outputs_named_like_globs_are_read_as_those_files_only(tmp_path):
+    """A Luigi task's output path is one file: ``report[2026].csv`` never reads ``report2.csv``."""
+    decoys = {"report2.csv": "decoy\n", "all_other.csv": "decoy\n", "whatX.csv": "decoy\n"}
+    for name, text in decoys.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "script.py").write_text(ODD_NAMES)
+    env = dict(os.environ, PYTHONPATH=str(REPO), PATH=str(BIN) + os.pathsep + os.environ.get("PATH", ""))
+
+    def run_it() -> list[str]:
+        done = subprocess.run([str(BIN / "ruffus-luigi"), "run", "script.py"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=100)
+        assert done.returncode == 0, done.stderr
+        log = tmp_path / "ran.log"
+        lines = log.read_text().splitlines() if log.exists() else []
+        log.unlink(missing_ok=True)
+        return lines
+
+    lines = run_it()
+    assert sorted(lines) == sorted([
+        "Odd", 'each "all*.csv"', 'each "report[2026].csv"', 'each "what?.csv"',
+        'merged ["report[2026].csv", "all*.csv", "what?.csv"]',
+    ]), lines
+    for stem, name in [("report", "report[2026]"), ("all", "all*"), ("what", "what?")]:
+        assert (tmp_path / (stem + ".tsv")).read_text() == "made by Odd as %s.csv\n" % name
+    assert (tmp_path / "merged.txt").read_text() == "".join(
+        "made by Odd as %s\n" % n for n in ["report[2026].csv", "all*.csv", "what?.csv"])
+    assert all((tmp_path / name).read_text() == text for name, text in decoys.items())
+    assert run_it() == []  # up to date: the decoys (older or newer) play no part
+    for name in decoys:
+        os.utime(tmp_path / name)
+    assert run_it() == []
