@@ -22,8 +22,14 @@ if TYPE_CHECKING:
 
 
 def required_by(task: Task, state: RunState) -> list[luigi.Task]:
-    """The Luigi tasks a stage waits for: its task's, and those of the parents it plans early."""
+    """The Luigi tasks a stage waits for: its task's, and those of the parents it plans early.
+
+    None under ``touch_files_only``: that run only touches Ruffus' outputs, and a Luigi
+    task's ``run()`` is real work.
+    """
     found: list[luigi.Task] = []
+    if state.touch_files_only:
+        return found
     current: Task | None = task
     while current is not None:
         found.extend(luigi_inputs(current))

@@ -379,3 +379,34 @@ def test_ruffus_then_luigi_then_ruffus_each_once(tmp_path, targets):
     again = run(tmp_path, SANDWICH, *targets)
     assert again.returncode == 0, again.stderr
     assert ran(tmp_path) == []
+
+
+TOUCH = HEADER + '''
+class Stale(luigi.Task):  # never complete: a run would run it
+    def output(self):
+        return luigi.LocalTarget("stale.csv")
+
+    def complete(self):
+        return False
+
+    def run(self):
+        ran("Stale")
+
+
+@transform(Stale(), suffix(".csv"), ".tsv")
+def to_tsv(i, o):
+    copy(i, o, "to_tsv")
+
+
+pipeline_run(multiprocess=2, verbose=0, touch_files_only=True)
+'''
+
+
+@pytest.mark.timeout(120)
+def test_touch_files_only_runs_no_luigi_task(tmp_path):
+    (tmp_path / "stale.csv").write_text("made before\n")
+    touched = run(tmp_path, TOUCH)
+    assert touched.returncode == 0, touched.stderr
+    assert ran(tmp_path) == []  # neither the Luigi task nor the job ran: the output was touched
+    assert (tmp_path / "stale.tsv").read_text() == ""
+    assert (tmp_path / "stale.csv").read_text() == "made before\n"
