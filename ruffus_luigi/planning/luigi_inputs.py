@@ -47,6 +47,11 @@ def any_incomplete(task: Task) -> bool:
     return any(not t.complete() for t in luigi_inputs(task))
 
 
+def incomplete_luigi_inputs(task: Task) -> list:
+    """The Luigi tasks the Ruffus task reads that are not complete (for printouts)."""
+    return [t for t in luigi_inputs(task) if not t.complete()]
+
+
 class _Replacer:
     def __init__(self, task: Task, luigi: Any, description: str) -> None:
         self.task = task

@@ -14,6 +14,7 @@ from ..model import pipeline_calls
 from ..model.job_names import job_descriptor
 from ..model.pipeline import Task
 from . import collector
+from .luigi_inputs import incomplete_luigi_inputs
 from .plan import Planner, prepare, tasks_to_run, use_plan_cache
 from .strategy_choice import dry_run
 
@@ -39,6 +40,7 @@ def task_messages(
     if verbose <= 2:
         return messages
     pad += " " * 3
+    messages.extend(pad + "Luigi task %s is not complete: it runs first" % t for t in incomplete_luigi_inputs(task))
     if not task.is_active:
         if verbose <= 3:
             return messages

@@ -293,6 +293,8 @@ def test_printout_shows_the_luigi_tasks_files_and_runs_nothing(tmp_path):
     assert shown.returncode == 0, shown.stderr
     assert "Task = 'to_tsv'" in shown.stdout
     assert "2026-12-01.csv" in shown.stdout  # the job's input: the Luigi task's file
+    assert "       Luigi task MakeCsv(day=2026-12-01) is not complete: it runs first" in shown.stdout.splitlines()
+    assert "       Luigi task MakeTwo() is not complete: it runs first" in shown.stdout.splitlines()
     assert ran(tmp_path) == []
     assert not (tmp_path / "2026-12-01.csv").exists()
 
