@@ -197,6 +197,11 @@ def added(i, o):
     copy(list(i), o, "added")
 
 
+@transform(["extra.csv"], suffix(".csv"), inputs(CSV3), ".replaced")
+def replaced(i, o):
+    copy(i, o, "replaced")
+
+
 @transform([parts, CSV1], suffix(".csv"), ".own")  # with another Ruffus task's outputs (only d1.csv matches)
 def own(i, o):
     copy(i, o, "own")
@@ -236,7 +241,8 @@ def test_every_kind_reads_the_luigi_tasks_files_as_ruffus_reads_those_names(tmp_
     luigi_ran = [line for line in lines if line.startswith("Make")]
     assert sorted(luigi_ran) == ["MakeCsv(d1)", "MakeCsv(d2)", "MakeCsv(d3)", "MakeTwo"]  # each once
     assert sorted(set(lines) - set(luigi_ran)) == sorted(ran(theirs))
-    for name in ["d1.part0", "d2.0.sub", "extra.0.sub", "collated.txt", "d3.added", "d1.own", "merged.txt"]:
+    for name in ["d1.part0", "d2.0.sub", "extra.0.sub", "collated.txt", "d3.added", "d1.own", "merged.txt",
+                 "extra.replaced"]:
         assert (ours / name).read_text() == (theirs / name).read_text(), name
     again = run(ours, kinds(LUIGI_INPUTS))
     assert again.returncode == 0, again.stderr
