@@ -29,6 +29,8 @@ from ruffus import *
 
 
 def ran(what):
+    if os.environ.get("RUFFUS_LUIGI_IN_CLUSTER_JOB"):  # (set in a job run by a cluster back end)
+        what += " (a cluster job)"
     with open("ran.log", "a") as f:
         f.write(what + "\\n")
 
@@ -96,7 +98,8 @@ def run(workdir: Path, script: str, *args: str, env: dict | None = None, ruffus_
     """Run a script in ``workdir`` under ruffus-luigi (or real Ruffus 3.0.0: ruffus_luigi=False)."""
     (workdir / "script.py").write_text(script)
     environ = dict(os.environ, **(env or {}))
-    environ["PYTHONPATH"] = str(REPO) if ruffus_luigi else ""
+    plugins = [str(p) for p in sorted((REPO / "plugins").iterdir()) if p.is_dir()]
+    environ["PYTHONPATH"] = os.pathsep.join([*plugins, str(REPO)]) if ruffus_luigi else ""
     environ["PATH"] = str(BIN) + os.pathsep + environ.get("PATH", "")
     if ruffus_luigi:
         command = [str(BIN / "ruffus-luigi"), *before, "run", "script.py", *args]
@@ -418,3 +421,19 @@ def test_touch_files_only_runs_no_luigi_task(tmp_path):
     assert ran(tmp_path) == []  # neither the Luigi task nor the job ran: the output was touched
     assert (tmp_path / "stale.tsv").read_text() == ""
     assert (tmp_path / "stale.csv").read_text() == "made before\n"
+
+
+@pytest.mark.timeout(240)
+def test_cluster_back_end_runs_the_luigi_task_in_the_driver_s_worker(tmp_path):
+    """The example back end runs each job as a cluster's would; the Luigi task stays with Luigi's worker."""
+    done = run(tmp_path, CHAIN, env={"MP": "2", "RUFFUS_LUIGI_BACKEND": "example"})
+    assert done.returncode == 0, done.stderr
+    lines = ran(tmp_path)
+    assert sorted(lines) == sorted([
+        "MakeCsv(2026-12-01)",
+        'to_tsv "2026-12-01.csv" (a cluster job)',
+        'upper "2026-12-01.tsv" (a cluster job)',
+        "MakeTwo",
+        'together ["2026-12-01.upper", "two_b.csv", "two_a.csv"] (a cluster job)',
+    ]), lines
+    assert (tmp_path / "all.txt").read_text() == "day,2026-12-01\ntwo_b.csv\ntwo_a.csv\n"
