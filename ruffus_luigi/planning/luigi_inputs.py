@@ -36,6 +36,41 @@ def replace_luigi_tasks(task: Task, params: Any, description: str) -> Any:
     return _Replacer(task, luigi, description).top(params)
 
 
+def take_follows(task: Task, entry: list) -> None:
+    """Move the Luigi tasks of a ``@follows`` entry (``[description, no_mkdir, args]``) to the
+    task's ``luigi_follows``: required and judged as Luigi inputs are, reading no file.
+
+    Ruffus' own resolution would take a class for a function (and make it a Ruffus task)
+    and refuse an instance. Once moved they stay on the task: the entry's arguments are
+    replaced by the Ruffus tasks they resolve to.
+    """
+    luigi = sys.modules.get("luigi")
+    if luigi is None:
+        return
+    replacer = _Replacer(task, luigi, entry[0])
+    kept = []
+    for arg in entry[2]:
+        if not replacer.is_luigi_task(arg):
+            kept.append(arg)
+            continue
+        instance = replacer.instance(arg)
+        if getattr(type(instance), "ruffus_name", ""):  # a generated task: its Ruffus task
+            kept.append(instance.ruffus_task)
+            continue
+        if not hasattr(task, "luigi_follows"):
+            task.luigi_follows = []
+        if instance not in task.luigi_follows:
+            task.luigi_follows.append(instance)
+    entry[2] = kept
+
+
+def add_follows(task: Task) -> None:
+    """Count the Luigi tasks the task follows among its Luigi inputs (after its job source set them)."""
+    for instance in getattr(task, "luigi_follows", []):
+        if instance not in task.luigi_inputs:
+            task.luigi_inputs.append(instance)
+
+
 def luigi_inputs(task: Task) -> list:
     """The Luigi tasks a Ruffus task's inputs name (set when its job source is built)."""
     return getattr(task, "luigi_inputs", [])
@@ -142,7 +177,7 @@ class _Replacer:
     def refuse(self, luigi_task: Any, why: str) -> NoReturn:
         shown = luigi_task.__name__ if isinstance(luigi_task, type) else luigi_task
         raise rx.error_decorator_args(
-            "Luigi task %s, an input of Ruffus task '%s', %s.\n"
+            "Luigi task %s, given to Ruffus task '%s', %s.\n"
             % (shown, self.task._get_display_name(), why)
             + self.description % (luigi_task,)
         )

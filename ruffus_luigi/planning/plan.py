@@ -52,10 +52,12 @@ def complete_task_setup(task: Task) -> set[Task]:
     task._remove_all_parents()
     parents: set[Task] = set()
     for entry in task.deferred_follow_params:
+        luigi_inputs.take_follows(task, entry)  # (Luigi tasks it follows: not Ruffus parents)
         new_tasks = task._connect_parents(*entry)
         entry[2] = new_tasks
         parents.update(new_tasks)
     parents |= build_job_source(task)
+    luigi_inputs.add_follows(task)
     if "named_extras" in task.parsed_args:
         callback = task.command_str_callback
         if callback == "PIPELINE":

@@ -82,6 +82,8 @@ elif case == "not_local_added":
     transform(["kept.csv"], suffix(".csv"), add_inputs(InMemory()), ".tsv")(work)
 elif case == "class_needs_parameters":
     merge(Dated, "out.txt")(work)
+elif case == "follows_class_needs_parameters":
+    follows(Dated)(originate(["out.txt"])(work))
 elif case == "in_output_from":
     merge(output_from(Dated(day="d1")), "out.txt")(work)
 elif case == "output_raises":
@@ -119,28 +121,34 @@ def nothing_lost(workdir: Path) -> None:
 
 REFUSED = {
     "not_local": (
-        "Luigi task InMemory(), an input of Ruffus task 'work', has an output that is not a luigi.LocalTarget: "
+        "Luigi task InMemory(), given to Ruffus task 'work', has an output that is not a luigi.LocalTarget: "
         "MockTarget('memory.csv'). A Ruffus task reads local files: only LocalTargets can be its input.",
         "@transform(input =InMemory())",
     ),
     "not_local_added": (
-        "Luigi task InMemory(), an input of Ruffus task 'work', has an output that is not a luigi.LocalTarget: "
+        "Luigi task InMemory(), given to Ruffus task 'work', has an output that is not a luigi.LocalTarget: "
         "MockTarget('memory.csv')",
         "@transform(add_inputs = add_inputs(InMemory()))",
     ),
     "class_needs_parameters": (
-        "Luigi task Dated, an input of Ruffus task 'work', is a class that needs parameters "
+        "Luigi task Dated, given to Ruffus task 'work', is a class that needs parameters "
         "(Dated[args=(), kwargs={}]: requires the 'day' parameter to be set): give an instance, "
         "Dated(name=value, ...).",
         "@merge(input =<class '__main__.Dated'>)",
     ),
+    "follows_class_needs_parameters": (
+        "Luigi task Dated, given to Ruffus task 'work', is a class that needs parameters "
+        "(Dated[args=(), kwargs={}]: requires the 'day' parameter to be set): give an instance, "
+        "Dated(name=value, ...).",
+        "@follows(<class '__main__.Dated'>)",
+    ),
     "in_output_from": (
-        "Luigi task Dated(day=d1), an input of Ruffus task 'work', is inside output_from(): give the Luigi "
+        "Luigi task Dated(day=d1), given to Ruffus task 'work', is inside output_from(): give the Luigi "
         "task itself as the input.",
         "@merge(input =Dated(day=d1))",
     ),
     "output_raises": (
-        "Luigi task Broken(), an input of Ruffus task 'work', raised KeyError: 'no such bucket' from output().",
+        "Luigi task Broken(), given to Ruffus task 'work', raised KeyError: 'no such bucket' from output().",
         "@merge(input =Broken())",
     ),
 }

@@ -437,3 +437,49 @@ def test_cluster_back_end_runs_the_luigi_task_in_the_driver_s_worker(tmp_path):
         'together ["2026-12-01.upper", "two_b.csv", "two_a.csv"] (a cluster job)',
     ]), lines
     assert (tmp_path / "all.txt").read_text() == "day,2026-12-01\ntwo_b.csv\ntwo_a.csv\n"
+
+
+FOLLOWS = HEADER + '''
+class Prepare(luigi.Task):  # makes nothing a Ruffus task reads
+    def output(self):
+        return luigi.LocalTarget("prepared.flag")
+
+    def run(self):
+        ran("Prepare")
+        open("prepared.flag", "w").close()
+
+
+@follows(Prepare)  # a class, or an instance below
+@originate(["a.txt"])
+def start(o):
+    ran("start " + o)
+    open(o, "w").write("a\\n")
+
+
+@follows(start, MakeCsv(day="2026-12-01"))
+@transform(start, suffix(".txt"), ".up")
+def up(i, o):
+    copy(i, o, "up")
+
+
+pipeline_run(multiprocess=2, verbose=0)
+'''
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("given", ["Prepare", "Prepare()"])
+def test_follows_a_luigi_task(tmp_path, given):
+    script = FOLLOWS.replace("@follows(Prepare)", "@follows(%s)" % given)
+    done = run(tmp_path, script)
+    assert done.returncode == 0, done.stderr
+    lines = ran(tmp_path)
+    assert sorted(lines) == sorted(["Prepare", "start a.txt", "MakeCsv(2026-12-01)", 'up "a.txt"']), lines
+    assert lines.index("Prepare") < lines.index("start a.txt") < lines.index('up "a.txt"')
+    assert lines.index("MakeCsv(2026-12-01)") < lines.index('up "a.txt"')
+    again = run(tmp_path, script)
+    assert again.returncode == 0, again.stderr
+    assert ran(tmp_path) == []
+    (tmp_path / "prepared.flag").unlink()  # not complete: it runs again; what follows it is judged by Ruffus
+    third = run(tmp_path, script)
+    assert third.returncode == 0, third.stderr
+    assert ran(tmp_path) == ["Prepare"]  # (a.txt and a.up are up to date)
