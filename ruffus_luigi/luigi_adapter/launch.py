@@ -33,9 +33,9 @@ def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
     ``target`` is what ``pipeline_run(target_tasks=...)`` accepts: a decorated function,
     a task name (``"pipeline::task"``) or a Task. The plan is made when Luigi first
     asks whether the task is complete. Inside a ``pipeline_run`` that runs the task (a Luigi
-    task the pipeline takes as input requiring it) it is that run's stage. Run it with ``workers=1``, or pass
-    ``worker_scheduler_factory=ruffus_luigi.worker_scheduler_factory()`` to
-    ``luigi.build`` so Ruffus jobs may run in several worker processes.
+    task the pipeline takes as input requiring it) it is that run's stage. Run it with
+    ``workers=1``, or pass ``worker_scheduler_factory=ruffus_luigi.worker_scheduler_factory()``
+    to ``luigi.build`` so Ruffus jobs may run in several worker processes.
     """
     default_name = lookup_pipeline(pipeline).name if pipeline is not None else "main"
     task = lookup_tasks_from_user_specified_names("Target", [target], default_name)[0]

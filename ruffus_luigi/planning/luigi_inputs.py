@@ -26,9 +26,10 @@ def replace_luigi_tasks(task: Task, params: Any, description: str) -> Any:
     """``params`` with each Luigi task (instance or class) replaced by its output files.
 
     A task whose ``output()`` is one target stands for that file name, as if the script had
-    written it (but never a glob: a name with ``*?[]`` is a ``LiteralName``); any other ``output()`` (list, tuple, dict, nested) for the list of its
-    file names in ``luigi.task.flatten`` order. Inside a list the names take the task's
-    place. ``description`` (with one ``%r`` for the task) ends the error messages.
+    written it (but never a glob: a name with ``*?[]`` is a ``LiteralName``); any other
+    ``output()`` (list, tuple, dict, nested) for the list of its file names in
+    ``luigi.task.flatten`` order. Inside a list the names take the task's place.
+    ``description`` (with one ``%r`` for the task) ends the error messages.
     """
     luigi = sys.modules.get("luigi")
     if luigi is None or isinstance(params, str):
