@@ -32,6 +32,7 @@ __all__ = [
     "flatten_strings",
     "formatter_substitute",
     "is_glob",
+    "LiteralName",
     "nested_formatter_substitute",
     "non_str_sequence",
     "path_components",
@@ -43,11 +44,21 @@ SEQUENCE_TYPES = (list, tuple, set)  # the only sequences Ruffus descends into
 _GLOB_CHARS = frozenset("*[]?")
 
 
+class LiteralName(str):
+    """A file name that is never a glob, whatever characters it holds.
+
+    A hand-written Luigi task's output path read by a Ruffus task (``planning.luigi_inputs``)
+    names one file: ``report[2026].csv`` expanded as a pattern would read ``report2.csv``.
+    """
+
+
 # -- nested sequences ----------------------------------------------------------
 def is_glob(s: str) -> bool:
     """Whether ``s`` holds any glob wildcard character, so it must be expanded."""
     if type(s) is str:
         return "*" in s or "?" in s or "[" in s or "]" in s
+    if isinstance(s, LiteralName):
+        return False
     return not _GLOB_CHARS.isdisjoint(s)
 
 

@@ -24,7 +24,7 @@ from ..settings import (
     config,
     luigi_settings,  # noqa: F401 - [ruffus_luigi] known to Luigi
 )
-from . import luigi_private, luigid_http, translate, worker
+from . import foreign, luigi_private, luigid_http, translate, worker
 
 
 def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
@@ -32,13 +32,14 @@ def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
 
     ``target`` is what ``pipeline_run(target_tasks=...)`` accepts: a decorated function,
     a task name (``"pipeline::task"``) or a Task. The plan is made when Luigi first
-    asks whether the task is complete. Run it with ``workers=1``, or pass
-    ``worker_scheduler_factory=ruffus_luigi.worker_scheduler_factory()`` to
-    ``luigi.build`` so Ruffus jobs may run in several worker processes.
+    asks whether the task is complete. Inside a ``pipeline_run`` that runs the task (a Luigi
+    task the pipeline takes as input requiring it) it is that run's stage. Run it with
+    ``workers=1``, or pass ``worker_scheduler_factory=ruffus_luigi.worker_scheduler_factory()``
+    to ``luigi.build`` so Ruffus jobs may run in several worker processes.
     """
     default_name = lookup_pipeline(pipeline).name if pipeline is not None else "main"
     task = lookup_tasks_from_user_specified_names("Target", [target], default_name)[0]
-    return translate.stage_of(task, translate.default_state())
+    return translate.stage_of(task, translate.run_of(task) or translate.default_state())
 
 
 def worker_scheduler_factory() -> worker.WorkerSchedulerFactory:
@@ -68,6 +69,7 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
                 _stop_workers()
                 raise clear_errors.SchedulerUnavailable(_unreachable(e, state)) from None
         errors = _collect_errors(state)
+        errors += foreign.failures(state, bool(errors))  # a hand-written Luigi input that failed
         if state.generation_error is None:
             state.generation_error = state.missing_input_error()
         if state.generation_error is not None:

@@ -20,7 +20,10 @@ import luigi
 from ..execution.run import Chunk, RunState
 from ..model.loggers import black_hole_logger
 from ..planning.plan import prepare, tasks_to_run
-from . import luigi_random  # noqa: F401 - Luigi's draws leave the script's generator alone
+from . import (
+    foreign,
+    luigi_random,  # noqa: F401 - Luigi's draws leave the script's generator alone
+)
 from .targets import chunk_targets, stage_targets
 
 if TYPE_CHECKING:
@@ -111,11 +114,12 @@ class RuffusTask(luigi.Task):
             return {resource_name(self.ruffus_task): 1}
         return {}
 
-    def requires(self) -> list[RuffusTask]:
+    def requires(self) -> list[luigi.Task]:
         if self.chunk >= 0:
             return [c.luigi_task for c in self.planned_chunk().upstream]
         state = self.run_state()
-        return [stage_of(p, state) for p in state.stage_requirements(self.ruffus_task)]
+        stages = [stage_of(p, state) for p in state.stage_requirements(self.ruffus_task)]
+        return stages + foreign.required_by(self.ruffus_task, state)  # hand-written Luigi inputs
 
     def output(self) -> Any:
         """Targets of the files, made when asked (see ``targets``): a chunk's per job,
@@ -240,6 +244,21 @@ def register_run(state: RunState) -> None:
     """Hand a run to Luigi: its generated tasks find it by id, its chunks get their Luigi instances here."""
     REGISTRY.add_run(state)
     state.use_luigi_tasks(register_chunk)
+
+
+def run_of(task: Task) -> RunState | None:
+    """The ``pipeline_run`` under way in this process (or the driver it was forked from) that
+    runs ``task``, if any.
+
+    A hand-written Luigi task that such a run takes as input, requiring the Ruffus task,
+    joins that run's stage: planned a second time, in another state, its chunks (whose
+    Luigi ids do not name the run) would be mixed up with the run's own. A worker process
+    asks too (Luigi checks a task's requirements before running it) and must find the same.
+    """
+    for state in REGISTRY.all_runs():
+        if state is not _default_state and task in state.incomplete_set:
+            return state
+    return None
 
 
 _default_state: RunState | None = None

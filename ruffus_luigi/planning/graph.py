@@ -24,6 +24,7 @@ from .graph_style import (
     node_style,
 )
 from .graph_walk import reachable, walk_plan
+from .luigi_inputs import luigi_inputs
 from .plan import prepare
 from .strategy_choice import dry_run
 
@@ -127,6 +128,7 @@ def _flowchart(
                     % (index[parent], index[task], scheme["Task to run"]["linecolor"])
                 )
             constrained = False
+    out.extend(_luigi_input_nodes(shown, index, scheme, used, skip_uptodate_tasks))
     out.extend(delayed)
     out.extend(cycles)
     out.append("}\n")
@@ -137,6 +139,32 @@ def _flowchart(
 
 
 # -- rendering --------------------------------------------------------------------------
+
+
+def _luigi_input_nodes(
+    shown: list[Task], index: dict[Task, int], scheme: dict, used: set[str], skip_uptodate_tasks: bool
+) -> list[str]:
+    """A note for each hand-written Luigi task the shown tasks read, with an arrow to each reader.
+
+    Coloured as a task to run while it is not complete, as an up-to-date task once it is.
+    """
+    out: list[str] = []
+    numbers: dict[str, int] = {}
+    for task in shown:
+        for luigi_task in luigi_inputs(task):
+            complete = luigi_task.complete()
+            if complete and skip_uptodate_tasks:
+                continue
+            n = numbers.get(luigi_task.task_id)
+            if n is None:
+                n = numbers[luigi_task.task_id] = len(numbers)
+                label = ("Luigi: %s" % luigi_task).replace("\\", "\\\\").replace('"', '\\"')
+                attributes: dict[str, Any] = {"shape": "note", "label": '"%s"' % label}
+                node_style("Up-to-date task" if complete else "Task to run", attributes, scheme, used)
+                out.append("l%d" % n + attributes_text(attributes, ""))
+            kind = "Up-to-date" if complete else "Task to run"
+            out.append("l%d -> t%d[color=%s];\n" % (n, index[task], scheme[kind]["linecolor"]))
+    return out
 
 
 def _render(dot_text: str, output_format: str, size: Any, dpi: Any, check_size: bool) -> bytes:

@@ -15,6 +15,7 @@ from ..files.filenames import is_glob, non_str_sequence
 from ..model.arguments import InputsMode
 from ..model.indicators import output_from, runtime_parameter
 from ..model.task_references import connect_parents
+from .luigi_inputs import replace_luigi_tasks
 
 if TYPE_CHECKING:
     from ..model.task import Task
@@ -134,8 +135,9 @@ def resolve(task: Task, params: Any, mode: InputsMode) -> Spec:
     refs: list = []
     globs: set = set()
     names: set = set()
-    _find_references(params, False, refs, globs, names)
     description = task.description_with_args_placeholder % _MODE_DESCRIPTIONS[mode]
+    params = replace_luigi_tasks(task, params, description)
+    _find_references(params, False, refs, globs, names)
     tasks = connect_parents(task, description, True, refs)
     to_task: dict = {}
     for ref, parent in zip(refs, tasks, strict=False):

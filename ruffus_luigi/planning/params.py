@@ -310,6 +310,7 @@ def _files_func(task: Task) -> tuple[JobSource, set]:
 
 def build_job_source(task: Task) -> set:
     """Set ``task.job_source`` from its declaration; return the parents its inputs name."""
+    task.luigi_inputs = []  # hand-written Luigi tasks its inputs name (``luigi_inputs``)
     kind = task.kind
     if kind in ("transform", "collate"):
         task.job_source, parents = _transform_like(task, collate=kind == "collate")

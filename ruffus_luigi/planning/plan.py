@@ -15,7 +15,7 @@ from ..model.pipeline import Pipeline, lookup_pipeline, lookup_tasks_from_user_s
 from ..model.task import Task
 from ..model.task_references import connect_parents
 from ..settings import config
-from . import checksums, collector
+from . import checksums, collector, luigi_inputs
 from .history_settings import (
     CHECKSUM_FILE_TIMESTAMPS,
     CHECKSUM_HISTORY_TIMESTAMPS,
@@ -56,10 +56,12 @@ def complete_task_setup(task: Task) -> set[Task]:
     task.remove_all_parents()
     parents: set[Task] = set()
     for entry in task.deferred_follow_params:
+        luigi_inputs.take_follows(task, entry)  # (Luigi tasks it follows: not Ruffus parents)
         new_tasks = connect_parents(task, *entry)
         entry[2] = new_tasks
         parents.update(new_tasks)
     parents |= build_job_source(task)
+    luigi_inputs.add_follows(task)
     if "named_extras" in task.parsed_args:
         callback = task.command_str_callback
         if callback == "PIPELINE":

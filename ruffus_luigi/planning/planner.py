@@ -16,6 +16,7 @@ from ..errors.job_errors import exception_tuple
 from ..files import absent
 from ..files.filenames import flatten_strings, non_str_sequence
 from ..model.task import Task
+from . import luigi_inputs
 from .history_store import JobHistory
 from .plan_cache import PlanCache
 from .uptodate import params_need_update
@@ -197,6 +198,8 @@ class Planner:
             if not task.is_active:
                 return True
             if task.needs_update_func is None and not task.uses_modify_time and task.kind != "mkdir":
+                return False
+            if luigi_inputs.any_incomplete(task):
                 return False
             if task.job_source is None:
                 if task.uses_modify_time:

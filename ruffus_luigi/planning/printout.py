@@ -15,6 +15,7 @@ from ..model.job_names import job_descriptor
 from ..model.task import Task
 from ..settings import config
 from . import collector, reasons
+from .luigi_inputs import incomplete_luigi_inputs
 from .plan import prepare, tasks_to_run, use_plan_cache
 from .planner import Planner
 from .strategy_choice import dry_run
@@ -41,6 +42,7 @@ def task_messages(
     if verbose <= 2:
         return messages
     pad += " " * 3
+    messages.extend(pad + "Luigi task %s is not complete: it runs first" % t for t in incomplete_luigi_inputs(task))
     if not task.is_active:
         if verbose <= 3:
             return messages
