@@ -7,8 +7,9 @@ its own status: the adapter tells it what happened through its methods.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -136,6 +137,24 @@ class Chunk:
         """What names these jobs of the chunk among the claims of runs sharing luigid (``claims``)."""
         name = self.task._get_display_name()
         return [job_key(name, j.index, j.params) for j in jobs]
+
+    # -- its identity in Luigi -----------------------------------------------------------
+    def identify(self, luigi_task_for: Callable[[Chunk], Any], versioned: bool = False) -> None:
+        """Take its Luigi task instance; ``versioned`` (under a shared luigid): with a version
+        made from its upstream chunks' ids, so runs started together make the same chunks."""
+        if versioned and self.upstream:
+            self.version = hashlib.md5("\n".join(u.luigi_task.task_id for u in self.upstream).encode()).hexdigest()[:10]
+        self.luigi_task = luigi_task_for(self)
+
+    def renew(self, when: Any, luigi_task_for: Callable[[Chunk], Any]) -> None:
+        """A new version (and Luigi task) made from the last update of the done task luigid
+        lists under its id (``StagePlanner.renew_finished``)."""
+        self.version = hashlib.md5(("%s done at %s" % (self.version, when)).encode()).hexdigest()[:10]
+        self.luigi_task = luigi_task_for(self)
+
+    def checked_in_luigid(self) -> None:
+        """Its id is not one luigid listed as done before it was cut: whoever later does it shares it."""
+        self.verified = True
 
     # -- what the Luigi adapter tells it ----------------------------------------------
     def started(self) -> None:

@@ -46,24 +46,16 @@ from types import SimpleNamespace
 from typing import Any, TextIO
 
 from ..model.loggers import black_hole_logger
+from . import progress_text
 from .progress_streams import GuardedStream, isatty, same_terminal
+from .progress_text import MAX_TASK_LINES
 
 ERASE = "\r\x1b[K"  # back to the line's start, clear to its end
 UP_ERASE = "\x1b[A\x1b[K"  # up one line, clear it (the live display's lines above its last)
-MAX_TASK_LINES = 11  # lines for running tasks, the last saying how many more run when they do not fit
-PREFIX = "[ruffus-luigi]"
 LIVE_INTERVAL = 0.2  # s between redraws of the live line
 PLAIN_INTERVAL = 10.0  # s between plain lines
 
 _active: Progress | None = None
-
-
-def clock_text(seconds: float) -> str:
-    """``m:ss``, or ``h:mm:ss`` from an hour on."""
-    s = int(seconds)
-    if s >= 3600:
-        return "%d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60)
-    return "%d:%02d" % (s // 60, s % 60)
 
 
 class Progress:
@@ -162,60 +154,12 @@ class Progress:
 
     # -- rendering --------------------------------------------------------------------
     def text(self, final: bool = False, width: int = 0) -> str:
-        """The status line; with ``width``, the first of ever shorter forms that fits in it.
-
-        Shortening drops ``elapsed``, then spaces, then spells the labels short, then drops
-        ``running`` (and ``failed`` while none failed), ``tasks`` and the prefix: the ETA
-        is never cut.
-        """
-        now = self.clock()
-        more = "+" if len(self.known) < self.tasks_total else ""
-        tasks = "%d/%d" % (self.tasks_done, self.tasks_total)
-        jobs = "%d/%d%s" % (self.jobs_done, self.jobs_total, more)
-        eta = ""
-        remaining = self.jobs_total - self.jobs_done - self.failed
-        if not final and self.jobs_done and remaining > 0 and self.first_chunk is not None:
-            rate = self.jobs_done / max(now - self.first_chunk, 1e-6)
-            eta = "ETA %s%s" % (clock_text(remaining / rate), more)
-        long = [("tasks", tasks), ("jobs", jobs), ("running", self.running), ("failed", self.failed)]
-        elapsed = [("elapsed", clock_text(now - self.started))]
-        short = [("t", tasks), ("j", jobs), ("run", self.running), ("fail", self.failed)]
-        failed = [("fail", self.failed)] if self.failed else []
-        forms = [
-            (PREFIX, long + elapsed, "  "),
-            (PREFIX, long, "  "),
-            (PREFIX, long, " "),
-            (PREFIX, short, " "),
-            (PREFIX, short[:2] + failed, " "),
-            (PREFIX, short[1:2] + failed, " "),
-            ("", short[1:2] + failed, " "),
-            ("", [], " "),
-        ]
-        for prefix, fields, sep in forms:
-            line = sep.join(["%s %s" % field for field in fields] + ([eta] if eta else []))
-            if prefix:
-                line = prefix + " " + line
-            if not width or len(line) < width:
-                break
-        return line
+        """The status line; with ``width``, the first of ever shorter forms that fits in it."""
+        return progress_text.status_line(self, self.clock(), final, width)
 
     def task_lines(self, width: int = 0, most: int = MAX_TASK_LINES) -> list[str]:
         """``per_task``: one line per task with jobs running now, ``most`` lines at most."""
-        if not self.per_task:
-            return []
-        running = [(t, c) for t, c in self.task_jobs.items() if c[3] > 0]
-        shown = running if len(running) <= most else running[: max(most - 1, 0)]
-        lines = []
-        for task, (done, total, failed, _) in shown:
-            counts = "  jobs %d/%d" % (done, total) + ("  failed %d" % failed if failed else "")
-            name = task_name(task)
-            room = (width - 1 if width else 1 << 30) - len(counts) - 2
-            if len(name) > room:
-                name = name[: max(room - 3, 0)] + "..."
-            lines.append(("  " + name + counts)[: width - 1] if width > 1 else "  " + name + counts)
-        if len(shown) < len(running) and most > 0:
-            lines.append("  ... %d more tasks running" % (len(running) - len(shown)))
-        return lines
+        return progress_text.task_lines(self, width, most)
 
     def erase_text(self) -> str:
         """What takes the live display off the screen: its bottom line, then each line above it."""
@@ -284,6 +228,29 @@ class Progress:
             self.drawn = False
 
     # -- other output on the same terminal -------------------------------------------------
+    def taken_off_by(self, stream: Any) -> str:
+        """Text is about to be written to ``stream`` (a ``GuardedStream``'s): what to write
+        before it to take the display off the screen. Written to the display's own stream, the
+        erase goes in the same write as the text; another stream's text waits for it here."""
+        if not self.in_driver():  # a forked worker: the driver's display may be on the screen
+            erase = self.erase_text()
+            self._drawn_height(1)
+            return erase
+        if not self.drawn:
+            return ""
+        if stream is not self.stream:
+            self.erase()
+            return ""
+        erase = self.erase_text()
+        self._drawn_height(1)
+        self.drawn = False
+        return erase
+
+    def text_written(self, whole_line: bool) -> bool:
+        """The driver wrote text to the terminal; True when it ended a line (the display may come back)."""
+        self.at_line_start = whole_line
+        return whole_line
+
     def in_driver(self) -> bool:
         return os.getpid() == self.pid
 
@@ -424,12 +391,6 @@ def start(run: Any) -> Progress | None:
     )
     progress.install()
     return progress
-
-
-def task_name(task: Any) -> str:
-    """A Ruffus task as its messages name it."""
-    name = getattr(task, "_get_display_name", None)
-    return name() if name is not None else str(task)
 
 
 def jobs_to_run(chunks: list) -> int:

@@ -61,27 +61,12 @@ class GuardedStream:
             pid = os.getpid()
             if self._child != pid:
                 self._child, self._child_at_line_start = pid, True
-            if self._child_at_line_start:
-                out = p.erase_text() + text
-                p._drawn_height(1)
-            else:
-                out = text
+            out = p.taken_off_by(self._stream) + text if self._child_at_line_start else text
             self._child_at_line_start = text.endswith("\n")
             self._stream.write(out)
             return
-        if p.drawn:
-            if self._stream is p.stream:
-                text_out = p.erase_text() + text  # one write: the display goes as the message comes
-                p._drawn_height(1)
-                p.drawn = False
-            else:
-                p.erase()
-                text_out = text
-        else:
-            text_out = text
-        self._stream.write(text_out)
-        p.at_line_start = text.endswith("\n")
-        if p.at_line_start:
+        self._stream.write(p.taken_off_by(self._stream) + text)  # one write: the display goes as the text comes
+        if p.text_written(text.endswith("\n")):
             self._stream.flush()
             p.update()
 

@@ -10,7 +10,6 @@ chunks it lists as done (``connect``).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -276,14 +275,10 @@ class StagePlanner:
         chunks = []
         for start in range(0, len(jobs), size):
             part = jobs[start : start + size]
-            chunk = Chunk(self.run, task, start // size, part, forced)
-            chunk.description = describe_jobs(part[0].label, part[-1].label, len(part))
-            if producers:
-                ups = {id(c): c for j in part for f in file_names(j.params[:1]) if (c := producers.get(f)) is not None}
-                chunk.upstream = list(ups.values())
-            if shared:
-                chunk.version = _version(chunk)
-            chunk.luigi_task = self._luigi_task_for(chunk)
+            ups = {id(c): c for j in part for f in file_names(j.params[:1]) if (c := producers.get(f)) is not None} if producers else {}
+            description = describe_jobs(part[0].label, part[-1].label, len(part))
+            chunk = Chunk(self.run, task, start // size, part, forced, description, upstream=list(ups.values()))
+            chunk.identify(self._luigi_task_for, versioned=shared)
             chunks.append(chunk)
         if shared:
             self.renew_finished(chunks)
@@ -292,7 +287,7 @@ class StagePlanner:
     def renew_finished(self, chunks: list[Chunk], all_of_them: bool = False) -> None:
         """Give a new identity to chunks with work left that luigid lists as done.
 
-        A chunk's id repeats from run to run (``_version``), and luigid ignores a done task
+        A chunk's id repeats from run to run (``Chunk.identify``), and luigid ignores a done task
         made pending again within ``stable_done_cooldown_secs``: such a chunk would not be
         handed out. One query per stage (when it is cut) lists the done ones. A done id
         whose jobs the files and history show done is the work of a run sharing our luigid
@@ -309,7 +304,7 @@ class StagePlanner:
             return
         if all_of_them:
             for chunk in chunks:
-                self._renew(chunk, "resumed")
+                chunk.renew("resumed", self._luigi_task_for)
         try:
             done = self._done_in_luigid(chunks[0].luigi_task.task_family)
         except Exception:  # (an old or unreachable luigid: a resumed stage renews them)
@@ -325,13 +320,9 @@ class StagePlanner:
                 seen.add(chunk.luigi_task.task_id)
                 if chunk.done_on_disk(history):
                     break
-                self._renew(chunk, info.get("last_updated"))
+                chunk.renew(info.get("last_updated"), self._luigi_task_for)
                 info = done.get(chunk.luigi_task.task_id)
-            chunk.verified = True
-
-    def _renew(self, chunk: Chunk, when: Any) -> None:
-        chunk.version = hashlib.md5(("%s done at %s" % (chunk.version, when)).encode()).hexdigest()[:10]
-        chunk.luigi_task = self._luigi_task_for(chunk)
+            chunk.checked_in_luigid()
 
     def finish_stage(self, task: Task) -> None:
         """Log the jobs' completion, run ``@posttask`` and release the task's dependants."""
@@ -409,18 +400,6 @@ class StagePlanner:
                 err.specify_task(task, "Exceptions generating parameters")
                 return err
         return None
-
-
-def _version(chunk: Chunk) -> str:
-    """Part of a chunk's Luigi task id under luigid: its upstream chunks' ids.
-
-    Runs started together make the same chunks, so they share them. A rerun's chunk gets
-    the id it had last time; ``StagePlanner.renew_finished`` gives it a new one while luigid
-    still lists that one as done.
-    """
-    if not chunk.upstream:
-        return ""
-    return hashlib.md5("\n".join(u.luigi_task.task_id for u in chunk.upstream).encode()).hexdigest()[:10]
 
 
 def _nobody_asked(family: str) -> Any:

@@ -351,7 +351,7 @@ def _install(request: SlotRequest) -> tuple[translate.RuffusTask, list[tuple]]:
             state, task, copy.index, planned, copy.forced, copy.description,
             done=copy.done, recheck=copy.recheck, version=copy.version, **more,
         )
-        chunk.luigi_task = translate.register_chunk(chunk)
+        chunk.identify(translate.register_chunk)  # (its version is the driver's)
         return chunk
 
     upstream = [rebuild(u) for u in request.upstream]
