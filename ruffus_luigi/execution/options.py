@@ -8,7 +8,8 @@ parts of a run (``stages``, ``executor``, the Luigi adapter) only read the froze
 To follow a keyword, e.g. ``multiprocess``: ``resolve`` turns it into ``RunOptions.multiprocess``
 (the Luigi workers, hence the slots of ``luigi_adapter.slots``), read by ``chunking`` through
 ``stages`` (how many chunks a task's jobs become), by ``luigi_adapter.launch`` (``workers=``
-of ``luigi.build``) and by ``on_backend`` (cluster jobs in flight per worker).
+of ``luigi.build``), by ``luigi_adapter.worker`` (``in_process``: at 1, chunks stay in the
+driver) and by ``on_backend`` (cluster jobs in flight per worker).
 
 Per-task settings (``retry_count``, a task's ``checkpoint``) are read per task where they
 apply (``executor.ChunkExecutor.attempts``, ``planning.strategy_choice``).
