@@ -26,7 +26,8 @@ from ..planning import history as hist
 from ..settings import config
 
 ARGUMENT = "pipeline_run(%s=...)"
-"""Where a value given as a keyword came from (``ruffus.cmdline`` options arrive the same way)."""
+"""Where a keyword's value came from: given, or the default of ``pipeline_run``'s signature for
+keywords that Ruffus defaults there (``multiprocess=1``...); ``ruffus.cmdline`` options arrive as keywords."""
 
 
 class SchedulerChoice(NamedTuple):
