@@ -1,6 +1,6 @@
 """A chunk's jobs on a back end other than ``local``: pack, dispatch, turn results into outcomes.
 
-``RunState.execute`` comes here only when a non-local back end is chosen, so the local
+``ChunkExecutor.execute`` comes here only when a non-local back end is chosen, so the local
 path stays as it was. Each job is a Python job (``pyjob``): the task function and its
 parameters, run on the node by ``python -m ruffus_luigi.cli.remote``. Job files live in
 ``<working directory>/.ruffus_luigi/<run id>/`` (private, on the shared file system);
@@ -25,8 +25,9 @@ from .job import JobOutcome
 
 if TYPE_CHECKING:
     from ..model.task import Task
+    from .chunks import PlannedJob
     from .dispatch import JobResult
-    from .run import PlannedJob, RunState
+    from .run import RunState
 
 RESOURCES_ATTRIBUTE = "ruffus_luigi_resources"
 """A task function's dict attribute with its resources, e.g. ``{"memory": "4G", "threads": 2}``."""
@@ -68,13 +69,14 @@ def jobs_dir(state: RunState) -> str:
 
 def in_flight_limit(state: RunState) -> int:
     """Jobs in flight per Luigi worker: the run's ``multiprocess``/``multithread`` N shared out."""
-    total = max(1, state.multithread if state.multithread > 1 else state.workers)
-    return max(1, -(-total // max(1, state.workers)))
+    options = state.options
+    total = max(1, options.multithread if options.multithread > 1 else options.multiprocess)
+    return max(1, -(-total // max(1, options.multiprocess)))
 
 
 def run_jobs(state: RunState, task: Task, jobs: list[PlannedJob], outcomes: list[JobOutcome]) -> None:
     """Run ``jobs`` on the chosen back end; append one outcome per job, in order."""
-    default = state.backend
+    default = state.options.backend
     found: dict[int, JobOutcome] = {}
     groups: dict[str, list[tuple[PlannedJob, JobSpec]]] = {}
     try:
@@ -168,7 +170,7 @@ def _run_group(
     except Exception:  # unknown or unavailable: every job says why, and nothing else starts
         for job, _ in pairs:
             found[job.index] = JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task.name, job.name))
-        state.request_stop()
+        state.files.request_stop()
         return
     by_name = {spec.name: job for job, spec in pairs}
 
@@ -176,10 +178,10 @@ def _run_group(
         job = by_name[result.spec.name]
         outcome = _outcome(state, task, job, result, backend)
         found[job.index] = outcome
-        if outcome.signalled_break or (outcome.error and state.terminate_immediately):
-            state.request_stop()
+        if outcome.signalled_break or (outcome.error and state.options.exceptions_terminate_immediately):
+            state.files.request_stop()
 
-    dispatcher.run([spec for _, spec in pairs], in_flight_limit(state), state.stopping, on_result)
+    dispatcher.run([spec for _, spec in pairs], in_flight_limit(state), state.files.stopping, on_result)
 
 
 def _outcome(state: RunState, task: Task, job: PlannedJob, result: JobResult, backend: str) -> JobOutcome:
@@ -228,7 +230,7 @@ def _warn_dropped_options(state: RunState, task: Task, options: list[str]) -> No
     """One line per task and run (over all worker processes) when its jobs ran ``run_job``
     commands in their own allocation (``nested``) without the resources those asked for."""
     display = task.display_name
-    marker = os.path.join(state.run_dir, "dropped-options-" + job_name(display))
+    marker = os.path.join(state.files.run_dir, "dropped-options-" + job_name(display))
     try:
         os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except OSError:

@@ -46,24 +46,16 @@ from types import SimpleNamespace
 from typing import Any, TextIO
 
 from ..model.loggers import black_hole_logger
-from ..settings import config
+from . import progress_text
+from .progress_streams import GuardedStream, isatty, same_terminal
+from .progress_text import MAX_TASK_LINES
 
 ERASE = "\r\x1b[K"  # back to the line's start, clear to its end
 UP_ERASE = "\x1b[A\x1b[K"  # up one line, clear it (the live display's lines above its last)
-MAX_TASK_LINES = 11  # lines for running tasks, the last saying how many more run when they do not fit
-PREFIX = "[ruffus-luigi]"
 LIVE_INTERVAL = 0.2  # s between redraws of the live line
 PLAIN_INTERVAL = 10.0  # s between plain lines
 
 _active: Progress | None = None
-
-
-def clock_text(seconds: float) -> str:
-    """``m:ss``, or ``h:mm:ss`` from an hour on."""
-    s = int(seconds)
-    if s >= 3600:
-        return "%d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60)
-    return "%d:%02d" % (s // 60, s % 60)
 
 
 class Progress:
@@ -82,6 +74,7 @@ class Progress:
         clock: Callable[[], float] = time.monotonic,
         width: Callable[[], int] | None = None,
         per_task: bool = False,
+        run: Any = None,
     ) -> None:
         self.stream = stream
         self.per_task = per_task
@@ -108,7 +101,7 @@ class Progress:
         self.at_line_start = True  # nothing half-written on the terminal's current line
         self.last_draw = float("-inf") if live else self.started
         self.closed = False
-        self.state: Any = None  # the RunState whose chunks count (set by ``start``)
+        self.run = run  # the RunState whose chunks count
         self.lock: Any = None  # held by a worker while its line is written elsewhere (live)
         self.locked = False
         self._undo: list[Callable[[], None]] = []
@@ -124,7 +117,7 @@ class Progress:
         self.update()
 
     def planned(self, task: Any, chunks: list) -> None:
-        """``RunState.start_stage`` cut a task's jobs into chunks."""
+        """A task's jobs were cut into chunks."""
         self.stage_planned(task, jobs_to_run(chunks))
 
     def task_finished(self, task: Any) -> None:
@@ -161,60 +154,12 @@ class Progress:
 
     # -- rendering --------------------------------------------------------------------
     def text(self, final: bool = False, width: int = 0) -> str:
-        """The status line; with ``width``, the first of ever shorter forms that fits in it.
-
-        Shortening drops ``elapsed``, then spaces, then spells the labels short, then drops
-        ``running`` (and ``failed`` while none failed), ``tasks`` and the prefix: the ETA
-        is never cut.
-        """
-        now = self.clock()
-        more = "+" if len(self.known) < self.tasks_total else ""
-        tasks = "%d/%d" % (self.tasks_done, self.tasks_total)
-        jobs = "%d/%d%s" % (self.jobs_done, self.jobs_total, more)
-        eta = ""
-        remaining = self.jobs_total - self.jobs_done - self.failed
-        if not final and self.jobs_done and remaining > 0 and self.first_chunk is not None:
-            rate = self.jobs_done / max(now - self.first_chunk, 1e-6)
-            eta = "ETA %s%s" % (clock_text(remaining / rate), more)
-        long = [("tasks", tasks), ("jobs", jobs), ("running", self.running), ("failed", self.failed)]
-        elapsed = [("elapsed", clock_text(now - self.started))]
-        short = [("t", tasks), ("j", jobs), ("run", self.running), ("fail", self.failed)]
-        failed = [("fail", self.failed)] if self.failed else []
-        forms = [
-            (PREFIX, long + elapsed, "  "),
-            (PREFIX, long, "  "),
-            (PREFIX, long, " "),
-            (PREFIX, short, " "),
-            (PREFIX, short[:2] + failed, " "),
-            (PREFIX, short[1:2] + failed, " "),
-            ("", short[1:2] + failed, " "),
-            ("", [], " "),
-        ]
-        for prefix, fields, sep in forms:
-            line = sep.join(["%s %s" % field for field in fields] + ([eta] if eta else []))
-            if prefix:
-                line = prefix + " " + line
-            if not width or len(line) < width:
-                break
-        return line
+        """The status line; with ``width``, the first of ever shorter forms that fits in it."""
+        return progress_text.status_line(self, self.clock(), final, width)
 
     def task_lines(self, width: int = 0, most: int = MAX_TASK_LINES) -> list[str]:
         """``per_task``: one line per task with jobs running now, ``most`` lines at most."""
-        if not self.per_task:
-            return []
-        running = [(t, c) for t, c in self.task_jobs.items() if c[3] > 0]
-        shown = running if len(running) <= most else running[: max(most - 1, 0)]
-        lines = []
-        for task, (done, total, failed, _) in shown:
-            counts = "  jobs %d/%d" % (done, total) + ("  failed %d" % failed if failed else "")
-            name = task_name(task)
-            room = (width - 1 if width else 1 << 30) - len(counts) - 2
-            if len(name) > room:
-                name = name[: max(room - 3, 0)] + "..."
-            lines.append(("  " + name + counts)[: width - 1] if width > 1 else "  " + name + counts)
-        if len(shown) < len(running) and most > 0:
-            lines.append("  ... %d more tasks running" % (len(running) - len(shown)))
-        return lines
+        return progress_text.task_lines(self, width, most)
 
     def erase_text(self) -> str:
         """What takes the live display off the screen: its bottom line, then each line above it."""
@@ -283,6 +228,29 @@ class Progress:
             self.drawn = False
 
     # -- other output on the same terminal -------------------------------------------------
+    def taken_off_by(self, stream: Any) -> str:
+        """Text is about to be written to ``stream`` (a ``GuardedStream``'s): what to write
+        before it to take the display off the screen. Written to the display's own stream, the
+        erase goes in the same write as the text; another stream's text waits for it here."""
+        if not self.in_driver():  # a forked worker: the driver's display may be on the screen
+            erase = self.erase_text()
+            self._drawn_height(1)
+            return erase
+        if not self.drawn:
+            return ""
+        if stream is not self.stream:
+            self.erase()
+            return ""
+        erase = self.erase_text()
+        self._drawn_height(1)
+        self.drawn = False
+        return erase
+
+    def text_written(self, whole_line: bool) -> bool:
+        """The driver wrote text to the terminal; True when it ended a line (the display may come back)."""
+        self.at_line_start = whole_line
+        return whole_line
+
     def in_driver(self) -> bool:
         return os.getpid() == self.pid
 
@@ -311,8 +279,9 @@ class Progress:
             self.lock.release()
 
     # -- a run --------------------------------------------------------------------------
-    def install(self, state: Any) -> None:
-        """Route the run's logger (and, live, ``sys.stdout``/``sys.stderr``) through this line."""
+    def install(self) -> None:
+        """Make this the active progress, which the run's logger (``guarded``) erases before each
+        message; live, route ``sys.stdout``/``sys.stderr`` through the line as well."""
         global _active
         _active = self
         if not self.live:
@@ -323,13 +292,9 @@ class Progress:
         if self.per_task:
             self.height = multiprocessing.Value("i", 1, lock=False)  # (written under ``lock``)
 
-        logger = state.logger
-        if logger is not black_hole_logger:
-            state.logger = GuardedLogger(logger, self)
-            self._undo.append(lambda: setattr(state, "logger", logger))
         for name in ("stdout", "stderr"):
             stream = getattr(sys, name)
-            if stream is self.stream or _same_terminal(stream, self.stream):
+            if stream is self.stream or same_terminal(stream, self.stream):
                 guarded = GuardedStream(stream, self)
                 setattr(sys, name, guarded)
                 self._guarded.append(guarded)
@@ -359,98 +324,26 @@ class Progress:
                 _active = None
 
 
-class GuardedStream:
-    """A text stream on the live line's terminal: erases the line before each write.
+class GuardedLogger:
+    """A run's logger, erasing the live line before each message and redrawing after.
 
-    Text is passed on a whole line at a time (or at ``flush``), erase included, in one
-    write: a line-buffered terminal stream flushes at the erase's ``\r``, so a line written
-    in pieces could be cut by another process's erase and lost from the screen.
+    ``progress``: the line to erase; None (a run's logger, ``guarded``): whichever progress is
+    active when the message comes, if any, so the run need not swap its logger.
     """
 
-    def __init__(self, stream: TextIO, progress: Progress) -> None:
-        self._stream = stream
-        self._progress = progress
-        self._child: int | None = None  # a forked worker's pid, once it writes
-        self._child_at_line_start = True
-        self._pending = ""  # the start of a line not passed on yet
-        self._pending_pid = os.getpid()
-        self._mutex = threading.Lock()  # (jobs under ``multithread`` print from threads)
-
-    def write(self, text: str) -> int:
-        if not text:
-            return 0
-        with self._mutex:
-            if self._pending_pid != os.getpid():  # a forked worker: the driver passes its own on
-                self._pending, self._pending_pid = "", os.getpid()
-            if self._progress.closed:
-                text, self._pending = self._pending + text, ""
-                self._stream.write(text)
-                return len(text)
-            self._pending += text
-            cut = self._pending.rfind("\n") + 1
-            if cut:
-                whole, self._pending = self._pending[:cut], self._pending[cut:]
-                self._pass_on(whole)
-        return len(text)
-
-    def flush(self) -> None:
-        with self._mutex:
-            if self._pending and self._pending_pid == os.getpid():
-                text, self._pending = self._pending, ""
-                self._pass_on(text)
-        self._stream.flush()
-
-    def _pass_on(self, text: str) -> None:
-        p = self._progress
-        if not p.in_driver():
-            pid = os.getpid()
-            if self._child != pid:
-                self._child, self._child_at_line_start = pid, True
-            if self._child_at_line_start:
-                out = p.erase_text() + text
-                p._drawn_height(1)
-            else:
-                out = text
-            self._child_at_line_start = text.endswith("\n")
-            self._stream.write(out)
-            return
-        if p.drawn:
-            if self._stream is p.stream:
-                text_out = p.erase_text() + text  # one write: the display goes as the message comes
-                p._drawn_height(1)
-                p.drawn = False
-            else:
-                p.erase()
-                text_out = text
-        else:
-            text_out = text
-        self._stream.write(text_out)
-        p.at_line_start = text.endswith("\n")
-        if p.at_line_start:
-            self._stream.flush()
-            p.update()
-
-    def writelines(self, lines: Any) -> None:
-        for line in lines:
-            self.write(line)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-class GuardedLogger:
-    """The run's logger, erasing the live line before each message and redrawing after."""
-
-    def __init__(self, logger: Any, progress: Progress) -> None:
+    def __init__(self, logger: Any, progress: Progress | None = None) -> None:
         self._logger = logger
         self._progress = progress
 
     def _call(self, method: str, args: tuple, kwargs: dict) -> Any:
-        self._progress.before_output()
+        progress = self._progress or _active
+        if progress is None:
+            return getattr(self._logger, method)(*args, **kwargs)
+        progress.before_output()
         try:
             return getattr(self._logger, method)(*args, **kwargs)
         finally:
-            self._progress.after_line()
+            progress.after_line()
 
     def info(self, *args: Any, **kwargs: Any) -> Any:
         return self._call("info", args, kwargs)
@@ -474,44 +367,30 @@ class GuardedLogger:
         return getattr(self._logger, name)
 
 
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
-def _same_terminal(a: Any, b: Any) -> bool:
-    try:
-        return _isatty(a) and _isatty(b) and os.fstat(a.fileno()).st_rdev == os.fstat(b.fileno()).st_rdev
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
 # -- the run's side (driver only) ----------------------------------------------------------
-def start(state: Any) -> Progress | None:
-    """The progress of a run about to start, installed; None when the setting says none."""
-    mode = config.progress()
+def guarded(logger: Any) -> Any:
+    """A run's logger, made to erase the live line of the active progress before each message."""
+    return logger if logger is black_hole_logger else GuardedLogger(logger)
+
+
+def start(run: Any) -> Progress | None:
+    """The progress of a run about to start (``run.options.progress``), installed; None when
+    the setting says none."""
+    mode = run.options.progress
     if mode == "0" or _active is not None:
         return None
-    if _isatty(sys.stdout):
-        stream, live = (sys.stderr if _isatty(sys.stderr) else sys.stdout), True
+    if isatty(sys.stdout):
+        stream, live = (sys.stderr if isatty(sys.stderr) else sys.stdout), True
     elif mode in ("1", "tasks"):
         stream, live = sys.stderr, False
     else:
         return None
     progress = Progress(
-        stream, live, len(state.incomplete), keep_final=not live or state.verbose >= 1, per_task=mode == "tasks"
+        stream, live, len(run.incomplete), keep_final=not live or run.options.verbose >= 1,
+        per_task=mode == "tasks", run=run,
     )
-    progress.state = state
-    progress.install(state)
+    progress.install()
     return progress
-
-
-def task_name(task: Any) -> str:
-    """A Ruffus task as its messages name it."""
-    name = getattr(task, "_get_display_name", None)
-    return name() if name is not None else str(task)
 
 
 def jobs_to_run(chunks: list) -> int:
@@ -524,14 +403,14 @@ def _chunk(luigi_task: Any) -> Any:
     if _active is None or getattr(luigi_task, "chunk", -1) < 0:
         return None
     chunk = luigi_task.planned_chunk()
-    return chunk if chunk.state is getattr(_active, "state", None) else None
+    return chunk if chunk.state is _active.run else None
 
 
 def chunk_started(luigi_task: Any) -> None:
     """Luigi's worker (in the driver) is about to run a task."""
     chunk = _chunk(luigi_task)
     if chunk is not None:
-        threads = chunk.state.multithread
+        threads = chunk.state.options.multithread
         _active.chunk_started(id(chunk), min(jobs_to_run([chunk]), threads) if threads > 1 else 1, chunk.task)
 
 
@@ -539,10 +418,22 @@ def chunk_ended(luigi_task: Any) -> None:
     """Luigi's worker (in the driver) got a task's result back."""
     chunk = _chunk(luigi_task)
     if chunk is not None:
-        outcomes = chunk.state.outcomes(chunk)
+        outcomes = chunk.results()
         failed = sum(1 for o in outcomes if o.error or o.missing_input)
         ok = sum(1 for o in outcomes if o.ran and not o.error)
         _active.chunk_finished(id(chunk), ok, failed)
+
+
+def stage_planned(run: Any, task: Any, chunks: list) -> None:
+    """``StagePlanner.start_stage`` cut a task's jobs into chunks."""
+    if _active is not None and _active.run is run:
+        _active.planned(task, chunks)
+
+
+def task_finished(run: Any, task: Any) -> None:
+    """``StagePlanner.finish_stage`` ended a task's stage."""
+    if _active is not None and _active.run is run:
+        _active.task_finished(task)
 
 
 def tick() -> None:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .chunks import PlannedJob
     from .job import JobOutcome
-    from .run import PlannedJob
 
 log = logging.getLogger("ruffus_luigi.retries")  # (its name before the move: logging configurations name it)
 

@@ -23,7 +23,8 @@ from .job import JobOutcome
 
 if TYPE_CHECKING:
     from ..model.task import Task
-    from .run import PlannedJob, RunState
+    from .chunks import PlannedJob
+    from .run import RunState
 
 KEEP_ATTRIBUTE = "ruffus_luigi_keep_outputs"
 """A task function attribute: ``True`` keeps the task's outputs from being zeroed or removed."""
@@ -188,10 +189,10 @@ class Intermediates:
         found = self._finished.get(task)
         if found is None:
             state = self.state
-            if not state.stage_done(task):
+            if not state.stages.stage_done(task):
                 return False
             found = self._finished[task] = not any(
-                o.error for chunk in state.planned.get(task, []) for o in state.outcomes(chunk)
+                o.error for chunk in state.stages.planned.get(task, []) for o in chunk.results()
             )
         return found
 

@@ -18,7 +18,7 @@ from ..execution.run import RunState
 from ..planning.luigi_inputs import luigi_inputs
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
+    from ..model.task import Task
 
 
 def required_by(task: Task, state: RunState) -> list[luigi.Task]:
@@ -28,16 +28,16 @@ def required_by(task: Task, state: RunState) -> list[luigi.Task]:
     task's ``run()`` is real work.
     """
     found: list[luigi.Task] = []
-    if state.touch_files_only:
+    if state.options.touch_files_only:
         return found
     current: Task | None = task
     while current is not None:
         found.extend(luigi_inputs(current))
-        current = state.early_parent(current)
+        current = state.stages.early_parent(current)
     return found
 
 
-def failures(state: RunState, any_other: bool) -> list[tuple]:
+def failures(state: RunState, any_other: bool, scheduler: Any) -> list[tuple]:
     """``RethrownJobError`` entries for the Luigi inputs that kept a stage from running.
 
     One per Luigi task whose failure the scheduler reports (its traceback). When no job
@@ -48,7 +48,7 @@ def failures(state: RunState, any_other: bool) -> list[tuple]:
     found: list[tuple] = []
     seen: set[str] = set()
     for task in state.incomplete:
-        if task in state.finished:
+        if task in state.stages.finished:
             continue
         for luigi_task in required_by(task, state):
             if luigi_task.task_id in seen:
@@ -56,7 +56,7 @@ def failures(state: RunState, any_other: bool) -> list[tuple]:
             seen.add(luigi_task.task_id)
             if luigi_task.complete():
                 continue
-            error = _scheduler_error(state, luigi_task.task_id)
+            error = _scheduler_error(scheduler, luigi_task.task_id)
             if error:
                 found.append(_entry(task, luigi_task, error))
             elif not any_other:
@@ -88,10 +88,9 @@ def _entry(task: Task, luigi_task: luigi.Task, explanation: str) -> tuple:
     return (task._name, _job(luigi_task), name, "(%s)" % message if message else "", explanation.rstrip())
 
 
-def _scheduler_error(state: RunState, task_id: str) -> str:
+def _scheduler_error(scheduler: Any, task_id: str) -> str:
     """The scheduler's explanation of a failed task ("" if none), as the worker sent it:
     JSON-encoded text."""
-    scheduler: Any = state.scheduler
     if scheduler is None:
         return ""
     try:

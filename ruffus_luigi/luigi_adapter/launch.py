@@ -17,13 +17,10 @@ import luigi
 from ..errors import clear_errors
 from ..errors import exceptions as rx
 from ..execution import progress
-from ..execution.claims import Claims
 from ..execution.run import RunState
 from ..model.pipeline import lookup_pipeline, lookup_tasks_from_user_specified_names
-from ..settings import (
-    config,
-    luigi_settings,  # noqa: F401 - [ruffus_luigi] known to Luigi
-)
+from ..model.task import Task
+from ..settings import luigi_settings  # noqa: F401 - [ruffus_luigi] known to Luigi
 from . import foreign, luigi_private, luigid_http, translate, worker
 
 
@@ -47,46 +44,45 @@ def worker_scheduler_factory() -> worker.WorkerSchedulerFactory:
     return worker.WorkerSchedulerFactory()
 
 
-def execute(state: RunState, host: str | None, port: int | None) -> None:
+def execute(state: RunState) -> None:
     """Build the stages of the tasks to run with Luigi; raise Ruffus' errors."""
-    if state.jobs_per_luigi_task is None:
-        state.jobs_per_luigi_task = config.jobs_per_luigi_task()
-    translate.register_run(state)
+    stages = state.stages
+    factory = worker.WorkerSchedulerFactory(_resources(state), state.options.scheduler_timeout)
+    translate.register_run(state, factory.done_tasks)
+    shown = None
     try:
-        state.progress = progress.start(state)
-        required = {p for t in state.incomplete for p in state.stage_requirements(t)}
+        shown = progress.start(state)
+        required = {p for t in state.incomplete for p in stages.stage_requirements(t)}
         # only stages nothing else requires: Luigi would tell the scheduler of a shared one once per root
         roots = [translate.stage_of(t, state) for t in state.incomplete if t not in required]
         if roots:
-            factory = worker.WorkerSchedulerFactory(_resources(state), state)
             try:
-                _luigi_build(roots, state, host, port, factory)
+                _luigi_build(roots, state, factory)
             except KeyboardInterrupt:
-                state.jobs_interrupted = _jobs_running(state, factory.worker)
+                state.executor.interrupted(_jobs_running(state, factory.worker))
                 _stop_workers()
                 raise
             except luigid_http.SchedulerUnreachable as e:
                 _stop_workers()
                 raise clear_errors.SchedulerUnavailable(_unreachable(e, state)) from None
-        errors = _collect_errors(state)
-        errors += foreign.failures(state, bool(errors))  # a hand-written Luigi input that failed
-        if state.generation_error is None:
-            state.generation_error = state.missing_input_error()
-        if state.generation_error is not None:
-            if not errors and not state.any_job_ran:
-                raise state.generation_error
-            kind = type(state.generation_error)
+        errors, signalled_break = _collect_errors(state)
+        errors += foreign.failures(state, bool(errors), factory.scheduler)  # a hand-written Luigi input that failed
+        failure = stages.generation_error or stages.missing_input_error()
+        if failure is not None:
+            if not errors and not stages.any_job_ran:
+                raise failure
+            kind = type(failure)
             module = "ruffus.ruffus_exceptions" if kind.__module__ == rx.__name__ else kind.__module__
             # Ruffus puts the exception's class here, printed as "<class 'module.Name'>"
-            errors.append((None, None, "<class '%s.%s'>" % (module, kind.__name__), state.generation_error, ""))
+            errors.append((None, None, "<class '%s.%s'>" % (module, kind.__name__), failure, ""))
         if errors:
             err = rx.RethrownJobError(errors)
-            if state.signalled_break:
-                err.specify_task(state.signalled_break, "Exceptions running jobs")
+            if signalled_break is not None:
+                err.specify_task(signalled_break, "Exceptions running jobs")
             if roots:
                 state.logger.info(run_summary(state))
             raise err
-        unfinished = [t for t in state.incomplete if t not in state.finished]
+        unfinished = [t for t in state.incomplete if t not in stages.finished]
         if roots and unfinished:
             raise rx.RethrownJobError(
                 [
@@ -94,17 +90,17 @@ def execute(state: RunState, host: str | None, port: int | None) -> None:
                         t._name,
                         "",
                         "ruffus_luigi.LuigiError",
-                        _not_run_reason(state),
+                        _not_run_reason(state, factory),
                         run_summary(state),
                     )
                     for t in unfinished[:1]
                 ]
             )
     finally:
-        if state.progress is not None:
-            state.progress.close()
+        if shown is not None:
+            shown.close()
         translate.REGISTRY.forget_run(state)
-        shutil.rmtree(state.run_dir, ignore_errors=True)
+        shutil.rmtree(state.files.run_dir, ignore_errors=True)
 
 
 def run_summary(state: RunState) -> str:
@@ -115,21 +111,22 @@ def run_summary(state: RunState) -> str:
     Ruffus user wrote or can act on.
     """
     lines = ["ruffus-luigi: what this run did, by Ruffus task:"]
+    stages = state.stages
     for task in state.incomplete:
         name = task._get_display_name()
-        chunks = state.planned.get(task)
+        chunks = stages.planned.get(task)
         if chunks is None:
-            waiting = [repr(p._get_display_name()) for p in state.parents_to_wait_for(task) if p not in state.finished]
+            waiting = [repr(p._get_display_name()) for p in stages.parents_to_wait_for(task) if p not in stages.finished]
             lines.append("    %r: not started%s" % (name, " (waits for %s)" % ", ".join(waiting) if waiting else ""))
             continue
         todo = done = failed = 0
         for chunk in chunks:
             todo += sum(1 for j in chunk.jobs if j.needs_run or chunk.forced)
-            for outcome in state.outcomes(chunk):
+            for outcome in chunk.results():
                 failed += bool(outcome.error)
                 done += outcome.ran and not outcome.error
         counts = "%d of %d jobs done, %d failed, %d not run" % (done, todo, failed, max(0, todo - done - failed))
-        lines.append("    %r: %s (%s)" % (name, counts, "finished" if task in state.finished else "not finished"))
+        lines.append("    %r: %s (%s)" % (name, counts, "finished" if task in stages.finished else "not finished"))
     return "\n".join(lines)
 
 
@@ -146,20 +143,20 @@ class _RuffusSummary(logging.Filter):
         return True
 
 
-def _not_run_reason(state: RunState) -> str:
+def _not_run_reason(state: RunState, factory: worker.WorkerSchedulerFactory) -> str:
     """Why a stage can end unfinished with no job failed, and what to do."""
-    if state.temporary_space_full():
+    if state.files.temporary_space_full():
         return (
             "(Luigi did not run this task: the run's temporary directory %s is full, so worker processes could not"
             " pass back what their jobs did. Jobs that finished are recorded: free space there (or set TMPDIR"
-            " elsewhere) and run the pipeline again to do what is left)" % os.path.dirname(state.run_dir)
+            " elsewhere) and run the pipeline again to do what is left)" % os.path.dirname(state.files.run_dir)
         )
-    if not state.shared_scheduler:
+    if not state.options.scheduler.shared:
         return "(Luigi did not run this task)"
     return (
         "(Luigi did not run this task: the scheduler %s stopped giving this run work before the task was done."
         " If luigid was restarted without its saved state it forgot the run's pending tasks. Jobs that"
-        " finished are recorded: run the pipeline again to do what is left)" % state.scheduler_address
+        " finished are recorded: run the pipeline again to do what is left)" % (factory.url or state.options.scheduler.address)
     )
 
 
@@ -169,7 +166,7 @@ def _unreachable(error: luigid_http.SchedulerUnreachable, state: RunState) -> st
         "luigid at %s did not answer for %g s (%s). Check that luigid is running and listening on that "
         "host and port (the URL comes from %s); scheduler_timeout (RUFFUS_LUIGI_SCHEDULER_TIMEOUT) is how "
         "long a run keeps trying. Jobs that finished are recorded: run again to do what is left"
-        % (error.url, error.waited, error.why, state.scheduler_source)
+        % (error.url, error.waited, error.why, state.options.scheduler.source)
     )
 
 
@@ -179,13 +176,14 @@ def _jobs_running(state: RunState, worker: worker.RuffusWorker | None) -> int:
     A chunk runs its jobs one after another, except on a cluster back end where they are
     submitted together.
     """
-    count = max(state.jobs_running, state.jobs_interrupted)  # (threads of a chunk: see RunState.execute)
+    executor = state.executor
+    count = max(executor.jobs_running, executor.jobs_interrupted)  # (threads of a chunk: see ChunkExecutor._run_jobs)
     for process in list(worker.running_processes.values()) if worker is not None else []:
         task = process.task
         if process.use_multiprocessing and isinstance(task, translate.RuffusTask) and task.chunk >= 0:
             chunk = task.planned_chunk()
             todo = sum(1 for j in chunk.jobs if j.needs_run or chunk.forced)
-            count += todo if state.backend != "local" else min(1, todo)
+            count += todo if state.options.backend != "local" else min(1, todo)
     return count
 
 
@@ -200,18 +198,21 @@ def _stop_workers() -> None:
             child.kill()
 
 
-def _collect_errors(state: RunState) -> list[tuple]:
+def _collect_errors(state: RunState) -> tuple[list[tuple], Task | None]:
+    """The jobs' errors, in the order their tasks were planned, and the last task a job of
+    which signalled a break (``JobSignalledBreak``), if any; logged one by one with ``log_exceptions``."""
     errors = []
-    for chunks in state.planned.values():
+    signalled_break = None
+    for chunks in state.stages.planned.values():
         for chunk in chunks:
-            for outcome in state.outcomes(chunk):
+            for outcome in chunk.results():
                 if outcome.signalled_break:
-                    state.signalled_break = chunk.task
+                    signalled_break = chunk.task
                 if outcome.error:
                     errors.append(outcome.error)
-                    if state.log_exceptions:
+                    if state.options.log_exceptions:
                         state.logger.error(rx.RethrownJobError([outcome.error]).get_nth_exception_str())
-    return errors
+    return errors, signalled_break
 
 
 def _resources(state: RunState) -> dict[str, int]:
@@ -223,55 +224,21 @@ def _resources(state: RunState) -> dict[str, int]:
     }
 
 
-def _luigi_build(
-    roots: list, state: RunState, host: str | None, port: int | None, factory: worker.WorkerSchedulerFactory
-) -> Any:
-    """Run Luigi on the stages; the local scheduler unless a luigid is configured."""
-    if host:
-        state.scheduler_source = "pipeline_run's scheduler_host/scheduler_port (a script's --scheduler-host/--scheduler-port)"
-    elif config.scheduler_host():
-        state.scheduler_source = "RUFFUS_LUIGI_SCHEDULER_HOST"
-    elif config.environment("scheduler_url"):
-        state.scheduler_source = "RUFFUS_LUIGI_SCHEDULER_URL, which ruffus-luigi --scheduler-host/--scheduler-port set"
-    else:
-        state.scheduler_source = "luigi.cfg: [ruffus_luigi] scheduler_url, or [core] default_scheduler_host/_port/_url"
-    host = host or config.scheduler_host()
-    url = None if host else config.scheduler_url()
-    kwargs: dict[str, Any] = {}
-    if url:
-        kwargs["scheduler_url"] = url
-    elif host:
-        kwargs["scheduler_host"] = host
-        kwargs["scheduler_port"] = int(port or 8082)
-    else:
-        kwargs["local_scheduler"] = _configured_local()
-    state.shared_scheduler = not kwargs.get("local_scheduler")
-    state.scheduler_address = url or ("http://%s:%s/" % (host, kwargs["scheduler_port"]) if host else "named in luigi.cfg [core]")
-    if state.shared_scheduler:  # (before any worker process is forked: they inherit it)
-        state.claims = Claims(state.workdir)
+def _luigi_build(roots: list, state: RunState, factory: worker.WorkerSchedulerFactory) -> Any:
+    """Run Luigi on the stages, with the scheduler the options chose (``SchedulerChoice``)."""
+    options = state.options
     summary = _RuffusSummary(state)
     interface_log = logging.getLogger("luigi-interface")
     interface_log.addFilter(summary)
     try:
-        return luigi.build(
-            roots,
-            worker_scheduler_factory=factory,
-            workers=state.workers,
-            detailed_summary=True,
-            log_level=config.luigi_log_level(),  # Luigi's own log, for debugging
-            **kwargs,
-        )
+        with state.executor.claiming():
+            return luigi.build(
+                roots,
+                worker_scheduler_factory=factory,
+                workers=options.multiprocess,
+                detailed_summary=True,
+                log_level=options.luigi_log_level,  # Luigi's own log, for debugging
+                **options.scheduler.build_arguments(),
+            )
     finally:
         interface_log.removeFilter(summary)
-        if state.claims is not None:
-            state.claims.close()
-            state.claims = None
-
-
-def _configured_local() -> bool:
-    """Local scheduler unless ``luigi.cfg`` names a default scheduler host."""
-    settings = luigi.configuration.get_config()  # (not the `config` module imported above)
-    return not settings.has_option("core", "default_scheduler_host") and not settings.has_option(
-        "core", "default_scheduler_url"
-    )
-

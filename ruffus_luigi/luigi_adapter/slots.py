@@ -33,7 +33,8 @@ from typing import Any
 import luigi.worker
 
 from ..execution import driver
-from ..execution.run import Chunk, PlannedJob, RunState
+from ..execution.chunks import Chunk, PlannedJob
+from ..execution.run import RunState
 from . import luigi_private, translate
 
 _FORK = multiprocessing.get_context("fork")
@@ -107,12 +108,12 @@ class SlotPool:
             return None
         upstream = []
         for u in chunk.upstream:
-            done = u.done or os.path.exists(state.outcome_path(u))
+            done = u.done or state.files.has_outcomes(u)
             upstream.append(self._describe(u, with_jobs=not done, done=done and u.complete()))
         described = self._describe(chunk, with_jobs=True, done=False)
         if described is None or None in upstream:
             return None
-        request = SlotRequest(state.run_id, described, tuple(upstream), state.keeps_signatures(chunk.task))
+        request = SlotRequest(state.run_id, described, tuple(upstream), state.stages.keeps_signatures(chunk.task))
         try:
             return pickle.dumps(request, pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - a lambda, an open file...: fork as before
@@ -341,20 +342,19 @@ def _install(request: SlotRequest) -> tuple[translate.RuffusTask, list[tuple]]:
     """Register the chunk (and stand-ins for the chunks it depends on) as the driver has them."""
     state: RunState = translate.REGISTRY.runs[request.run_id]
 
-    def rebuild(copy: ChunkCopy) -> Chunk:
+    def rebuild(copy: ChunkCopy, **more: Any) -> Chunk:
         task = translate.REGISTRY.tasks[copy.family]
         planned = [
             PlannedJob(i, p, display, needs, task, vap, seen, early) for i, p, display, needs, vap, seen, early in copy.jobs or ()
         ]
         chunk = Chunk(
             state, task, copy.index, planned, copy.forced, copy.description,
-            done=copy.done, recheck=copy.recheck, version=copy.version,
+            done=copy.done, recheck=copy.recheck, version=copy.version, **more,
         )
-        chunk.luigi_task = translate.register_chunk(chunk)
+        chunk.identify(translate.register_chunk)  # (its version is the driver's)
         return chunk
 
-    chunk = rebuild(request.chunk)
-    chunk.upstream = [rebuild(u) for u in request.upstream]
-    chunk.keep_signatures = request.keep_signatures
+    upstream = [rebuild(u) for u in request.upstream]
+    chunk = rebuild(request.chunk, upstream=upstream, keep_signatures=request.keep_signatures)
     keys = [translate.chunk_key(c) for c in (chunk, *chunk.upstream)]
     return chunk.luigi_task, keys

@@ -6,19 +6,21 @@ its chunks as dynamic dependencies. An instance with ``chunk >= 0`` is a chunk:
 a slice of the task's jobs, run by a Luigi worker. Chunks keep the number of
 Luigi tasks small (Luigi's scheduler slows quadratically with pending tasks).
 
-The parameters of a chunk's jobs live in the planning process (see ``execution.run``);
+The parameters of a chunk's jobs live in the planning process (see ``execution.stages``);
 forked Luigi workers inherit them.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import luigi
 
-from ..execution.run import Chunk, RunState
-from ..model.loggers import black_hole_logger
+from ..execution.chunks import Chunk
+from ..execution.options import RunOptions
+from ..execution.run import RunState
 from ..planning.plan import prepare, tasks_to_run
 from . import (
     foreign,
@@ -118,7 +120,7 @@ class RuffusTask(luigi.Task):
         if self.chunk >= 0:
             return [c.luigi_task for c in self.planned_chunk().upstream]
         state = self.run_state()
-        stages = [stage_of(p, state) for p in state.stage_requirements(self.ruffus_task)]
+        stages = [stage_of(p, state) for p in state.stages.stage_requirements(self.ruffus_task)]
         return stages + foreign.required_by(self.ruffus_task, state)  # hand-written Luigi inputs
 
     def output(self) -> Any:
@@ -132,7 +134,7 @@ class RuffusTask(luigi.Task):
         """Ruffus' up-to-date rule, not Luigi's "the outputs exist" (which it implies)."""
         if self.chunk >= 0:
             return self.planned_chunk().complete()
-        return self.run_state().stage_done(self.ruffus_task)
+        return self.run_state().stages.stage_done(self.ruffus_task)
 
     def run(self):  # noqa: ANN201 - a generator of dynamic dependencies
         if self.chunk >= 0:
@@ -145,32 +147,29 @@ class RuffusTask(luigi.Task):
                 "Luigi with workers=1, or pass worker_scheduler_factory="
                 "ruffus_luigi.worker_scheduler_factory() to luigi.build" % self.ruffus_name
             )
-        task = self.ruffus_task
-        chunks = state.plan_with_early_parents(task)
+        task, stages, shared = self.ruffus_task, state.stages, state.options.scheduler.shared
+        chunks = stages.plan_with_early_parents(task)
         while chunks is None:  # must wait for a parent after all
-            waiting = [p for p in task._inward if not state.stage_done(p)]
+            waiting = [p for p in task._inward if not stages.stage_done(p)]
             if waiting:
                 yield WithoutPaths([stage_of(p, state) for p in waiting])
-            chunks = state.plan_with_early_parents(task)
-        if state.shared_scheduler:
+            chunks = stages.plan_with_early_parents(task)
+        if shared:
             for c in chunks:
                 if c.yielded and not c.dispatched:  # luigid resumed this stage: it lists them as done
-                    if c.verified:
-                        c.done = True  # (by a run sharing the id checked when they were cut)
-                    else:
-                        c.recheck = True
+                    c.listed_done_by_luigid()
         pending = [c for c in chunks if not c.complete()]
         stale = [c for c in pending if c.yielded]
-        if stale and state.shared_scheduler:
-            state.renew_finished(stale, all_of_them=True)  # luigid took them for done
+        if stale and shared:
+            stages.renew_finished(stale, all_of_them=True)  # luigid took them for done
         if pending:
             for c in pending:
-                c.yielded = True
+                c.handed_to_luigi()
             yield WithoutPaths([c.luigi_task for c in pending])
-        parent = state.early_parent(task)
-        if parent is not None and parent not in state.finished:
+        parent = stages.early_parent(task)
+        if parent is not None and parent not in stages.finished:
             yield WithoutPaths(stage_of(parent, state))  # Ruffus finishes a task after its parents
-        state.finish_stage(task)
+        stages.finish_stage(task)
 
 
 class WithoutPaths(luigi.task.DynamicRequirements):
@@ -240,10 +239,11 @@ def stage_of(task: Task, state: RunState | None = None) -> RuffusTask:
     return class_for(task)(run_id=state.run_id, workdir=state.workdir)
 
 
-def register_run(state: RunState) -> None:
-    """Hand a run to Luigi: its generated tasks find it by id, its chunks get their Luigi instances here."""
+def register_run(state: RunState, done_in_luigid: Callable[[str], Any] | None = None) -> None:
+    """Hand a run to Luigi: its generated tasks find it by id, its chunks get their Luigi
+    instances here; ``done_in_luigid``: the scheduler's DONE tasks of a family (``StagePlanner.connect``)."""
     REGISTRY.add_run(state)
-    state.use_luigi_tasks(register_chunk)
+    state.connect(register_chunk, done_in_luigid)
 
 
 def run_of(task: Task) -> RunState | None:
@@ -256,7 +256,7 @@ def run_of(task: Task) -> RunState | None:
     asks too (Luigi checks a task's requirements before running it) and must find the same.
     """
     for state in REGISTRY.all_runs():
-        if state is not _default_state and task in state.incomplete_set:
+        if state is not _default_state and task in state.stages.incomplete_set:
             return state
     return None
 
@@ -270,8 +270,6 @@ def default_state() -> RunState:
     if _default_state is None:
         session = prepare(None, None, None, None, [], [])
         incomplete, _ = tasks_to_run(session.planner, session.targets, [], True)
-        _default_state = RunState(
-            session, incomplete, black_hole_logger, 0, 2, 0, 1, 0, None, False, False, None
-        )
-        register_run(_default_state)
+        _default_state = RunState(session, incomplete, RunOptions.for_plain_luigi())
+        register_run(_default_state)  # (Luigi's own scheduler: not shared, never asked)
     return _default_state

@@ -18,7 +18,6 @@ import luigi.scheduler
 
 from ..execution import driver, progress
 from ..execution.driver import Terminated
-from ..execution.run import RunState
 from ..settings import config
 from . import luigi_private, luigid_http, translate
 from .slots import SlotPool
@@ -48,7 +47,7 @@ class RuffusWorker(luigi_private.Worker):
         if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
             for state in translate.REGISTRY.all_runs():
                 try:
-                    state.request_stop()  # (a worker the signal did not reach starts no other job)
+                    state.files.request_stop()  # (a worker the signal did not reach starts no other job)
                 except OSError:
                     pass
             if issubclass(exc_type, Terminated):
@@ -67,10 +66,10 @@ class RuffusWorker(luigi_private.Worker):
     def task_process(self, task: luigi.Task) -> Any:
         process = super().task_process(task)
         if isinstance(task, translate.RuffusTask) and task.chunk >= 0:
-            task.planned_chunk().dispatched = True
+            task.planned_chunk().started()
             task.run_state().planner.files_may_change()  # (before any fork: workers inherit it)
         if isinstance(task, translate.RuffusTask) and (
-            task.chunk < 0 or task.ruffus_task._run_in_main_process or task.run_state().in_process
+            task.chunk < 0 or task.ruffus_task._run_in_main_process or task.run_state().options.in_process
         ):
             process.use_multiprocessing = False
         elif isinstance(task, translate.RuffusTask) and process.use_multiprocessing:
@@ -138,7 +137,7 @@ class RuffusWorker(luigi_private.Worker):
             if not isinstance(pid, int) or not driver.ended(pid):
                 continue
             chunk = task.planned_chunk()
-            claims = chunk.state.claims
+            claims = chunk.state.executor.claims
             if claims is None or claims.held(chunk.claim_keys(chunk.to_run())):
                 continue
             self._make_pending(task)
@@ -192,27 +191,33 @@ class WorkerSchedulerFactory(luigi_private.WorkerSchedulerFactoryBase):
     """Luigi's factory, with our worker and a local scheduler that does not prune on every request.
 
     ``resources`` (``@jobs_limit`` values) are sent to whichever scheduler is used,
-    so the limits hold across every worker of that scheduler.
+    so the limits hold across every worker of that scheduler. ``scheduler_timeout``: the
+    run's (``RunOptions``); None reads the setting (a factory given to plain ``luigi.build``).
     """
 
-    def __init__(self, resources: dict[str, int] | None = None, state: RunState | None = None) -> None:
+    def __init__(self, resources: dict[str, int] | None = None, scheduler_timeout: float | None = None) -> None:
         self.resources = resources or {}
-        self.state = state
+        self.scheduler_timeout = scheduler_timeout
+        self.url = ""  # the luigid's, once Luigi asked for a client to it (for messages)
+        self.scheduler: Any = None  # the scheduler Luigi made the worker with
         self.worker: RuffusWorker | None = None  # (what it was running when Ctrl-C came: see launch)
 
     def create_local_scheduler(self) -> luigi.scheduler.Scheduler:
         return luigi.scheduler.Scheduler(prune_on_get_work=False, record_task_history=False)
 
     def create_remote_scheduler(self, url: str) -> luigid_http.RemoteScheduler:
-        if self.state is not None:
-            self.state.scheduler_address = url
-        return luigid_http.RemoteScheduler(url, config.scheduler_timeout())
+        self.url = url
+        timeout = config.scheduler_timeout() if self.scheduler_timeout is None else self.scheduler_timeout
+        return luigid_http.RemoteScheduler(url, timeout)
+
+    def done_tasks(self, family: str) -> Any:
+        """The scheduler's DONE tasks of a Luigi task family (raises when it cannot be asked)."""
+        return self.scheduler.task_list(status="DONE", search=family, limit=False)
 
     def create_worker(self, scheduler: Any, worker_processes: int, assistant: bool = False) -> RuffusWorker:
         for name, amount in self.resources.items():
             scheduler.update_resource(name, amount)
-        if self.state is not None:
-            self.state.scheduler = scheduler
+        self.scheduler = scheduler
         self.worker = RuffusWorker(
             scheduler=scheduler, worker_processes=worker_processes, assistant=assistant, **_polling()
         )

@@ -52,6 +52,26 @@ def _value(name: str) -> Any:
     return environment(name) or setting(name)
 
 
+def source(name: str, argument: str = "") -> str:
+    """Where setting ``name`` comes from, for ``RunOptions.sources`` and messages.
+
+    ``argument``: how the caller names the keyword that set it, when one did. Otherwise the
+    environment variable, ``luigi.cfg`` (``[ruffus_luigi] name``) or the default, in the
+    order ``_value`` reads them.
+    """
+    if argument:
+        return argument
+    row = BY_NAME[name]
+    if row.env and environment(name):
+        return "environment variable " + row.env
+    if row.section and luigi_config_in_use():
+        import luigi.configuration  # (0.3 s: only when a configuration may set something)
+
+        if luigi.configuration.get_config().has_option(row.section, name):
+            return "luigi.cfg [%s] %s" % (row.section, name)
+    return "default"
+
+
 def setting(name: str) -> Any:
     """``[ruffus_luigi] name`` from luigi.cfg, or its default."""
     if not luigi_config_in_use():

@@ -85,7 +85,7 @@ KEPT_AFTER_RUN = textwrap.dedent(
     """
     import gc
     from ruffus import *
-    from ruffus_luigi.execution.run import PlannedJob
+    from ruffus_luigi.execution.chunks import PlannedJob
 
     @originate(["k%03d.a" % i for i in range(300)])
     def make(output):

@@ -287,16 +287,22 @@ def test_install_routes_logger_and_std_streams_through_the_line_and_close_restor
     tty = FakeTTY()
     monkeypatch.setattr(sys, "stderr", tty)
     original = t_stream_logger(tty)
-    state = SimpleNamespace(logger=original)
+    logger = progress.guarded(original)  # (the run's logger, made before its progress starts)
     p = Progress(tty, True, 1, True, Clock(), lambda: 100)
-    p.install(state)
+    p.install()
     try:
-        assert isinstance(state.logger, GuardedLogger) and isinstance(sys.stderr, GuardedStream)
+        assert isinstance(logger, GuardedLogger) and isinstance(sys.stderr, GuardedStream)
         assert progress._active is p
+        p.update(force=True)
+        logger.info("message")
+        assert tty.getvalue().endswith(p.text() + ERASE + "message\n")  # the line drawn, erased for the message
     finally:
         p.close()
-    assert state.logger is original and sys.stderr is tty and progress._active is None
+    assert sys.stderr is tty and progress._active is None
+    shown = tty.getvalue()
+    logger.info("after")  # the run's logger passes everything through once its progress is closed
     sys.stderr.write("after\n")  # a wrapper someone kept passes everything through once closed
+    assert tty.getvalue() == shown + "after\nafter\n"
 
 
 @pytest.mark.parametrize(
@@ -327,7 +333,7 @@ def test_start_chooses_one_rendering_by_whether_stdout_is_a_terminal(monkeypatch
     out = FakeTTY() if stdout_tty else io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
     monkeypatch.setattr(sys, "stderr", FakeTTY())
-    state = SimpleNamespace(incomplete=[1, 2], verbose=1, logger=t_stream_logger(sys.stderr))
+    state = SimpleNamespace(incomplete=[1, 2], options=SimpleNamespace(verbose=1, progress=config.progress()))
     p = progress.start(state)
     try:
         assert (None if p is None else "live" if p.live else "plain") == expected
@@ -421,7 +427,7 @@ def test_tasks_setting(monkeypatch) -> None:
     assert config.progress() == "tasks"
     monkeypatch.setattr(sys, "stdout", io.StringIO())
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    p = progress.start(SimpleNamespace(incomplete=[1], verbose=1, logger=t_stream_logger(sys.stderr)))
+    p = progress.start(SimpleNamespace(incomplete=[1], options=SimpleNamespace(verbose=1, progress=config.progress())))
     try:
         assert p is not None and p.per_task and not p.live
     finally:
