@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..files.filenames import flatten_strings
 from ..model.job_names import job_descriptor
-from ..model.pipeline import Task
-from ..planning import history as hist
+from ..model.task import Task
+from ..planning import history_store
 from . import driver
 from .claims import job_key
 from .job import JobOutcome
@@ -108,7 +108,7 @@ class Chunk:
             history.refresh()
         if not all(u.complete() or (not forked and u.done_on_disk(history)) for u in self.upstream):
             return False
-        own = hist.open_job_history(state.options.history_file or ":memory:") if forked else None
+        own = history_store.open_job_history(state.options.history_file or ":memory:") if forked else None
         try:
             self.done = not any(
                 state.planner.job_needs_update(self.task, j.params, history=own or history, explain=False)[0]

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from ..errors import clear_errors
 from ..errors import exceptions as rx
 from ..errors.job_errors import exception_tuple
-from ..model.pipeline import Task
+from ..model.task import Task
 from ..planning import history as hist
+from ..planning import history_store
 from ..planning.plan_cache import ran_signature
 from ..planning.strategy_choice import strategy_job
 from ..settings import config
@@ -92,7 +93,7 @@ class ChunkExecutor:
         planner = run.planner
         in_driver = os.getpid() == run.pid
         try:
-            history = planner.history if in_driver else hist.open_job_history(options.history_file or ":memory:")
+            history = planner.history if in_driver else history_store.open_job_history(options.history_file or ":memory:")
         except clear_errors.DamagedHistory as e:
             return self._not_recorded(task, todo, str(e), ran=False)
         if options.scheduler.shared and not chunk.forced:

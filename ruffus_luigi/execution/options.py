@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ..model.loggers import black_hole_logger, stderr_logger
-from ..planning import history as hist
+from ..planning import history_settings as hist
 from ..settings import config
 
 ARGUMENT = "pipeline_run(%s=...)"

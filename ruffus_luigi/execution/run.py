@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..checkpoints import Checkpoint
-from ..model.pipeline import Task
+from ..model.task import Task
 from ..planning.plan import Session
 from ..planning.strategy_choice import Chosen
 from . import progress

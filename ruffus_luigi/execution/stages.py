@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import exceptions as rx
-from ..model.pipeline import Task
-from ..planning.plan import generation_error
+from ..model.task import Task
 from ..planning.plan_cache import PlanCache, inputs_seen
+from ..planning.planner import generation_error
 from . import progress
 from .chunking import chunk_size, describe_jobs
 from .chunks import Chunk, PlannedJob, file_names

@@ -29,7 +29,7 @@ from . import (
 from .targets import chunk_targets, stage_targets
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
+    from ..model.task import Task
 
 
 class Registry:

@@ -3,9 +3,7 @@
 A finished job's existing outputs each get a record (``history_records``) dated as
 Ruffus dates them (``completion_mtime``); the records of many jobs are written in one
 commit. The history file itself is ``history_store``; the up-to-date rule that reads it
-is ``uptodate``. ``open_job_history``, ``get_default_history_file_name`` and
-``CHECKSUM_FILE_TIMESTAMPS`` are imported from here by the run (``api.pipeline_run``,
-``execution.run``).
+is ``uptodate``.
 """
 
 from __future__ import annotations
@@ -19,17 +17,13 @@ from typing import Any
 from ..files.filenames import flatten_strings
 from ..files.stored_names import stored_name
 from .history_records import JobHistoryChecksum
-from .history_settings import CHECKSUM_FILE_TIMESTAMPS, get_default_history_file_name
-from .history_store import JobHistory, get_history_file_path, open_job_history
+from .history_store import JobHistory, get_history_file_path
 
 __all__ = [
-    "CHECKSUM_FILE_TIMESTAMPS",
     "completion_mtime",
     "forget_job",
     "forget_jobs",
-    "get_default_history_file_name",
     "job_output_files",
-    "open_job_history",
     "record_job",
     "record_jobs",
 ]

@@ -19,7 +19,7 @@ from ..files.filenames import LiteralName, is_glob, non_str_sequence
 from ..model.indicators import output_from
 
 if TYPE_CHECKING:
-    from ..model.pipeline import Task
+    from ..model.task import Task
 
 
 def replace_luigi_tasks(task: Task, params: Any, description: str) -> Any:

@@ -25,7 +25,6 @@ from .history_store import MEMORY, open_job_history
 from .params import build_job_source
 from .plan_cache import PlanCache
 from .planner import Planner
-from .planner import generation_error as generation_error  # (execution/run.py imports it from here)
 
 
 def complete_setup(pipelines: list[Pipeline]) -> None:
