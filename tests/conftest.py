@@ -22,6 +22,18 @@ from luigid import Luigid  # noqa: E402
 signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+@pytest.fixture(autouse=True)
+def _environment_as_it_was():
+    """Each test leaves os.environ as it found it (ruffus-luigi sets variables for the processes a
+    run starts, ``config.set_for_children``): a value left behind would change what later tests
+    in the same worker run, and only in some orders."""
+    before = dict(os.environ)
+    yield
+    if os.environ != before:
+        os.environ.clear()
+        os.environ.update(before)
+
+
 @pytest.fixture(scope="module")
 def luigid(tmp_path_factory):
     """A luigid for this test module; a failure to start fails the tests, never skips them."""

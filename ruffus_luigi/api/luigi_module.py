@@ -68,7 +68,7 @@ def _register(task: Task) -> None:
     if (
         task.pipeline.name == "main"
         and short
-        and task._get_display_name() == task.func_module_name + "." + short
+        and task.display_name == task.func_module_name + "." + short
     ):
         alias = type(short, (cls,), {"__module__": cls.__module__, "__doc__": cls.__doc__, "task_namespace": ""})
         translate.REGISTRY.aliases.append(alias)

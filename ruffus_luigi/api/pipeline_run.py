@@ -160,7 +160,7 @@ def _pipeline_run(
             try:
                 state.executor.attempts(task)
             except ValueError as e:
-                raise ValueError("Ruffus task %r: %s" % (task._get_display_name(), e)) from None
+                raise ValueError("Ruffus task %r: %s" % (task.display_name, e)) from None
         if options.backend != "local" and not touch_level:
             # (imported here: multiprocessing.managers takes 15 ms, and only cluster runs need it)
             from ..execution.on_backend import check_travel

@@ -135,7 +135,7 @@ class Chunk:
 
     def claim_keys(self, jobs: list[PlannedJob]) -> list[str]:
         """What names these jobs of the chunk among the claims of runs sharing luigid (``claims``)."""
-        name = self.task._get_display_name()
+        name = self.task.display_name
         return [job_key(name, j.index, j.params) for j in jobs]
 
     # -- its identity in Luigi -----------------------------------------------------------
@@ -177,7 +177,7 @@ class Chunk:
         """The worker process died (killed, out of memory...): every job it had fails."""
         why = "(%s; its outputs are not trusted: the next run redoes the job)" % message
         self.outcomes = [
-            JobOutcome(j.index, j.name, ran=False, error=(self.task._name, j.name, "ruffus_luigi.WorkerDied", why, ""))
+            JobOutcome(j.index, j.name, ran=False, error=(self.task.name, j.name, "ruffus_luigi.WorkerDied", why, ""))
             for j in self.jobs
             if j.needs_run or self.forced
         ]
@@ -199,7 +199,7 @@ class Chunk:
             failed = [o for o in outcomes if o.error or o.missing_input]
             raise RuntimeError(
                 "%d job(s) of Ruffus task %r failed: %s"
-                % (len(failed), self.task._get_display_name(), ", ".join(o.name for o in failed))
+                % (len(failed), self.task.display_name, ", ".join(o.name for o in failed))
             )
 
 

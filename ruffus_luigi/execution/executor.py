@@ -73,7 +73,7 @@ class ChunkExecutor:
         """How many times a failing job of this task is tried (``retry_count``, read once per task)."""
         found = self._attempts.get(task)
         if found is None:
-            found = self._attempts[task] = config.retry_count(task._get_display_name(), task._name)
+            found = self._attempts[task] = config.retry_count(task.display_name, task.name)
         return found
 
     def execute(self, chunk: Chunk) -> list[JobOutcome]:
@@ -135,7 +135,7 @@ class ChunkExecutor:
         def retried(run: Any, jobs: list[PlannedJob]) -> None:
             retrying(run, jobs, outcomes, attempts, delay, files.stopping)
 
-        if options.backend != "local" and touch == 0 and not task._run_in_main_process:
+        if options.backend != "local" and touch == 0 and not task.runs_in_main_process:
             # (cluster back ends only: pickling, dispatch, plugins)
             from .on_backend import run_jobs
 
@@ -203,7 +203,7 @@ class ChunkExecutor:
             "the job ran, but it is not recorded: the next run redoes it" if ran else "the job did not run",
         )
         return [
-            JobOutcome(j.index, j.name, ran=ran, error=(task._name, j.name, "ruffus_luigi.HistoryNotWritten", why, ""))
+            JobOutcome(j.index, j.name, ran=ran, error=(task.name, j.name, "ruffus_luigi.HistoryNotWritten", why, ""))
             for j in jobs
         ]
 
@@ -225,7 +225,7 @@ class ChunkExecutor:
                     check_input_files_exist(job.params, retries)
                 except rx.MissingInputFileError:
                     retries = 1  # (waited once already: the run fails anyway)
-                    outcomes.append(JobOutcome(job.index, job.name, ran=False, missing_input=exception_tuple(task._name, "")))
+                    outcomes.append(JobOutcome(job.index, job.name, ran=False, missing_input=exception_tuple(task.name, "")))
                     continue
             ready.append(job)
         return ready
@@ -235,17 +235,17 @@ class ChunkExecutor:
         check = reserved_names.check_outputs
         history_file = self.options.history_file
         try:  # all at once first: the usual case costs a substring test per output
-            check(task._get_display_name(), output_names(todo), history_file)
+            check(task.display_name, output_names(todo), history_file)
             return todo
         except reserved_names.ReservedOutput:
             pass
         allowed = []
         for job in todo:
             try:
-                check(task._get_display_name(), file_names(job.params[1:2]), history_file)
+                check(task.display_name, file_names(job.params[1:2]), history_file)
                 allowed.append(job)
             except reserved_names.ReservedOutput:
-                outcomes.append(JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task._name, job.name)))
+                outcomes.append(JobOutcome(job.index, job.name, ran=False, error=exception_tuple(task.name, job.name)))
         return allowed
 
     def _run_job(self, task: Task, job: PlannedJob) -> JobOutcome:
@@ -273,12 +273,12 @@ class ChunkExecutor:
         except rx.JobSignalledBreak:
             outcome.signalled_break = True
             outcome.name = job.name
-            outcome.error = exception_tuple(task._name, job.name)
+            outcome.error = exception_tuple(task.name, job.name)
         except KeyboardInterrupt:
             raise
         except BaseException:
             outcome.name = job.name
-            outcome.error = exception_tuple(task._name, job.name)
+            outcome.error = exception_tuple(task.name, job.name)
         self.jobs_running -= 1
         return outcome
 

@@ -76,7 +76,7 @@ class StagePlanner:
 
     # -- the graph Luigi sees --------------------------------------------------
     def parents_to_wait_for(self, task: Task) -> list[Task]:
-        return [p for p in task._inward if p in self.incomplete_set]
+        return [p for p in task.parents if p in self.incomplete_set]
 
     def early_parent(self, task: Task) -> Task | None:
         """The parent a task may start before, job by job, or None.
@@ -139,7 +139,7 @@ class StagePlanner:
         parent = self.early_parent(task)
         early = parent is not None and parent not in self.finished
         if not task.is_active:
-            self._log(task, early, 2, "Inactive Task = %r" % task._get_display_name())
+            self._log(task, early, 2, "Inactive Task = %r" % task.display_name)
             task.output_filenames = None
             self.planned[task] = []
             return []
@@ -148,7 +148,7 @@ class StagePlanner:
             early,
             1,
             "Task enters queue = %r %s"
-            % (task._get_display_name(), ": Forced to rerun" if forced else ""),
+            % (task.display_name, ": Forced to rerun" if forced else ""),
         )
         if task.func_description:
             self._log(task, early, 2, "    " + task.func_description)
@@ -352,7 +352,7 @@ class StagePlanner:
                 f()
             if task.indeterminate_output:
                 task.output_filenames = None
-            name = task._get_display_name()
+            name = task.display_name
             if ran or chunks:
                 log_at_level(logger, 1, verbose, "Completed Task = %r " % name)
             else:
@@ -378,7 +378,7 @@ class StagePlanner:
                     messages.append(pad + "Job Warning: Input substitution failed:")
                     messages.append(pad + "  " + job_msg.replace("\n", "\n" + pad + "  "))
             self.logger.warning(
-                "    In Task %r:\n%s%s " % (task._get_display_name(), pad, "\n".join(messages))
+                "    In Task %r:\n%s%s " % (task.display_name, pad, "\n".join(messages))
             )
 
     def missing_input_error(self) -> rx.RethrownJobError | None:

@@ -61,7 +61,7 @@ def failures(state: RunState, any_other: bool, scheduler: Any) -> list[tuple]:
                 found.append(_entry(task, luigi_task, error))
             elif not any_other:
                 found.append(
-                    (task._name, _job(luigi_task), "ruffus_luigi.LuigiError",
+                    (task.name, _job(luigi_task), "ruffus_luigi.LuigiError",
                      "(Luigi task %s is not complete: Luigi could not run it, or its run() left it "
                      "incomplete)" % luigi_task, "")
                 )
@@ -85,7 +85,7 @@ def _entry(task: Task, luigi_task: luigi.Task, explanation: str) -> tuple:
         name, message = "ruffus_luigi.LuigiError", last
     elif "." not in name:  # the traceback leaves out builtins. and __main__., a job's error names them
         name = ("builtins." if isinstance(getattr(builtins, name, None), type) else "__main__.") + name
-    return (task._name, _job(luigi_task), name, "(%s)" % message if message else "", explanation.rstrip())
+    return (task.name, _job(luigi_task), name, "(%s)" % message if message else "", explanation.rstrip())
 
 
 def _scheduler_error(scheduler: Any, task_id: str) -> str:

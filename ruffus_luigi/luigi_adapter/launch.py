@@ -87,7 +87,7 @@ def execute(state: RunState) -> None:
             raise rx.RethrownJobError(
                 [
                     (
-                        t._name,
+                        t.name,
                         "",
                         "ruffus_luigi.LuigiError",
                         _not_run_reason(state, factory),
@@ -113,10 +113,10 @@ def run_summary(state: RunState) -> str:
     lines = ["ruffus-luigi: what this run did, by Ruffus task:"]
     stages = state.stages
     for task in state.incomplete:
-        name = task._get_display_name()
+        name = task.display_name
         chunks = stages.planned.get(task)
         if chunks is None:
-            waiting = [repr(p._get_display_name()) for p in stages.parents_to_wait_for(task) if p not in stages.finished]
+            waiting = [repr(p.display_name) for p in stages.parents_to_wait_for(task) if p not in stages.finished]
             lines.append("    %r: not started%s" % (name, " (waits for %s)" % ", ".join(waiting) if waiting else ""))
             continue
         todo = done = failed = 0

@@ -150,7 +150,7 @@ class RuffusTask(luigi.Task):
         task, stages, shared = self.ruffus_task, state.stages, state.options.scheduler.shared
         chunks = stages.plan_with_early_parents(task)
         while chunks is None:  # must wait for a parent after all
-            waiting = [p for p in task._inward if not stages.stage_done(p)]
+            waiting = [p for p in task.parents if not stages.stage_done(p)]
             if waiting:
                 yield WithoutPaths([stage_of(p, state) for p in waiting])
             chunks = stages.plan_with_early_parents(task)
@@ -204,7 +204,7 @@ def register_chunk(chunk: Chunk) -> RuffusTask:
 
 def chunk_key(chunk: Chunk) -> tuple:
     """What a chunk's Luigi instance is found by (its parameters)."""
-    return (chunk.task._get_display_name(), chunk.index, chunk.description, chunk.state.workdir, chunk.version)
+    return (chunk.task.display_name, chunk.index, chunk.description, chunk.state.workdir, chunk.version)
 
 
 def resource_name(task: Task) -> str:
@@ -214,7 +214,7 @@ def resource_name(task: Task) -> str:
 
 def class_for(task: Task) -> type[RuffusTask]:
     """The Luigi class of a Ruffus task, made once per task name and rebound to the newest task."""
-    family = task._get_display_name()
+    family = task.display_name
     REGISTRY.tasks[family] = task
     cls = REGISTRY.classes.get(family)
     if cls is None:

@@ -69,7 +69,7 @@ class RuffusWorker(luigi_private.Worker):
             task.planned_chunk().started()
             task.run_state().planner.files_may_change()  # (before any fork: workers inherit it)
         if isinstance(task, translate.RuffusTask) and (
-            task.chunk < 0 or task.ruffus_task._run_in_main_process or task.run_state().options.in_process
+            task.chunk < 0 or task.ruffus_task.runs_in_main_process or task.run_state().options.in_process
         ):
             process.use_multiprocessing = False
         elif isinstance(task, translate.RuffusTask) and process.use_multiprocessing:

@@ -179,7 +179,7 @@ class _Replacer:
         shown = luigi_task.__name__ if isinstance(luigi_task, type) else luigi_task
         raise rx.error_decorator_args(
             "Luigi task %s, given to Ruffus task '%s', %s.\n"
-            % (shown, self.task._get_display_name(), why)
+            % (shown, self.task.display_name, why)
             + self.description % (luigi_task,)
         )
 

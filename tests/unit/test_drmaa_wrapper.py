@@ -171,7 +171,9 @@ def test_the_ruffus_alias_gives_this_module():
 @pytest.fixture
 def on_a_node(monkeypatch, tmp_path):
     """This process runs a job of task 'count' on a node (as ``remote.run`` marks it)."""
-    monkeypatch.delenv(nested.MARKER, raising=False)  # restored (removed) after the test
+    # (setenv, not delenv: pytest restores only what it changed, and delenv of an unset
+    # variable changes nothing, so enter()'s value would outlive the test)
+    monkeypatch.setenv(nested.MARKER, "")
     monkeypatch.setattr(nested, "_dropped", [])
     monkeypatch.setenv("RUFFUS_LUIGI_BACKEND", "no-such-back-end")  # nothing may be submitted
     monkeypatch.delenv("RUFFUS_LUIGI_RUN_JOB_BACKEND", raising=False)
