@@ -179,7 +179,8 @@ def _run_group(
         if outcome.signalled_break or (outcome.error and state.terminate_immediately):
             state.request_stop()
 
-    dispatcher.run([spec for _, spec in pairs], in_flight_limit(state), state.stopping, on_result)
+    group = config.job_group_size(task._get_display_name(), task._name)
+    dispatcher.run([spec for _, spec in pairs], in_flight_limit(state), state.stopping, on_result, group)
 
 
 def _outcome(state: RunState, task: Task, job: PlannedJob, result: JobResult, backend: str) -> JobOutcome:

@@ -453,7 +453,8 @@ class RunState:
         """Chunks of a task's jobs, each knowing the parent chunks making its inputs."""
         if not any(j.needs_run for j in jobs):
             return []
-        size = len(jobs) if self.multithread > 1 else chunk_size(len(jobs), self.jobs_per_luigi_task, self.workers)
+        group = config.job_group_size(task._get_display_name(), task._name) if getattr(self, "backend", "local") != "local" else 1
+        size = len(jobs) if self.multithread > 1 else chunk_size(len(jobs), self.jobs_per_luigi_task, self.workers, group)
         chunks = []
         for start in range(0, len(jobs), size):
             part = jobs[start : start + size]
