@@ -20,6 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SHIM = str(REPO / "ruffus_luigi" / "shim")
+PLUGINS = [str(p) for p in sorted((REPO / "plugins").glob("ruffus-luigi-*"))]  # this source's, not an older install's
 BACKENDS = {"sge": "drmaa", "slurm": "slurm"}
 JOB_ID_VARIABLE = {"sge": "JOB_ID", "slurm": "SLURM_JOB_ID"}
 THREADS_VARIABLE = {"sge": "NSLOTS", "slurm": "SLURM_CPUS_PER_TASK"}
@@ -33,7 +34,7 @@ def cluster(request):
 
 def run(cluster, args: list[str], cwd: Path, timeout: float = 600, **extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in cluster.env.items() if not k.startswith("RUFFUS_LUIGI_")}
-    env["PYTHONPATH"] = os.pathsep.join([SHIM, str(REPO)])
+    env["PYTHONPATH"] = os.pathsep.join([SHIM, str(REPO), *PLUGINS])
     env.update(extra)
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
