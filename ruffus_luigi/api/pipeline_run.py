@@ -183,9 +183,11 @@ def _pipeline_run(
         else:
             state.one_second_per_job = bool(one_second_per_job)
         state.backend = config.backend(backend)  # before Luigi forks its workers
-        for task in incomplete:  # a bad retry_count fails here, naming the task, before any job runs
+        for task in incomplete:  # a bad retry_count or job_group_size fails here, naming the task, before any job
             try:
                 state.attempts(task)
+                if state.backend != "local":
+                    config.job_group_size(task._get_display_name(), task._name)
             except ValueError as e:
                 raise ValueError("Ruffus task %r: %s" % (task._get_display_name(), e)) from None
         if state.backend != "local" and not touch_level:

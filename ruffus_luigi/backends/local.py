@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..hookspecs import hookimpl
-from .base import Backend, JobSpec, JobState, cluster_job_id, member_id, member_state, prepare_group, prepare_job
+from .base import (
+    Backend,
+    JobSpec,
+    JobState,
+    cluster_job_id,
+    member_id,
+    member_state,
+    prepare_group,
+    prepare_job,
+)
 from .options import with_options
 
 

@@ -33,7 +33,15 @@ from pathlib import Path
 
 import pytest
 
-from ..backends.base import Backend, JobResult, JobSpec, JobState, Resources, cluster_job_id, read_exit_code
+from ..backends.base import (
+    Backend,
+    JobResult,
+    JobSpec,
+    JobState,
+    Resources,
+    cluster_job_id,
+    read_exit_code,
+)
 from ..execution import pyjob
 from ..execution.dispatch import Dispatcher
 
