@@ -19,20 +19,19 @@ def chunk_size(n_jobs: int, jobs_per_luigi_task: int | None, workers: int = 1, g
 
     Each chunk costs a fork and a few scheduler requests (7 ms each on a busy luigid), so
     big tasks get as few chunks as keep every worker busy: 4 per worker, at least 8 and at
-    most 50. On a cluster back end grouping up to ``group`` jobs in one cluster job, a
-    chunk is a worker's share of the task, up to ``group`` jobs: its jobs go out as one
+    most 50. On a cluster back end grouping up to ``group`` jobs in one cluster job, a big
+    task's chunk is a worker's share of it, up to ``group`` jobs: its jobs go out as one
     cluster job (a worker runs its chunk's cluster jobs one after another in any case, so
-    bigger chunks cost no parallelism there, and each cluster job saved is seconds).
+    bigger chunks cost no parallelism there, and each cluster job saved is seconds). Small
+    tasks keep a job per chunk: a chunk's jobs reach the history when it ends, so a run
+    killed outright (SIGKILL) would redo the jobs of its unfinished chunks that had ended.
     """
     if jobs_per_luigi_task:
         return max(1, int(jobs_per_luigi_task))
-    size = 1
-    if n_jobs > SMALL_TASK:
-        chunks = min(MAX_CHUNKS_PER_TASK, max(MIN_CHUNKS_PER_TASK, CHUNKS_PER_WORKER * workers))
-        size = max(1, -(-n_jobs // chunks))
-    if group > 1:
-        size = max(size, min(group, -(-n_jobs // max(1, workers))))
-    return size
+    if n_jobs <= SMALL_TASK:
+        return 1
+    chunks = min(MAX_CHUNKS_PER_TASK, max(MIN_CHUNKS_PER_TASK, CHUNKS_PER_WORKER * workers))
+    return max(-(-n_jobs // chunks), min(group, -(-n_jobs // max(1, workers))))
 
 
 def describe_jobs(first: str, last: str, count: int) -> str:

@@ -154,13 +154,22 @@ class Dispatcher:
             self.backend.close()
 
     def _cancel(self, batch: _Batch) -> None:
+        """Cancel the batch's jobs in flight; those that wrote their exit code keep their result
+        (a job of a group may have ended well before the next poll would have said so)."""
         with self._cond:
             batch.waiting.clear()
-            ids = [i for i, j in self._tracked.items() if j.batch is batch]
-            for i in ids:
-                del self._tracked[i]
+            jobs = [j for j in self._tracked.values() if j.batch is batch]
+            for job in jobs:
+                del self._tracked[job.job_id]
             if batch in self._batches:
                 self._batches.remove(batch)
+        ids = []
+        for job in jobs:
+            code = read_exit_code(job.spec.exitcode_path)
+            if code is None:
+                ids.append(job.job_id)
+            else:
+                self._finish(job, JobState.SUCCEEDED if code == 0 else JobState.FAILED, code, "")
         if ids:
             with self._backend_lock:
                 self.backend.cancel(ids)

@@ -88,7 +88,10 @@ PIPELINE = textwrap.dedent(
 
 
 def run_pipeline(cluster, workdir: Path, **extra: str) -> subprocess.CompletedProcess:
-    env = environment({"RUFFUS_LUIGI_BACKEND": BACKENDS[cluster.name], **extra}, base=cluster.env)
+    """The pipeline on the cluster, its six jobs one Luigi task (a task of up to 50 jobs has a
+    Luigi task per job unless told otherwise), so one group, one cluster job."""
+    extra = {"RUFFUS_LUIGI_BACKEND": BACKENDS[cluster.name], "RUFFUS_LUIGI_JOBS_PER_LUIGI_TASK": "6", **extra}
+    env = environment(extra, base=cluster.env)
     env["PYTHONPATH"] = os.pathsep.join([SHIM, env["PYTHONPATH"]])
     return subprocess.run(
         [sys.executable, "pipeline.py"], cwd=workdir, env=env, capture_output=True, text=True, timeout=400
@@ -148,16 +151,16 @@ HELD = "end s0.end"
 @pytest.mark.held("killed driver", "adversarial")
 @pytest.mark.parametrize("how", ["SIGKILL-driver", "SIGKILL-whole-run"])
 def test_run_killed_while_a_group_runs_leaves_no_cluster_job(cluster, how, tmp_path, tmp_path_factory):
-    """s0.end and s1.end are one group, one cluster job (multiprocess=2: a worker's share of three
-    jobs, s2.end the other worker's, held too so that nothing else is under way; multiprocess=1,
-    a single process, for the whole run killed: all three). s0.end is held half-way, s1.end waits
+    """s0.end and s1.end are one group, one cluster job (two jobs per Luigi task), s2.end another
+    (multiprocess=2: held too, so that nothing else is under way; multiprocess=1, a single
+    process, for the whole run killed: after them). s0.end is held half-way, s1.end waits
     inside the group, when the run is killed: by its workers (driver killed) or by the next run
     (whole run killed: the record lists the jobs as ``<id>+<n>``), the group's cluster job is
     cancelled and dropped; the rerun does exactly what is left."""
     strategy = "history"
     expected = reference(strategy, tmp_path_factory)
     workdir = workdir_in(tmp_path)
-    backend = {"RUFFUS_LUIGI_BACKEND": BACKENDS[cluster.name]}
+    backend = {"RUFFUS_LUIGI_BACKEND": BACKENDS[cluster.name], "RUFFUS_LUIGI_JOBS_PER_LUIGI_TASK": "2"}
     jobs, held = (1, [HELD]) if how == "SIGKILL-whole-run" else (2, [HELD, "end s2.end"])
     hold = ",".join(job.split()[1] for job in held)
     proc = start(workdir, strategy, {**backend, "HOLD": hold}, jobs=jobs, base=cluster.env)

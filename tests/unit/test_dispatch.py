@@ -342,3 +342,22 @@ def test_a_lost_member_goes_out_again_and_only_it(tmp_path):
     assert [r.attempts for r in results] == [1, 2, 1] and all(r.succeeded for r in results)
     assert backend.groups == [["py0", "py1", "py2"]] and backend.submit_calls[-1] == ["py1#2"]
     assert backend.cancelled == ["py1#1"]
+
+
+@pytest.mark.timeout(60)
+def test_interrupt_keeps_the_result_of_a_job_that_wrote_its_exit_code(tmp_path):
+    """A job of a group may end long before a poll says so: Ctrl-C then cancels only the others."""
+    backend = GroupingFake()
+    jobs = python_specs(tmp_path, "pending", "pending")
+    results = []
+
+    def first_ends_then_ctrl_c():
+        Path(jobs[0].exitcode_path).write_text("0\n")
+        _thread.interrupt_main()
+
+    timer = threading.Timer(0.2, first_ends_then_ctrl_c)
+    with ctrl_c_raises(), pytest.raises(KeyboardInterrupt):
+        timer.start()
+        Dispatcher(backend, poll_interval=30).run(jobs, group_size=2, on_result=results.append)
+    assert [(r.spec.name, r.state, r.exit_code) for r in results] == [("py0", JobState.SUCCEEDED, 0)]
+    assert backend.cancelled == ["py1#1"]
