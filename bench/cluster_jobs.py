@@ -52,9 +52,11 @@ PIPELINE = textwrap.dedent(
 )
 
 
-def one_run(env: dict[str, str], workdir: Path, timeout: float) -> float:
+def one_run(env: dict[str, str], workdir: Path, timeout: float, config: str = "") -> float:
     workdir.mkdir(parents=True)
     (workdir / "pipeline.py").write_text(PIPELINE)
+    if config:
+        (workdir / "luigi.cfg").write_text(config)
     t0 = time.monotonic()
     done = subprocess.run(
         [sys.executable, "pipeline.py"], cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout
@@ -72,6 +74,7 @@ def main() -> None:
     parser.add_argument("--mp", type=int, default=8)
     parser.add_argument("--group", default=None, help="RUFFUS_LUIGI_JOB_GROUP_SIZE")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--poll-interval", type=float, default=None, help="the back end's poll_interval (luigi.cfg)")
     parser.add_argument("--dir", default=None)
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
@@ -91,11 +94,16 @@ def main() -> None:
             )
             if args.group is not None:
                 env["RUFFUS_LUIGI_JOB_GROUP_SIZE"] = args.group
+            config = ""
+            if args.poll_interval is not None:
+                config = "[ruffus_luigi.backend.%s]\npoll_interval = %g\n" % (backend, args.poll_interval)
             for i in range(args.repeat):
-                seconds = one_run(env, base / ("%s-%d" % (backend, i)), args.timeout)
+                seconds = one_run(env, base / ("%s-%d" % (backend, i)), args.timeout, config)
                 print(
-                    "%s: %d jobs, multiprocess=%d, group=%s: %.1f s (%.3f s/job)"
-                    % (backend, args.jobs, args.mp, args.group or "default", seconds, seconds / args.jobs),
+                    "%s: %d jobs, multiprocess=%d, group=%s%s: %.1f s (%.3f s/job)"
+                    % (backend, args.jobs, args.mp, args.group or "default",
+                       "" if args.poll_interval is None else ", poll_interval=%g" % args.poll_interval,
+                       seconds, seconds / args.jobs),
                     flush=True,
                 )
 
