@@ -22,6 +22,7 @@ import os
 import re
 import shlex
 import sys
+import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
@@ -340,7 +341,7 @@ def cluster_job_id(job_id: str) -> str:
 def prepare_group(specs: list[JobSpec]) -> JobSpec:
     """Write the cluster job that runs these Python jobs one after another; return its spec.
 
-    The group's own files sit beside its first job's logs (``<first job>.group<n>.*``); its
+    The group's own files sit beside its first job's logs (``<first job>.group<n>-<tag>.*``); its
     script runs ``python -m ruffus_luigi.cli.remote --group <list>``, which gives each job its
     stdout, stderr and exit code file as the wrapper of a single job would. Its walltime is the
     jobs' walltime times their number. Each job's files of an earlier attempt are cleared.
@@ -348,7 +349,8 @@ def prepare_group(specs: list[JobSpec]) -> JobSpec:
     if not specs or any(s.python_job is None for s in specs):
         raise ValueError("a group holds one or more Python jobs")
     first = specs[0]
-    base = first.exitcode_path.removesuffix(".exitcode") + ".group%d" % len(specs)
+    # (a name of its own: a group cut short may still be removing its files when its jobs go out again)
+    base = first.exitcode_path.removesuffix(".exitcode") + ".group%d-%s" % (len(specs), uuid.uuid4().hex[:8])
     for spec in specs:
         for path in (spec.stdout_path, spec.stderr_path, spec.exitcode_path):
             os.makedirs(os.path.dirname(path), exist_ok=True)
