@@ -14,13 +14,19 @@ An implementation of a hook not specified here (a misspelt name) is an error at 
 Stability promise: the hooks below, their argument names, ``BackendFactory`` and
 ``CheckpointFactory``, what ``ruffus_luigi.backends`` exports (``Backend``, ``BackendUnavailable``, ``JobResult``,
 ``JobSpec``, ``JobState``, ``Resources``, ``job_name``, ``prepare_job``, ``read_exit_code``,
-``with_options``),
+``with_options``, and for grouped jobs ``prepare_group``, ``member_id``, ``cluster_job_id``,
+``member_state``),
 ``ruffus_luigi.checkpoints.base`` (``Checkpoint``, ``CheckpointJob``, ``RunInfo``) and the
 conformance kit ``ruffus_luigi.testing.backend_conformance.BackendConformance`` are public
 (the kit may gain test cases in a minor version). Within a major version, hooks and arguments are only ever added, never
 removed or renamed, and a new argument is never required of an implementation (pluggy
 passes an implementation only the arguments it names). A breaking change needs a new
 major version and is announced one minor version ahead by a ``DeprecationWarning``.
+
+Grouped submission is part of the back end's class, not a hook (it is a capability of one
+back end object, which a hook called on every plugin could not name): ``Backend.max_group_size``
+(default 1) and ``Backend.submit_group(specs)`` (default: ``submit``). A back end that leaves
+them alone gets its jobs one cluster job each, as before groups existed.
 """
 
 from __future__ import annotations

@@ -156,9 +156,11 @@ def _pipeline_run(
         for m in ("", "_" * 40, "Tasks which will be run:", "", ""):
             logger.info(m)
         state = RunState(session, incomplete, options, chosen)
-        for task in incomplete:  # a bad retry_count fails here, naming the task, before any job runs
+        for task in incomplete:  # a bad retry_count or job_group_size fails here, naming the task, before any job
             try:
                 state.executor.attempts(task)
+                if options.backend != "local":
+                    config.job_group_size(task.display_name, task.name)
             except ValueError as e:
                 raise ValueError("Ruffus task %r: %s" % (task.display_name, e)) from None
         if options.backend != "local" and not touch_level:

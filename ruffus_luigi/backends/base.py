@@ -7,16 +7,24 @@ one call per cycle and resubmits lost ones, so every back end gets that for free
 Each job runs through a small wrapper script (``write_job_script``) that records the
 job's exit code in ``JobSpec.exitcode_path`` beside its logs: schedulers forget
 finished jobs (they drop out of ``qstat``/``squeue``), the file does not.
+
+A back end that declares ``max_group_size`` above 1 also runs *groups*: several Python jobs
+of one task, with the same resources, as ONE cluster job (``submit_group``), which runs them
+one after another in one Python process (``python -m ruffus_luigi.cli.remote --group``,
+written by ``prepare_group``): each keeps its own stdout, stderr, exit code file and result,
+and its own id (``<cluster job id>+<n>``, see ``member_id``) for polls and cancels.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
 import sys
+import uuid
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -115,6 +123,11 @@ class Resources:
             seconds = seconds * 60 + int(p)
         return days * 86400 + seconds
 
+    def times(self, n: int) -> Resources:
+        """The resources of ``n`` such jobs run one after another: the walltime ``n`` times over."""
+        seconds = self.walltime_seconds()
+        return self if seconds is None or n <= 1 else replace(self, walltime=str(seconds * n))
+
     def walltime_hms(self) -> str | None:
         """Walltime as H:MM:SS, which Grid Engine and Slurm both accept."""
         s = self.walltime_seconds()
@@ -209,10 +222,13 @@ class Backend(ABC):
     """A place jobs run. Implementations must be safe to call from the dispatcher's thread.
 
     ``poll_interval`` (seconds) is how often the dispatcher polls this back end.
+    ``max_group_size``: the most jobs ``submit_group`` takes at once; 1 (the default, and
+    every back end written before groups existed) means jobs are submitted one cluster job each.
     """
 
     name: str = ""
     poll_interval: float = 1.0
+    max_group_size: int = 1
 
     @abstractmethod
     def submit(self, specs: list[JobSpec]) -> list[str]:
@@ -228,6 +244,17 @@ class Backend(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release sessions or connections; the back end is not used afterwards."""
+
+    def submit_group(self, specs: list[JobSpec]) -> list[str]:
+        """Start these Python jobs (same resources) as one cluster job; one id per spec, in order.
+
+        Only called with more than one spec by a back end whose ``max_group_size`` allows it.
+        A back end that groups writes the group with ``prepare_group``, submits the returned
+        spec as it submits a job and names each member ``member_id(cluster id, n)``; ``poll``
+        then answers for each member (``member_state``) and ``cancel`` of any member stops
+        the cluster job. The default submits them one cluster job each.
+        """
+        return self.submit(specs)
 
 
 def prepare_job(spec: JobSpec) -> str:
@@ -295,3 +322,98 @@ def log_tail(spec: JobSpec, lines: int = 20) -> str:
         if text:
             parts.append("--- %s (%s), last %d lines:\n%s" % (label, path, len(text), "".join(text)))
     return "\n".join(parts)
+
+
+MEMBER_SEPARATOR = "+"
+
+
+def member_id(cluster_id: str, n: int) -> str:
+    """The id of job ``n`` of the group that runs as cluster job ``cluster_id``: ``123+4``."""
+    return "%s%s%d" % (cluster_id, MEMBER_SEPARATOR, n)
+
+
+def cluster_job_id(job_id: str) -> str:
+    """The cluster's own id of a job id: a group member's (``123+4``) is its group's, ``123``."""
+    head, sep, tail = job_id.rpartition(MEMBER_SEPARATOR)
+    return head if sep and head and tail.isdigit() else job_id
+
+
+def prepare_group(specs: list[JobSpec]) -> JobSpec:
+    """Write the cluster job that runs these Python jobs one after another; return its spec.
+
+    The group's own files sit beside its first job's logs (``<first job>.group<n>-<tag>.*``); its
+    script runs ``python -m ruffus_luigi.cli.remote --group <list>``, which gives each job its
+    stdout, stderr and exit code file as the wrapper of a single job would. Its walltime is the
+    jobs' walltime times their number. Each job's files of an earlier attempt are cleared.
+    """
+    if not specs or any(s.python_job is None for s in specs):
+        raise ValueError("a group holds one or more Python jobs")
+    first = specs[0]
+    # (a name of its own: a group cut short may still be removing its files when its jobs go out again)
+    base = first.exitcode_path.removesuffix(".exitcode") + ".group%d-%s" % (len(specs), uuid.uuid4().hex[:8])
+    for spec in specs:
+        for path in (spec.stdout_path, spec.stderr_path, spec.exitcode_path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+    members = [
+        {
+            "python_job": s.python_job, "workdir": s.workdir, "env": s.env or {}, "stdout": s.stdout_path,
+            "stderr": s.stderr_path, "exitcode": s.exitcode_path,
+        }
+        for s in specs
+    ]
+    listing = base + ".json"
+    with open(listing, "w", errors="surrogateescape") as f:
+        json.dump(members, f)
+    group = JobSpec(
+        os.path.basename(base),
+        first.workdir,
+        base + ".stdout",
+        base + ".stderr",
+        command=shlex.join([sys.executable, "-m", "ruffus_luigi.cli.remote", "--group", listing]),
+        resources=first.resources.times(len(specs)),
+        task_name=first.task_name,
+        exitcode_path=base + ".exitcode",
+    )
+    for path in (group.stdout_path, group.stderr_path):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+    lines = [
+        "#!/bin/sh",
+        "# ruffus-luigi group of %d jobs%s" % (len(specs), _CONTROL.sub("?", " of task " + first.task_name if first.task_name else "")),
+        "cd %s && exec %s" % (shlex.quote(first.workdir), group.command),
+        "",
+    ]
+    with open(group.script_path, "w", errors="surrogateescape") as f:
+        f.write("\n".join(lines))
+    os.chmod(group.script_path, 0o700)
+    return group
+
+
+def member_state(group_state: JobState, spec: JobSpec | None) -> JobState:
+    """A group member's state from its group's (the cluster job's) and its own files.
+
+    Its exit code file settles it. Without one: while the group waits, so does the member;
+    while the group runs, the member runs once its stdout exists (the group made it when it
+    started the member). A group that ended or was lost before starting the member lost it
+    (the dispatcher resubmits it); one that started it and ended without its exit code
+    killed it: the group's state stands (the dispatcher then waits for the exit code file a
+while, as for any job that ended without one, or resubmits a lost one). ``spec`` None (a back end that
+    did not submit it): the group's state.
+    """
+    if spec is None:
+        return group_state
+    code = read_exit_code(spec.exitcode_path)
+    if code is not None:
+        return JobState.SUCCEEDED if code == 0 else JobState.FAILED
+    started = os.path.exists(spec.stdout_path)
+    if group_state is JobState.PENDING:
+        return JobState.PENDING
+    if group_state is JobState.RUNNING:
+        return JobState.RUNNING if started else JobState.PENDING
+    return group_state if started else JobState.LOST

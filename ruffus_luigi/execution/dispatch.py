@@ -6,6 +6,12 @@ query per job). Several callers (chunks, ``drmaa_wrapper.run_job`` threads) shar
 process's dispatcher for a back end through ``shared``. A job's result comes from the
 exit code its wrapper wrote beside its logs whenever that file exists, because the
 scheduler's own answer may be gone (or wrong) by the time we ask.
+
+Groups: given ``group_size`` above 1 and a back end whose ``max_group_size`` allows it,
+Python jobs of one call with the same resources go out several to a cluster job
+(``Backend.submit_group``); ``max_in_flight`` then counts cluster jobs. Each job of a group
+keeps its own id, state, result and lost-job resubmission (a lost one goes out again,
+with other waiting jobs or alone).
 """
 
 from __future__ import annotations
@@ -29,6 +35,13 @@ MAX_POLL_FAILURES = 5
 
 
 @dataclass(eq=False)
+class _Unit:
+    """One cluster job of a batch in flight: one job, or a group; ``left`` of its jobs not settled."""
+
+    left: int
+
+
+@dataclass(eq=False)
 class _Job:
     batch: _Batch
     index: int
@@ -37,6 +50,7 @@ class _Job:
     job_id: str = ""
     started: bool = False
     ended_at: float | None = None  # back end says finished, exit code file not seen yet
+    unit: _Unit | None = None  # the cluster job it is in, while in flight
 
 
 @dataclass(eq=False)
@@ -46,8 +60,9 @@ class _Batch:
     limit: int | None
     stop: Callable[[], bool] | None
     on_result: Callable[[JobResult], None] | None
+    group_size: int = 1
     waiting: deque[_Job] = field(default_factory=deque)
-    in_flight: int = 0
+    in_flight: int = 0  # cluster jobs
     results: list[JobResult] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
@@ -98,16 +113,19 @@ class Dispatcher:
         max_in_flight: int | None = None,
         stop: Callable[[], bool] | None = None,
         on_result: Callable[[JobResult], None] | None = None,
+        group_size: int = 1,
     ) -> list[JobResult]:
-        """Run the jobs, at most ``max_in_flight`` at once, and wait for them.
+        """Run the jobs, at most ``max_in_flight`` cluster jobs at once, and wait for them.
 
         ``stop()`` true: submit no more (jobs in flight finish). ``on_result`` is called
         (in the poller thread) as each job ends. Results come in ``specs`` order; jobs
         never submitted because of ``stop`` have none. Ctrl-C cancels this call's jobs.
+        ``group_size``: the most Python jobs one cluster job may run (see the module docstring).
         """
         if not specs:
             return []
-        batch = _Batch(max_in_flight if max_in_flight and max_in_flight > 0 else None, stop, on_result)
+        limit = max_in_flight if max_in_flight and max_in_flight > 0 else None
+        batch = _Batch(limit, stop, on_result, max(1, min(group_size, self.backend.max_group_size)))
         batch.waiting.extend(_Job(batch, i, s) for i, s in enumerate(specs))
         with self._cond:
             if self._closed:
@@ -136,13 +154,22 @@ class Dispatcher:
             self.backend.close()
 
     def _cancel(self, batch: _Batch) -> None:
+        """Cancel the batch's jobs in flight; those that wrote their exit code keep their result
+        (a job of a group may have ended well before the next poll would have said so)."""
         with self._cond:
             batch.waiting.clear()
-            ids = [i for i, j in self._tracked.items() if j.batch is batch]
-            for i in ids:
-                del self._tracked[i]
+            jobs = [j for j in self._tracked.values() if j.batch is batch]
+            for job in jobs:
+                del self._tracked[job.job_id]
             if batch in self._batches:
                 self._batches.remove(batch)
+        ids = []
+        for job in jobs:
+            code = read_exit_code(job.spec.exitcode_path)
+            if code is None:
+                ids.append(job.job_id)
+            else:
+                self._finish(job, JobState.SUCCEEDED if code == 0 else JobState.FAILED, code, "")
         if ids:
             with self._backend_lock:
                 self.backend.cancel(ids)
@@ -194,20 +221,26 @@ class Dispatcher:
                 batch.done.set()
 
     def _submit_waiting(self) -> None:
-        todo: list[_Job] = []
+        singles: list[_Job] = []
+        groups: list[list[_Job]] = []
         with self._cond:
             for batch in self._batches:
                 if batch.waiting and batch.stop is not None and batch.stop():
                     batch.waiting.clear()
-                for _ in range(min(batch.free_slots(), len(batch.waiting))):
-                    job = batch.waiting.popleft()
-                    batch.in_flight += 1
-                    todo.append(job)
-        if not todo:
-            return
+                for unit in _units(batch):
+                    if len(unit) == 1:
+                        singles += unit
+                    else:
+                        groups.append(unit)
+        if singles:
+            self._submit(singles, self.backend.submit)
+        for group in groups:
+            self._submit(group, self.backend.submit_group)
+
+    def _submit(self, todo: list[_Job], submit: Callable[[list[JobSpec]], list[str]]) -> None:
         try:
             with self._backend_lock:
-                ids = self.backend.submit([j.spec for j in todo])
+                ids = submit([j.spec for j in todo])
             if len(ids) != len(todo):
                 raise RuntimeError("back end %r returned %d ids for %d jobs" % (self.name, len(ids), len(todo)))
         except Exception as e:
@@ -266,7 +299,7 @@ class Dispatcher:
             if job.attempts <= self.lost_retries:
                 log.warning("back end %r lost job %s (%s): resubmitting", self.name, job.spec.name, job.job_id)
                 with self._cond:
-                    job.batch.in_flight -= 1
+                    _leave(job)
                     job.batch.waiting.appendleft(job)
             else:
                 self._finish(job, JobState.FAILED, None, "lost by back end %r %d times" % (self.name, job.attempts))
@@ -310,7 +343,7 @@ class Dispatcher:
         if job.job_id:
             submitted_jobs.ended(self.name, [job.job_id])
         with self._cond:
-            job.batch.in_flight -= 1
+            _leave(job)
             job.batch.results.append(result)
         self._event("ruffus_luigi_job_finished", job, result=result)
         if job.batch.on_result is not None:
@@ -326,6 +359,45 @@ class Dispatcher:
             getattr(self.hook, name)(backend=self.name, job=job.spec, job_id=job.job_id, **extra)
         except Exception:
             log.exception("plugin hook %s failed", name)
+
+
+def _units(batch: _Batch) -> list[list[_Job]]:
+    """Take the batch's next cluster jobs off its waiting list (caller holds the lock): one job
+    each, or groups of up to ``group_size`` Python jobs with the same resources. Groups are
+    as even as the free slots allow (19 jobs and 4 free slots: 5, 5, 5, 4)."""
+    slots = batch.free_slots()
+    if not batch.waiting or slots <= 0:
+        return []
+    size = batch.group_size
+    if batch.limit is not None:
+        size = max(1, min(size, -(-len(batch.waiting) // slots)))
+    units: list[list[_Job]] = []
+    while batch.waiting and len(units) < slots:
+        unit = [batch.waiting.popleft()]
+        first = unit[0].spec
+        while (
+            len(unit) < size
+            and batch.waiting
+            and first.python_job is not None
+            and batch.waiting[0].spec.python_job is not None
+            and batch.waiting[0].spec.resources == first.resources
+        ):
+            unit.append(batch.waiting.popleft())
+        shared = _Unit(len(unit))
+        for job in unit:
+            job.unit = shared
+        units.append(unit)
+        batch.in_flight += 1
+    return units
+
+
+def _leave(job: _Job) -> None:
+    """The job is settled or goes back to waiting: its cluster job stops counting once all its jobs have."""
+    unit, job.unit = job.unit, None
+    if unit is not None:
+        unit.left -= 1
+        if unit.left == 0:
+            job.batch.in_flight -= 1
 
 
 _shared: dict[tuple[int, str], Dispatcher] = {}

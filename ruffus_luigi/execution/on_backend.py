@@ -181,7 +181,8 @@ def _run_group(
         if outcome.signalled_break or (outcome.error and state.options.exceptions_terminate_immediately):
             state.files.request_stop()
 
-    dispatcher.run([spec for _, spec in pairs], in_flight_limit(state), state.files.stopping, on_result)
+    group = config.job_group_size(task.display_name, task.name)
+    dispatcher.run([spec for _, spec in pairs], in_flight_limit(state), state.files.stopping, on_result, group)
 
 
 def _outcome(state: RunState, task: Task, job: PlannedJob, result: JobResult, backend: str) -> JobOutcome:

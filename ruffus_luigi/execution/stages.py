@@ -19,6 +19,7 @@ from ..errors import exceptions as rx
 from ..model.task import Task
 from ..planning.plan_cache import PlanCache, inputs_seen
 from ..planning.planner import generation_error
+from ..settings import config
 from . import progress
 from .chunking import chunk_size, describe_jobs
 from .chunks import Chunk, PlannedJob, file_names
@@ -271,7 +272,9 @@ class StagePlanner:
         if options.multithread > 1:
             size = len(jobs)
         else:
-            size = chunk_size(len(jobs), options.jobs_per_luigi_task, options.multiprocess)
+            # (on a cluster back end a chunk may hold a group of jobs run as one cluster job)
+            group = config.job_group_size(task.display_name, task.name) if options.backend != "local" else 1
+            size = chunk_size(len(jobs), options.jobs_per_luigi_task, options.multiprocess, group)
         chunks = []
         for start in range(0, len(jobs), size):
             part = jobs[start : start + size]

@@ -180,6 +180,22 @@ def retry_count(*names: str) -> int:
     return count
 
 
+def job_group_size(*names: str) -> int:
+    """The most jobs of a task one cluster job runs (1: no grouping).
+
+    ``[ruffus_luigi.task.<name>] job_group_size`` for the first name that sets it, else
+    RUFFUS_LUIGI_JOB_GROUP_SIZE, else ``[ruffus_luigi] job_group_size``.
+    """
+    value = _task_option(names, "job_group_size") or _value("job_group_size")
+    try:
+        size = int(value)
+    except ValueError:
+        raise ValueError("job_group_size must be a whole number of jobs, not %r" % value) from None
+    if size < 1:
+        raise ValueError("job_group_size must be 1 (no grouping) or more, not %d" % size)
+    return size
+
+
 def retry_delay() -> float:
     """Seconds between a job's failure and its next attempt (RUFFUS_LUIGI_RETRY_DELAY overrides luigi.cfg)."""
     return float(_value("retry_delay"))

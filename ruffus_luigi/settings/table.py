@@ -110,6 +110,17 @@ SETTINGS: tuple[Setting, ...] = (
         doc_default="`2`",
     ),
     Setting(
+        name="job_group_size", type=int, default=20, env="RUFFUS_LUIGI_JOB_GROUP_SIZE", section=SECTION,
+        per_task=True,
+        help="On a cluster back end that can group jobs, the most Ruffus jobs of a task one cluster job "
+        "runs, one after another (1: each job is a cluster job of its own). A task can set its own in "
+        "[ruffus_luigi.task.<name>] job_group_size.",
+        doc="on a cluster back end that can group jobs (`slurm`, `drmaa`), the most Ruffus jobs of a task that "
+        "one cluster job runs, one after another, each with its own logs, exit code, result and retries "
+        "(`1`: every job is a cluster job of its own; see [grouped jobs](backends.md#grouped-jobs))",
+        doc_default="`20`",
+    ),
+    Setting(
         name="retry_count", type=int, default=1, env="RUFFUS_LUIGI_RETRY_COUNT", section=SECTION, per_task=True,
         help="Attempts a failing job gets in all, as Luigi's retry_count counts them (1: no "
         "retry). A task can set its own in [ruffus_luigi.task.<name>] retry_count.",

@@ -24,6 +24,7 @@ import _thread
 import os
 import shlex
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -32,7 +33,15 @@ from pathlib import Path
 
 import pytest
 
-from ..backends.base import Backend, JobResult, JobSpec, JobState, Resources, read_exit_code
+from ..backends.base import (
+    Backend,
+    JobResult,
+    JobSpec,
+    JobState,
+    Resources,
+    cluster_job_id,
+    read_exit_code,
+)
 from ..execution import pyjob
 from ..execution.dispatch import Dispatcher
 
@@ -46,6 +55,26 @@ def write_marker(path: str, text: str) -> None:
 def raise_value_error(message: str) -> None:
     """A task function that fails."""
     raise ValueError(message)
+
+
+def report(path: str, text: str, how: str = "ok") -> None:
+    """A task function for grouped jobs: prints, writes ``path``, then ends as ``how`` says:
+    ``ok``; ``raise``; ``killed`` (SIGKILL to itself); ``kill-runner`` (SIGKILL to the process
+    that runs it: a group's runner, or a single job's wrapper); ``sleep`` (for 600 s)."""
+    print("out " + text)
+    print("err " + text, file=sys.stderr)
+    with open(path, "w") as f:
+        f.write(text)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if how == "raise":
+        raise ValueError(text)
+    if how == "killed":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if how == "kill-runner":
+        os.kill(os.getppid(), signal.SIGKILL)
+    if how == "sleep":
+        time.sleep(600)
 
 
 @contextmanager
@@ -88,10 +117,28 @@ class BackendConformance:
             time.sleep(max(0.05, min(backend.poll_interval, 2.0)))
 
     def dispatch(
-        self, backend: Backend, specs: list[JobSpec], lost_retries: int = 2, **kwargs
+        self, backend: Backend, specs: list[JobSpec], lost_retries: int = 2, grace: float = 30.0, **kwargs
     ) -> tuple[list[JobResult], Dispatcher]:
-        dispatcher = Dispatcher(backend, lost_retries=lost_retries, exit_file_grace=30.0)
+        dispatcher = Dispatcher(backend, lost_retries=lost_retries, exit_file_grace=grace)
         return dispatcher.run(specs, **kwargs), dispatcher
+
+    def reporting(self, job_dir: Path, hows: list[str]) -> list[JobSpec]:
+        """Python jobs ``report(<job_dir>/g<i>.txt, "job <i>", hows[i])``."""
+        specs = []
+        for i, how in enumerate(hows):
+            out = str(job_dir / ("g%d.txt" % i))
+            packed = pyjob.pack(str(job_dir / ("g%d" % i)), "group", "Job = [g%d]" % i, report, (out, "job %d" % i, how))
+            specs.append(JobSpec.in_dir("g%d" % i, str(job_dir / "logs"), str(job_dir), python_job=packed))
+        return specs
+
+    def grouped(self, backend: Backend, results: list[JobResult]) -> bool:
+        """Did these jobs run as one cluster job (a back end that groups), or each as its own?"""
+        clusters = {cluster_job_id(r.job_id) for r in results}
+        if backend.max_group_size > 1:
+            assert len(clusters) == 1, [r.job_id for r in results]
+            return True
+        assert len(clusters) == len(results), [r.job_id for r in results]
+        return False
 
     # -- the contract -------------------------------------------------------------------------
     def test_submit_gives_one_id_per_job_and_poll_answers_for_each(self, backend: Backend, job_dir: Path) -> None:
@@ -284,3 +331,50 @@ class BackendConformance:
         self.wait(backend, [first])
         assert Path(spec.stdout_path).read_text() == "second-copy\n"
         assert read_exit_code(spec.exitcode_path) == 0
+
+    # -- groups: several Python jobs in one cluster job (``Backend.submit_group``) ------------
+    # A back end that does not group (``max_group_size`` 1) passes these too, one job at a time.
+
+    def test_group_gives_each_job_its_logs_exit_code_and_result(self, backend: Backend, job_dir: Path) -> None:
+        specs = self.reporting(job_dir, ["ok", "raise", "ok", "ok"])
+        results, _ = self.dispatch(backend, specs, max_in_flight=1, group_size=4)
+        self.grouped(backend, results)
+        assert [r.state for r in results] == [JobState.SUCCEEDED, JobState.FAILED, JobState.SUCCEEDED, JobState.SUCCEEDED]
+        assert [r.exit_code for r in results] == [0, 1, 0, 0] and all(r.attempts == 1 for r in results)
+        assert len({r.job_id for r in results}) == 4
+        for i, spec in enumerate(specs):
+            assert Path(spec.stdout_path).read_text() == "out job %d\n" % i
+            assert Path(spec.stderr_path).read_text().startswith("err job %d\n" % i)
+            assert Path(job_dir / ("g%d.txt" % i)).read_text() == "job %d" % i
+            assert read_exit_code(spec.exitcode_path) == (1 if i == 1 else 0)
+            error = pyjob.read_result(spec.python_job or "")["error"]
+            assert (error[:4] == ("group", "Job = [g1]", "builtins.ValueError", "(job 1)")) if i == 1 else error is None
+
+    def test_group_job_killed_fails_alone(self, backend: Backend, job_dir: Path) -> None:
+        specs = self.reporting(job_dir, ["ok", "killed", "ok"])
+        results, _ = self.dispatch(backend, specs, max_in_flight=1, group_size=3)
+        self.grouped(backend, results)
+        assert [(r.state, r.exit_code, r.attempts) for r in results] == [
+            (JobState.SUCCEEDED, 0, 1), (JobState.FAILED, 128 + signal.SIGKILL, 1), (JobState.SUCCEEDED, 0, 1)
+        ], [r.describe() for r in results]
+
+    def test_group_cut_short_resubmits_only_the_jobs_it_never_started(self, backend: Backend, job_dir: Path) -> None:
+        # job 1 kills what runs it: in a group, jobs 2 and 3 never start (lost, resubmitted);
+        # job 0 stays done and job 1 fails (it left no exit code), neither runs again
+        specs = self.reporting(job_dir, ["ok", "kill-runner", "ok", "ok"])
+        results, _ = self.dispatch(backend, specs, max_in_flight=1, group_size=4, grace=3.0)
+        grouped = self.grouped(backend, results[:2])
+        assert [r.state for r in results] == [JobState.SUCCEEDED, JobState.FAILED, JobState.SUCCEEDED, JobState.SUCCEEDED]
+        assert [r.attempts for r in results] == [1, 1, 2, 2] if grouped else [1, 1, 1, 1]
+        assert read_exit_code(specs[1].exitcode_path) is None
+        assert [Path(s.stdout_path).read_text() for s in specs[2:]] == ["out job 2\n", "out job 3\n"]
+
+    def test_cancel_stops_every_job_of_a_group(self, backend: Backend, job_dir: Path) -> None:
+        specs = self.reporting(job_dir, ["sleep", "ok"])
+        ids = backend.submit_group(specs) if backend.max_group_size > 1 else backend.submit(specs)
+        assert len(ids) == 2 and len(set(ids)) == 2
+        self.wait(backend, ids[:1], until=lambda s: s is not JobState.PENDING)
+        backend.cancel(ids)
+        states = self.wait(backend, ids)
+        assert set(states.values()) <= {JobState.FAILED, JobState.LOST, JobState.SUCCEEDED}, states
+        assert states[ids[0]] is not JobState.SUCCEEDED and read_exit_code(specs[0].exitcode_path) in (None, *range(1, 256))

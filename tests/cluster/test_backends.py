@@ -20,6 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SHIM = str(REPO / "ruffus_luigi" / "shim")
+PLUGINS = [str(p) for p in sorted((REPO / "plugins").glob("ruffus-luigi-*"))]  # this source's, not an older install's
 BACKENDS = {"sge": "drmaa", "slurm": "slurm"}
 JOB_ID_VARIABLE = {"sge": "JOB_ID", "slurm": "SLURM_JOB_ID"}
 THREADS_VARIABLE = {"sge": "NSLOTS", "slurm": "SLURM_CPUS_PER_TASK"}
@@ -33,7 +34,7 @@ def cluster(request):
 
 def run(cluster, args: list[str], cwd: Path, timeout: float = 600, **extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in cluster.env.items() if not k.startswith("RUFFUS_LUIGI_")}
-    env["PYTHONPATH"] = os.pathsep.join([SHIM, str(REPO)])
+    env["PYTHONPATH"] = os.pathsep.join([SHIM, str(REPO), *PLUGINS])
     env.update(extra)
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
@@ -349,3 +350,55 @@ def test_200_jobs_one_status_query_per_poll_cycle_and_no_process_per_job(cluster
     assert counters["threads"] <= 12, counters  # main, poller, watcher (+ libdrmaa's own few)
     if cluster.name == "slurm":
         assert counters["submissions"] == count, counters
+
+
+# ------------------------------------------------- a big task: a few cluster jobs, not one per job
+
+BIG = textwrap.dedent(
+    """
+    import os
+    from ruffus import originate, transform, suffix, pipeline_run
+
+    def log(out):
+        with open("runs.log", "a") as f:
+            f.write("%s %s\\n" % (out, os.environ.get("JOB_ID") or os.environ.get("SLURM_JOB_ID")))
+
+    @originate(["in_%02d.a" % i for i in range(60)])
+    def make(out):
+        log(out)
+        open(out, "w").write(out)
+
+    @transform(make, suffix(".a"), ".b")
+    def copy(i, o):
+        log(o)
+        open(o, "w").write(open(i).read().upper())
+
+    if __name__ == "__main__":
+        pipeline_run(multiprocess=2, verbose=0)
+    """
+)
+
+
+@pytest.mark.timeout(600)
+def test_big_task_runs_in_groups_each_job_once(cluster, tmp_path):
+    """Two tasks of 60 jobs, multiprocess=2: each worker's share of a task, up to job_group_size
+    (20), is one cluster job, so 6 cluster jobs run the 120 Ruffus jobs, each once; with
+    job_group_size = 1 each job is a cluster job of its own. A rerun runs nothing."""
+    (tmp_path / "pipeline.py").write_text(BIG)
+    backend = BACKENDS[cluster.name]
+    done = run(cluster, [sys.executable, "pipeline.py"], tmp_path, RUFFUS_LUIGI_BACKEND=backend)
+    assert done.returncode == 0, done.stdout + done.stderr
+    ran = [line.split() for line in (tmp_path / "runs.log").read_text().splitlines()]
+    assert sorted(name for name, _ in ran) == sorted(["in_%02d.a" % i for i in range(60)] + ["in_%02d.b" % i for i in range(60)])
+    assert len({job_id for _, job_id in ran}) == 6, ran
+    assert all((tmp_path / ("in_%02d.b" % i)).read_text() == ("in_%02d.a" % i).upper() for i in range(60))
+    rerun = run(cluster, [sys.executable, "pipeline.py"], tmp_path, RUFFUS_LUIGI_BACKEND=backend)
+    assert rerun.returncode == 0 and len((tmp_path / "runs.log").read_text().splitlines()) == 120, rerun.stderr
+    (tmp_path / "runs.log").unlink()
+    for made in tmp_path.glob("in_0[0-4].b"):
+        made.unlink()
+    again = run(cluster, [sys.executable, "pipeline.py"], tmp_path, RUFFUS_LUIGI_BACKEND=backend,
+                RUFFUS_LUIGI_JOB_GROUP_SIZE="1")
+    assert again.returncode == 0, again.stderr
+    ran = [line.split() for line in (tmp_path / "runs.log").read_text().splitlines()]
+    assert sorted(name for name, _ in ran) == ["in_%02d.b" % i for i in range(5)] and len({j for _, j in ran}) == 5

@@ -59,7 +59,8 @@ def job_of(output: str) -> str:
 def environment(extra: dict | None = None, base: dict | None = None) -> dict:
     env = {k: v for k, v in (base or os.environ).items() if not k.startswith("RUFFUS_LUIGI_")}
     env.pop("HOLD", None)
-    env["PYTHONPATH"] = str(REPO)
+    # (this source's plugins too: an installed older copy must not stand in for them)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *map(str, sorted((REPO / "plugins").glob("ruffus-luigi-*")))])
     if env.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
         env.setdefault("PYTHONPYCACHEPREFIX", str(PYCACHE))
     env.update(extra or {})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ruffus_luigi.backends.base import Backend, JobSpec, JobState
+from ruffus_luigi.backends.base import Backend, JobSpec, JobState, Resources
 from ruffus_luigi.execution.dispatch import Dispatcher, shared
 from ruffus_luigi.testing.backend_conformance import ctrl_c_raises
 
@@ -59,7 +59,7 @@ class FakeBackend(Backend):
         if job is None:
             return JobState.LOST
         job["step"] += 1
-        kind, _, arg = job["spec"].command.partition(":")
+        kind, _, arg = (job["spec"].command or os.path.basename(job["spec"].python_job)).partition(":")
         if kind == "pending":
             return JobState.PENDING
         if job["step"] == 1:
@@ -265,3 +265,99 @@ def test_shared_dispatcher_is_per_process_and_name(tmp_path):
     if pid == 0:  # a forked Luigi worker makes its own
         os._exit(0 if shared("fake-%d" % id(made), make) is not a else 1)
     assert os.waitpid(pid, 0)[1] == 0
+
+
+# ------------------------------------------------------------------------------ groups
+
+
+class GroupingFake(FakeBackend):
+    """The fake, grouping: ``submit_group`` records each group, then submits its jobs."""
+
+    max_group_size = 5
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: list[list[str]] = []
+        self.live_groups: list[int] = []
+
+    def submit_group(self, specs: list[JobSpec]) -> list[str]:
+        self.groups.append([s.name for s in specs])
+        return self.submit(specs)
+
+
+def python_specs(tmp_path: Path, *kinds: str, resources: Resources | None = None, first: int = 0) -> list[JobSpec]:
+    """Python jobs whose packed directory's name says how the fake ends them."""
+    return [
+        JobSpec.in_dir("py%d" % (first + i), str(tmp_path), str(tmp_path), python_job=str(tmp_path / k),
+                       resources=resources or Resources())
+        for i, k in enumerate(kinds)
+    ]
+
+
+@pytest.mark.timeout(60)
+def test_groups_are_even_and_at_most_the_back_end_allows(tmp_path):
+    backend = GroupingFake()
+    results = Dispatcher(backend).run(python_specs(tmp_path, *["ok"] * 12), max_in_flight=3, group_size=20)
+    assert all(r.succeeded for r in results) and len({r.job_id for r in results}) == 12
+    assert [len(g) for g in backend.groups] == [4, 4, 4]  # 12 jobs, 3 slots: 3 groups of 4
+    backend = GroupingFake()
+    Dispatcher(backend).run(python_specs(tmp_path, *["ok"] * 12), group_size=20)
+    assert [len(g) for g in backend.groups] == [5, 5, 2]  # no limit: groups of max_group_size
+
+
+@pytest.mark.timeout(60)
+def test_in_flight_counts_cluster_jobs(tmp_path):
+    backend = GroupingFake()
+    results = Dispatcher(backend).run(python_specs(tmp_path, *["ok"] * 30), max_in_flight=2, group_size=3)
+    assert all(r.succeeded for r in results)
+    assert all(len(g) == 3 for g in backend.groups) and len(backend.groups) == 10
+    assert backend.max_live == 6  # 2 cluster jobs of 3
+
+
+@pytest.mark.timeout(60)
+def test_jobs_with_other_resources_and_shell_commands_are_never_grouped(tmp_path):
+    backend = GroupingFake()
+    big = Resources(memory="8G")
+    jobs = python_specs(tmp_path, "ok", "ok") + python_specs(tmp_path, "ok", "ok", resources=big, first=2)
+    jobs += specs(tmp_path, "ok", "ok")
+    results = Dispatcher(backend).run(jobs, group_size=10)
+    assert all(r.succeeded for r in results)
+    assert backend.groups == [["py0", "py1"], ["py2", "py3"]]
+    assert ["job0#1"] in backend.submit_calls or ["job0#1", "job1#1"] in backend.submit_calls
+
+
+@pytest.mark.timeout(60)
+def test_back_end_without_groups_gets_one_job_per_cluster_job(tmp_path):
+    backend = FakeBackend()
+    called = []
+    backend.submit_group = lambda specs: called.append(specs)  # type: ignore[method-assign]
+    results = Dispatcher(backend).run(python_specs(tmp_path, *["ok"] * 10), max_in_flight=4, group_size=20)
+    assert all(r.succeeded for r in results) and not called and backend.max_live == 4
+
+
+@pytest.mark.timeout(60)
+def test_a_lost_member_goes_out_again_and_only_it(tmp_path):
+    backend = GroupingFake()
+    results = Dispatcher(backend).run(python_specs(tmp_path, "ok", "lose:1", "ok"), max_in_flight=1, group_size=3)
+    assert [r.attempts for r in results] == [1, 2, 1] and all(r.succeeded for r in results)
+    assert backend.groups == [["py0", "py1", "py2"]] and backend.submit_calls[-1] == ["py1#2"]
+    assert backend.cancelled == ["py1#1"]
+
+
+@pytest.mark.timeout(60)
+def test_interrupt_keeps_the_result_of_a_job_that_wrote_its_exit_code(tmp_path):
+    """A job of a group may end long before a poll says so: Ctrl-C then cancels only the others."""
+    backend = GroupingFake()
+    jobs = python_specs(tmp_path, "pending", "pending")
+    results = []
+
+    def first_ends_then_ctrl_c():
+        Path(jobs[0].exitcode_path).write_text("0\n")
+        _thread.interrupt_main()
+
+    timer = threading.Timer(0.2, first_ends_then_ctrl_c)
+    with ctrl_c_raises(), pytest.raises(KeyboardInterrupt):
+        timer.start()
+        Dispatcher(backend, poll_interval=30).run(jobs, group_size=2, on_result=results.append)
+    assert [(r.spec.name, r.state, r.exit_code) for r in results] == [("py0", JobState.SUCCEEDED, 0)]
+    assert backend.cancelled == ["py1#1"]

@@ -8,6 +8,11 @@ workers. DRMAA 1 has no bulk status call, so ``poll`` reads finished jobs
 from the library's own finished-job list (``wait(ANY, NO_WAIT)``, no round trip to the
 master), asks the master about ONE job per call (round robin, to notice jobs it lost)
 and takes a job with a stdout file as running (the execution host creates it).
+
+Groups (``submit_group``): one DRMAA job running the Python jobs one after another
+(``prepare_group``); each job's id is ``<Grid Engine job id>+<n>`` and its state comes
+from the Grid Engine job's and its own exit code file (``member_state``). Terminating
+any of them terminates the Grid Engine job.
 """
 
 from __future__ import annotations
@@ -25,7 +30,12 @@ from ruffus_luigi.backends.base import (
     JobSpec,
     JobState,
     Resources,
+    cluster_job_id,
+    member_id,
+    member_state,
+    prepare_group,
     prepare_job,
+    read_exit_code,
 )
 
 _lock = threading.RLock()
@@ -89,6 +99,7 @@ class DrmaaBackend(Backend):
     """Jobs through DRMAA 1; see the module docstring for how one poll stays one query."""
 
     name = "drmaa"
+    max_group_size = 1000
 
     def __init__(
         self,
@@ -119,32 +130,66 @@ class DrmaaBackend(Backend):
     def submit(self, specs: list[JobSpec]) -> list[str]:
         ids = []
         for spec in specs:
-            script = prepare_job(spec)
-            with _lock:
-                jt = self.session.createJobTemplate()
-                try:
-                    jt.remoteCommand = "/bin/sh"
-                    jt.args = [script]
-                    jt.jobName = spec.name
-                    jt.workingDirectory = spec.workdir
-                    jt.outputPath = ":" + spec.stdout_path
-                    jt.errorPath = ":" + spec.stderr_path
-                    jt.joinFiles = False
-                    jt.nativeSpecification = native_specification(
-                        spec.resources,
-                        self.parallel_environment,
-                        self.memory_resource,
-                        self.native,
-                        export_environment=spec.python_job is not None,  # Ruffus' jobs see our environment
-                    )
-                    job_id = str(self.session.runJob(jt))
-                finally:
-                    self.session.deleteJobTemplate(jt)
+            job_id = self._run_job(spec, prepare_job(spec))
             self._specs[job_id] = spec
             ids.append(job_id)
         return ids
 
+    def submit_group(self, specs: list[JobSpec]) -> list[str]:
+        group = prepare_group(specs)
+        job_id = self._run_job(group, group.script_path, export_environment=True)
+        self._specs[job_id] = group
+        members = [member_id(job_id, n) for n in range(len(specs))]
+        self._specs.update(zip(members, specs, strict=True))
+        return members
+
+    def _run_job(self, spec: JobSpec, script: str, export_environment: bool | None = None) -> str:
+        """Submit one job running ``script``; its Grid Engine id."""
+        if export_environment is None:
+            export_environment = spec.python_job is not None  # Ruffus' jobs see our environment
+        with _lock:
+            jt = self.session.createJobTemplate()
+            try:
+                jt.remoteCommand = "/bin/sh"
+                jt.args = [script]
+                jt.jobName = spec.name
+                jt.workingDirectory = spec.workdir
+                jt.outputPath = ":" + spec.stdout_path
+                jt.errorPath = ":" + spec.stderr_path
+                jt.joinFiles = False
+                jt.nativeSpecification = native_specification(
+                    spec.resources,
+                    self.parallel_environment,
+                    self.memory_resource,
+                    self.native,
+                    export_environment=export_environment,
+                )
+                return str(self.session.runJob(jt))
+            finally:
+                self.session.deleteJobTemplate(jt)
+
     def poll(self, ids: list[str]) -> dict[str, JobState]:
+        """The Grid Engine jobs' states (a group's members share theirs), then each member's."""
+        states: dict[str, JobState] = {}
+        ask: dict[str, list[str]] = {}
+        for job_id in ids:
+            sge_id = cluster_job_id(job_id)
+            spec = self._specs.get(job_id) if sge_id != job_id else None
+            code = None if spec is None else read_exit_code(spec.exitcode_path)
+            if code is not None:  # a member done: its group need not be asked about
+                states[job_id] = JobState.SUCCEEDED if code == 0 else JobState.FAILED
+            else:
+                ask.setdefault(sge_id, []).append(job_id)
+        sge_states = self._sge_states(list(ask))
+        for sge_id, asked in ask.items():
+            for job_id in asked:
+                own = sge_states[sge_id]
+                states[job_id] = own if job_id == sge_id else member_state(own, self._specs.get(job_id))
+        return states
+
+    def _sge_states(self, ids: list[str]) -> dict[str, JobState]:
+        if not ids:
+            return {}
         with _lock:
             self.polls += 1
             self._reap()
@@ -190,7 +235,7 @@ class DrmaaBackend(Backend):
 
     def cancel(self, ids: list[str]) -> None:
         with _lock:
-            for job_id in ids:
+            for job_id in sorted({cluster_job_id(i) for i in ids}):
                 try:
                     self.session.control(job_id, drmaa.JobControlAction.TERMINATE)
                 except drmaa.errors.DrmaaException:

@@ -5,6 +5,11 @@ milliseconds each. A finished job stays in ``squeue -t all`` for ``MinJobAge`` s
 after that ``sacct`` (or ``sacct -c``, the job completion file, on clusters without an
 accounting database) still knows it, and the exit code file the job wrapper wrote
 settles it in any case.
+
+Groups (``submit_group``): one ``sbatch`` of a script running the Python jobs one after
+another in one allocation (``prepare_group``); each job's id is ``<slurm job id>+<n>`` and
+its state comes from the Slurm job's and its own exit code file (``member_state``).
+``scancel`` of any of them cancels the Slurm job.
 """
 
 from __future__ import annotations
@@ -13,7 +18,17 @@ import shlex
 import subprocess
 from collections.abc import Sequence
 
-from ruffus_luigi.backends.base import Backend, JobSpec, JobState, prepare_job, read_exit_code
+from ruffus_luigi.backends.base import (
+    Backend,
+    JobSpec,
+    JobState,
+    cluster_job_id,
+    member_id,
+    member_state,
+    prepare_group,
+    prepare_job,
+    read_exit_code,
+)
 
 STATES = {
     **dict.fromkeys(
@@ -65,6 +80,7 @@ class SlurmBackend(Backend):
     """Jobs on a Slurm cluster; see the module docstring."""
 
     name = "slurm"
+    max_group_size = 1000
 
     def __init__(
         self,
@@ -112,15 +128,45 @@ class SlurmBackend(Backend):
         ids = []
         for spec in specs:
             prepare_job(spec)
-            out = self._run(self.sbatch_args(spec)).stdout.strip()
-            job_id = out.split(";")[0]
-            if not job_id:
-                raise RuntimeError("sbatch printed no job id for %s" % spec.name)
+            job_id = self._sbatch(spec)
             self._specs[job_id] = spec
             ids.append(job_id)
         return ids
 
+    def submit_group(self, specs: list[JobSpec]) -> list[str]:
+        group = prepare_group(specs)
+        job_id = self._sbatch(group)
+        self._specs[job_id] = group
+        members = [member_id(job_id, n) for n in range(len(specs))]
+        self._specs.update(zip(members, specs, strict=True))
+        return members
+
+    def _sbatch(self, spec: JobSpec) -> str:
+        out = self._run(self.sbatch_args(spec)).stdout.strip()
+        job_id = out.split(";")[0]
+        if not job_id:
+            raise RuntimeError("sbatch printed no job id for %s" % spec.name)
+        return job_id
+
     def poll(self, ids: list[str]) -> dict[str, JobState]:
+        """One query for the Slurm jobs of these ids (a group's members share theirs)."""
+        states: dict[str, JobState] = {}
+        ask: dict[str, list[str]] = {}
+        for job_id in ids:
+            slurm_id = cluster_job_id(job_id)
+            code = self._exit_code(job_id) if slurm_id != job_id else None
+            if code is not None:  # a member done: its group need not be asked about
+                states[job_id] = JobState.SUCCEEDED if code == 0 else JobState.FAILED
+            else:
+                ask.setdefault(slurm_id, []).append(job_id)
+        slurm_states = self._slurm_states(list(ask))
+        for slurm_id, asked in ask.items():
+            for job_id in asked:
+                own = slurm_states[slurm_id]
+                states[job_id] = own if job_id == slurm_id else member_state(own, self._specs.get(job_id))
+        return states
+
+    def _slurm_states(self, ids: list[str]) -> dict[str, JobState]:
         if not ids:
             return {}
         done = self._run(["squeue", "-h", "-t", "all", "-j", ",".join(ids), "-o", "%i|%T"], check=False)
@@ -156,5 +202,6 @@ class SlurmBackend(Backend):
         return {}
 
     def cancel(self, ids: list[str]) -> None:
-        if ids:
-            self._run(["scancel", *ids], check=False)
+        slurm_ids = sorted({cluster_job_id(i) for i in ids})
+        if slurm_ids:
+            self._run(["scancel", *slurm_ids], check=False)

@@ -112,3 +112,42 @@ def test_states_are_normalised(state, expected):
 
 def test_tables_leave_out_job_steps():
     assert parse_table("5|COMPLETED\n5.batch|COMPLETED\n5.extern|COMPLETED\n\n") == {"5": "COMPLETED"}
+
+
+# -- groups: several Python jobs in one sbatch, each answered for on its own --------------
+
+
+def python_spec(tmp_path: Path, name: str, **kwargs) -> JobSpec:
+    return JobSpec.in_dir(name, str(tmp_path / "logs"), str(tmp_path), python_job=str(tmp_path / name), **kwargs)
+
+
+@pytest.mark.timeout(30)
+def test_a_group_is_one_sbatch_with_the_walltimes_added_and_an_id_per_job(tmp_path):
+    backend = Canned({"sbatch": [("77;cluster\n", "", 0)]})
+    specs = [python_spec(tmp_path, n, resources=Resources(walltime="0:10:00", threads=2)) for n in "abc"]
+    assert backend.submit_group(specs) == ["77+0", "77+1", "77+2"]
+    [sbatch] = backend.calls
+    assert "--time=0:30:00" in sbatch and "--cpus-per-task=2" in sbatch
+    script = Path(sbatch[-1]).read_text()
+    assert "ruffus_luigi.cli.remote --group" in script and script.startswith("#!/bin/sh\n")
+
+
+@pytest.mark.timeout(30)
+def test_group_members_share_one_query_and_their_files_settle_them(tmp_path):
+    backend = Canned({"sbatch": [("77", "", 0)], "squeue": [("77|RUNNING\n", "", 0), ("", "", 0)],
+                      "sacct": [("77|CANCELLED by 0\n", "", 0)]})
+    a, b, c = (python_spec(tmp_path, n) for n in "abc")
+    ids = backend.submit_group([a, b, c])
+    Path(a.exitcode_path).write_text("3\n")  # a ended (exit 3), b started, c not yet
+    Path(b.stdout_path).write_text("")
+    assert backend.poll(ids) == {"77+0": JobState.FAILED, "77+1": JobState.RUNNING, "77+2": JobState.PENDING}
+    assert backend.calls[-1][5] == "77"  # the Slurm job's id, asked once
+    # the Slurm job was cancelled: b, started, ended with it; c never started, so it was lost
+    assert backend.poll(ids[1:]) == {"77+1": JobState.FAILED, "77+2": JobState.LOST}
+
+
+@pytest.mark.timeout(30)
+def test_cancelling_group_members_cancels_their_slurm_job_once(tmp_path):
+    backend = Canned({"scancel": [("", "", 0)]})
+    backend.cancel(["77+0", "77+1", "78"])
+    assert backend.calls == [["scancel", "77", "78"]]
