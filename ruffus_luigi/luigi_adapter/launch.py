@@ -24,7 +24,7 @@ from ..settings import (
     config,
     luigi_settings,  # noqa: F401 - [ruffus_luigi] known to Luigi
 )
-from . import luigi_private, luigid_http, translate, worker
+from . import luigi_private, luigid_http, luigid_view, translate, worker
 
 
 def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
@@ -247,11 +247,12 @@ def _luigi_build(
     state.scheduler_address = url or ("http://%s:%s/" % (host, kwargs["scheduler_port"]) if host else "named in luigi.cfg [core]")
     if state.shared_scheduler:  # (before any worker process is forked: they inherit it)
         state.claims = Claims(state.workdir)
+        luigid_view.watch(state, translate.stage_of)
     summary = _RuffusSummary(state)
     interface_log = logging.getLogger("luigi-interface")
     interface_log.addFilter(summary)
     try:
-        return luigi.build(
+        built = luigi.build(
             roots,
             worker_scheduler_factory=factory,
             workers=state.workers,
@@ -259,7 +260,10 @@ def _luigi_build(
             log_level=config.luigi_log_level(),  # Luigi's own log, for debugging
             **kwargs,
         )
+        luigid_view.run_ended(state)
+        return built
     finally:
+        luigid_view.forget(state)
         interface_log.removeFilter(summary)
         if state.claims is not None:
             state.claims.close()

@@ -1,0 +1,326 @@
+"""What luigid (and so its visualiser) shows of a Ruffus run: names, progress, errors, final states.
+
+Luigi builds its view of a task from the task's family, its public parameters and what its
+worker reports; this module shapes each of those for a Ruffus run:
+
+- Names: a generated class's family is the Ruffus task name, made readable where the
+  visualiser would show it mangled (``family_name``: a ``@mkdir``'s quotes come out as
+  ``&#039;`` in the graph); the parameters only the implementation needs (the stage marker
+  ``chunk``, ``run_id``, ``version``) are hidden, while the task id is still made from all of
+  them (``task_id``): two runs, two working directories or two pipelines never share an id
+  they should not share.
+- Progress: a stage (a whole Ruffus task) tells luigid how many of its jobs are done
+  (``"412/1000 jobs, 1 failed"`` and a percentage) as its chunks end, at most twice a second
+  per stage, from the driver (``StageView``): no call per job.
+- Errors: a failed chunk's error is Ruffus' own text for its failed jobs (``failure_text``),
+  not the traceback of Luigi's worker; a stage whose own job failed is reported FAILED as
+  soon as one did, and at the run's end every stage of the run is DONE, FAILED, or pending
+  behind a failed one (the visualiser's UPSTREAM_FAILED): none is left PENDING or RUNNING.
+
+Only a run on a luigid reports progress and final states: with the local scheduler nobody
+else can see them, so nothing is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import luigi
+import luigi.scheduler
+import luigi.task
+
+from ..errors import exceptions as rx
+from ..execution.progress import jobs_to_run
+from ..execution.run import Chunk, RunState
+
+HIDDEN = luigi.parameter.ParameterVisibility.HIDDEN
+"""Visibility of the parameters only the implementation needs: not shown, still part of the id."""
+
+STAGE_JOBS = "all"
+"""The ``jobs`` label of a stage: it stands for all the Ruffus task's jobs (a chunk lists its own)."""
+
+FAMILY_MAX = 40
+"""Longest family shown: the visualiser's graph gives each node label 200 pixels."""
+
+UPDATE_INTERVAL = 0.5
+"""Seconds between two progress reports of one stage to luigid (its last one is sent at once)."""
+
+ERRORS_SHOWN = 5
+"""Failed jobs a stage's error shows in full; the rest are counted."""
+
+_UNSAFE = str.maketrans({"'": "", '"': "", "&": "+", "<": "(", ">": ")"})
+
+
+def family_name(ruffus_name: str, taken: set[str]) -> str:
+    """The Luigi family for a Ruffus task name: the name itself, unless the visualiser would mangle it.
+
+    Its graph writes a family through ``escapeHtml`` into plain text, so quotes, ``&``,
+    ``<`` and ``>`` would read as HTML entities (``mkdir('aligned')   before align`` becomes
+    ``mkdir(&#039;aligned&#039;)   before align``): they are left out or replaced, runs of
+    blanks become one, and a name longer than ``FAMILY_MAX`` is cut in its middle. Luigi
+    finds a class by its family, so a name already ``taken`` by another Ruffus task gets a
+    number. (Task ids are made from the Ruffus name as well: see ``task_id``.)
+    """
+    family = " ".join(ruffus_name.translate(_UNSAFE).split()) or "task"
+    if len(family) > FAMILY_MAX:
+        keep = (FAMILY_MAX - 1) // 2
+        family = family[:keep].rstrip() + "…" + family[-keep:].lstrip()
+    unique, n = family, 2
+    while unique in taken:
+        unique, n = "%s #%d" % (family, n), n + 1
+    return unique
+
+
+def task_id(task: luigi.Task, ruffus_name: str) -> str:
+    """A generated task's id: Luigi's, made from every parameter, hidden ones included.
+
+    Luigi leaves hidden parameters out of a task's id; the run, the chunk's place and its
+    version must stay in it (two runs at once, in two directories, would otherwise be one
+    task for luigid). The Ruffus name joins them when the family differs from it.
+    """
+    params = task.to_str_params(only_significant=True)
+    if ruffus_name != task.get_task_family():
+        params["ruffus_task"] = ruffus_name
+    return luigi.task.task_id_str(task.get_task_family(), params)
+
+
+_pipelines: dict[str, str] = {}
+
+
+def pipeline_label(workdir: str) -> str:
+    """The running script, as its user names it: relative to the working directory when inside it.
+
+    Part of each task's id and display: two pipelines with the same task names run in one
+    directory are told apart, and two runs of one script started together still share
+    their chunks. Asked once per directory and process (forked workers inherit it).
+    """
+    found = _pipelines.get(workdir)
+    if found is None:
+        script = getattr(sys.modules.get("__main__"), "__file__", None) or ""
+        if not script:
+            found = "(no script)"
+        else:
+            path = os.path.realpath(os.path.join(workdir, script))
+            inside = path.startswith(os.path.realpath(workdir) + os.sep)
+            found = os.path.relpath(path, os.path.realpath(workdir)) if inside else path
+        _pipelines[workdir] = found
+    return found
+
+
+# -- errors -------------------------------------------------------------------------------
+def ruffus_text(errors: list[tuple], most: int = ERRORS_SHOWN) -> str:
+    """Ruffus' ``RethrownJobError`` text for these job errors: each job, its exception, its traceback."""
+    err = rx.RethrownJobError(errors)
+    parts = [_dedent(err.get_nth_exception_str(i)) for i in range(min(len(errors), most))]
+    if len(errors) > most:
+        parts.append("... and %d more failed jobs" % (len(errors) - most))
+    return "\n".join(parts).strip() + "\n"
+
+
+def _dedent(text: str) -> str:
+    """``get_nth_exception_str`` indents its lines by four for the surrounding message: undone."""
+    return "\n".join(line[4:] if line.startswith("    ") else line for line in text.strip("\n").split("\n"))
+
+
+def chunk_errors(chunk: Chunk) -> list[tuple]:
+    """The Ruffus error tuples of a chunk's failed jobs (a missing input counts as one)."""
+    return [o.error or o.missing_input for o in chunk.state.outcomes(chunk) if o.error or o.missing_input]
+
+
+def failure_text(task: Any, exception: BaseException) -> str | None:
+    """What luigid shows as a generated task's error; None: Luigi's own (a traceback of ours).
+
+    A chunk whose jobs failed: Ruffus' text for them. A stage that could not plan its
+    jobs: the Ruffus exception it raised. Anything else is a fault of ruffus-luigi, whose
+    traceback is what helps.
+    """
+    if task.chunk >= 0:
+        errors = chunk_errors(task.planned_chunk())
+        return ruffus_text(errors) if errors else None
+    if isinstance(exception, rx.error_task):
+        return str(exception).strip() + "\n"
+    generation = getattr(task.run_state(), "generation_error", None)
+    if generation is not None:
+        return str(generation).strip() + "\n"
+    return None
+
+
+# -- progress and final states ----------------------------------------------------------------
+class _Stage:
+    """One stage's counts as its chunks end, and what luigid was last told of it."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.ok = 0
+        self.failed = 0
+        self.by_chunk: dict[int, tuple[int, int]] = {}  # id(chunk) -> (ok, failed), so a chunk run again counts once
+        self.shown = ""  # the status message luigid has
+        self.when = float("-inf")  # (clock) when it was sent
+        self.failed_shown = 0  # failed jobs when the stage was last reported FAILED
+        self.final = False  # its last report is sent
+
+
+class StageView:
+    """A run's stages as luigid shows them: progress while they run, a final state when the run ends.
+
+    Fed by the driver's Luigi worker (``chunk_ended``, ``tick``); counts are kept per stage
+    as chunks end, so a report costs nothing per job and no walk over the chunks.
+    """
+
+    def __init__(self, state: RunState, stage_of: Callable[[Any, RunState], luigi.Task], clock: Callable[[], float] = time.monotonic) -> None:
+        self.state = state
+        self.stage_of = stage_of
+        self.clock = clock
+        self.stages: dict[Any, _Stage] = {}
+        self.worker_id: str | None = None
+        self.luigi_failed: set[str] = set()  # stages Luigi reported FAILED itself (their run raised)
+
+    def _stage(self, task: Any) -> _Stage:
+        found = self.stages.get(task)
+        if found is None:
+            found = self.stages[task] = _Stage(jobs_to_run(self.state.planned.get(task, [])))
+        return found
+
+    def chunk_ended(self, chunk: Chunk) -> None:
+        outcomes = self.state.outcomes(chunk)
+        failed = sum(1 for o in outcomes if o.error or o.missing_input)
+        ok = sum(1 for o in outcomes if o.ran and not o.error)
+        stage = self._stage(chunk.task)
+        old_ok, old_failed = stage.by_chunk.get(id(chunk), (0, 0))
+        stage.by_chunk[id(chunk)] = (ok, failed)
+        stage.ok += ok - old_ok
+        stage.failed += failed - old_failed
+
+    def message(self, task: Any) -> tuple[str, int]:
+        """``"412/1000 jobs, 1 failed"`` and its percentage."""
+        stage = self._stage(task)
+        ok, failed, total = stage.ok, stage.failed, stage.total
+        if task in self.state.finished and not failed:
+            ok = total  # (jobs another run sharing luigid did count as done)
+        text = "%d/%d jobs" % (ok, total) + (", %d failed" % failed if failed else "")
+        return text, 100 if total == 0 else min(100, (ok + failed) * 100 // total)
+
+    def tick(self, final: bool = False) -> None:
+        """Send the reports due: a stage's when it changed, at most every ``UPDATE_INTERVAL``; its last at once."""
+        now = self.clock()
+        for task in list(self.state.planned):
+            stage = self._stage(task)
+            if stage.final:
+                continue
+            done = task in self.state.finished
+            if not (final or done) and now - stage.when < UPDATE_INTERVAL:
+                continue
+            self._send(task, stage, now)
+            stage.final = done or final
+
+    def _send(self, task: Any, stage: _Stage, now: float) -> None:
+        text, percent = self.message(task)
+        if text == stage.shown:
+            return
+        stage.shown, stage.when = text, now
+        scheduler, task_id = self.state.scheduler, self.stage_of(task, self.state).task_id
+        scheduler.set_task_status_message(task_id=task_id, status_message=text)
+        scheduler.set_task_progress_percentage(task_id=task_id, progress_percentage=percent)
+        if stage.failed and stage.failed != stage.failed_shown and task not in self.state.finished:
+            self._fail(task_id, self._own_failure(task))  # at once: no need to wait for the run's end
+            stage.failed_shown = stage.failed
+
+    def _own_failure(self, task: Any) -> str:
+        return ruffus_text([e for c in self.state.planned.get(task, []) for e in chunk_errors(c)])
+
+    def _fail(self, task_id: str, text: str) -> None:
+        """Report a stage FAILED (its id is this run's alone: no other run waits for it)."""
+        if self.worker_id is not None:
+            self.state.scheduler.add_task(
+                worker=self.worker_id, task_id=task_id, status=luigi.scheduler.FAILED, expl=json.dumps(text),
+                runnable=False,
+            )
+
+    def run_ended(self) -> None:
+        """The last reports, and no stage of the run left PENDING or RUNNING unless behind a failed one."""
+        self.tick(final=True)
+        state = self.state
+        shown_failed: dict[Any, bool] = {}  # task -> FAILED or UPSTREAM_FAILED in luigid's eyes
+        for task in state.incomplete:
+            if task in state.finished:
+                shown_failed[task] = False
+                continue
+            chunks = state.planned.get(task, [])
+            task_id = self.stage_of(task, state).task_id
+            shown_failed[task] = True
+            if any(chunk_errors(c) for c in chunks):
+                self._fail(task_id, self._own_failure(task))
+            elif task_id not in self.luigi_failed and not _behind_failure(task, chunks, state, shown_failed):
+                self._fail(task_id, "Ruffus task %r did not finish: the run ended before it (its output says why)\n"
+                           % task._get_display_name())
+
+
+def _chunk_failed(chunk: Chunk, memo: dict[int, bool]) -> bool:
+    """Is the chunk FAILED in luigid, or pending behind one that is?"""
+    found = memo.get(id(chunk))
+    if found is None:
+        memo[id(chunk)] = False  # (no cycles; a guard all the same)
+        found = memo[id(chunk)] = bool(chunk_errors(chunk)) or any(_chunk_failed(u, memo) for u in chunk.upstream)
+    return found
+
+
+def _behind_failure(task: Any, chunks: list[Chunk], state: RunState, shown_failed: dict[Any, bool]) -> bool:
+    """Does luigid show this stage UPSTREAM_FAILED: one of its requirements or chunks failed?"""
+    memo: dict[int, bool] = {}
+    if any(c.yielded and _chunk_failed(c, memo) for c in chunks):
+        return True
+    return any(shown_failed.get(p, False) for p in state.stage_requirements(task))
+
+
+# -- the driver's hooks (the worker in ``worker``, the run in ``launch``) -------------------------
+_views: dict[str, StageView] = {}
+
+
+def watch(state: RunState, stage_of: Callable[[Any, RunState], luigi.Task]) -> None:
+    """Report this run's stages to luigid from now on (nothing with the local scheduler)."""
+    if state.shared_scheduler:
+        _views[state.run_id] = StageView(state, stage_of)
+
+
+def chunk_ended(luigi_task: Any) -> None:
+    """The driver's worker got a chunk's result."""
+    if _views and getattr(luigi_task, "chunk", -1) >= 0:
+        chunk = luigi_task.planned_chunk()
+        view = _views.get(chunk.state.run_id)
+        if view is not None and chunk.state.pid == os.getpid():
+            view.chunk_ended(chunk)
+
+
+def tick(worker_id: str) -> None:
+    """The driver's worker (``worker_id``) is between two tasks: send the reports due."""
+    for view in list(_views.values()):
+        if view.state.pid == os.getpid():
+            view.worker_id = worker_id
+            view.tick()
+
+
+def stage_failed(luigi_task: Any) -> None:
+    """Luigi reports a stage FAILED itself (its ``run`` raised): its error stays Luigi's report."""
+    for view in _views.values():
+        if view.state.pid == os.getpid():
+            view.luigi_failed.add(luigi_task.task_id)
+
+
+def forget(state: RunState) -> None:
+    """The run is over (or interrupted): report nothing more of it."""
+    _views.pop(state.run_id, None)
+
+
+def run_ended(state: RunState) -> None:
+    """The run's Luigi build is over: final reports and states, then forget the run."""
+    view = _views.pop(state.run_id, None)
+    if view is not None:
+        try:
+            view.run_ended()
+        except Exception:  # noqa: BLE001 - a luigid gone at the end must not hide how the run itself ended
+            pass
