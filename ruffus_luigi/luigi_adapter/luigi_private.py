@@ -31,6 +31,11 @@ Behaviour relied on besides the names (checked by the same test where it can be)
   (``translate.WithoutPaths`` sends nothing).
 - Luigi logs its execution summary on ``luigi-interface`` as one message holding
   ``EXECUTION_SUMMARY_HEADER`` (``launch`` shows the run's own in its place).
+- A task's id is the ``task_id`` attribute ``Task.__init__`` sets (from its public
+  parameters only); the worker, luigid and ``Task.__eq__`` use only that attribute, and a
+  yielded task is rebuilt by ``load_task`` from its family and ``to_str_params()`` (hidden
+  parameters included). So a generated task sets its own id after ``__init__``, from
+  every parameter (``luigid_view.task_id``), and hashes by it (tests/unit/test_luigid_view.py).
 """
 
 from __future__ import annotations

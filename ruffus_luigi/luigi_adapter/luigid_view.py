@@ -144,9 +144,11 @@ def failure_text(task: Any, exception: BaseException) -> str | None:
         return ruffus_text(errors) if errors else None
     if isinstance(exception, rx.error_task):
         return str(exception).strip() + "\n"
-    generation = getattr(task.run_state(), "generation_error", None)
-    if generation is not None:
-        return str(generation).strip() + "\n"
+    state = task.run_state()
+    if state.generation_error is not None:
+        return str(state.generation_error).strip() + "\n"
+    if state.stop or state.stopping():
+        return "Ruffus task %r was not run: the pipeline stopped after an earlier failure\n" % task.ruffus_name
     return None
 
 
