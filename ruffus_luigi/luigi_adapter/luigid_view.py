@@ -127,6 +127,13 @@ def _dedent(text: str) -> str:
     return "\n".join(line[4:] if line.startswith("    ") else line for line in text.strip("\n").split("\n"))
 
 
+def failed_jobs(outcomes: list, jobs: int, most: int = 3) -> str:
+    """``"1 of 5 jobs failed: [s007.reads -> aligned/s007.bam]"``: which of a chunk's jobs failed."""
+    names = [o.name.removeprefix("Job  = ") for o in outcomes if o.error or o.missing_input]
+    shown = ", ".join(names[:most]) + (", ... %d more" % (len(names) - most) if len(names) > most else "")
+    return "%d of %d jobs failed: %s" % (len(names), jobs, shown)
+
+
 def chunk_errors(chunk: Chunk) -> list[tuple]:
     """The Ruffus error tuples of a chunk's failed jobs (a missing input counts as one)."""
     return [o.error or o.missing_input for o in chunk.state.outcomes(chunk) if o.error or o.missing_input]
@@ -192,6 +199,10 @@ class StageView:
         outcomes = self.state.outcomes(chunk)
         failed = sum(1 for o in outcomes if o.error or o.missing_input)
         ok = sum(1 for o in outcomes if o.ran and not o.error)
+        if failed:  # the chunk's own status message names the failed jobs (one call per failed chunk)
+            self.state.scheduler.set_task_status_message(
+                task_id=chunk.luigi_task.task_id, status_message=failed_jobs(outcomes, len(chunk.to_run()))
+            )
         stage = self._stage(chunk.task)
         old_ok, old_failed = stage.by_chunk.get(id(chunk), (0, 0))
         stage.by_chunk[id(chunk)] = (ok, failed)

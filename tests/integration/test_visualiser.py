@@ -359,6 +359,9 @@ def test_visualiser_during_and_after_a_run_with_a_failing_job(tmp_path):
             _check_ruffus_error(error)
             browser.screenshot(ARTIFACTS / "visualiser_error.png")
             _close_popup(browser, "#errorModal")
+            assert _popup(browser, "align", bad_chunk, ".statusMessage", "#statusMessageModal") == (
+                "1 of 5 jobs failed: [s007.reads -> aligned/s007.bam]")
+            _close_popup(browser, "#statusMessageModal")
             running = server.api("task_list", {"status": "RUNNING", "upstream_status": "", "search": str(work)})
             assert [t["params"]["jobs"] for t in running.values()] == [
                 "5 jobs: [s015.reads -> aligned/s015.bam] ... [s019.reads -> aligned/s019.bam]"], running

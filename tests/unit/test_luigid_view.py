@@ -94,10 +94,11 @@ def _run(chunks: int, jobs_each: int):
         run_id="r", planned={}, finished=set(), incomplete=[task], scheduler=_Scheduler(),
         outcomes=lambda c: outcomes.get(id(c), []), stage_requirements=lambda t: [],
     )
+    jobs = [SimpleNamespace(needs_run=True)] * jobs_each
     planned = [
-        SimpleNamespace(task=task, forced=False, jobs=[SimpleNamespace(needs_run=True)] * jobs_each, state=state,
-                        upstream=[], yielded=True)
-        for _ in range(chunks)
+        SimpleNamespace(task=task, forced=False, jobs=jobs, state=state, upstream=[], yielded=True,
+                        luigi_task=SimpleNamespace(task_id="chunk-%d" % i), to_run=lambda: jobs)
+        for i in range(chunks)
     ]
     state.planned[task] = planned
     return task, state, planned, outcomes
@@ -112,12 +113,15 @@ def test_a_stage_reports_its_progress_a_few_times_a_second_whatever_its_chunks_d
     for i, chunk in enumerate(planned):  # a thousand chunks end within one second
         failed = i == 7
         error = ("align", "Job  = [x7]", "builtins.ValueError", "(bad)", "Traceback ...\n") if failed else None
-        outcomes[id(chunk)] = [JobOutcome(i, "", ran=True, error=error)]
+        outcomes[id(chunk)] = [JobOutcome(i, "Job  = [x%d]" % i, ran=True, error=error)]
         view.chunk_ended(chunk)
         now[0] += 0.001
         view.tick()
-    messages = [c for c in state.scheduler.calls if c[0] == "message"]
+    messages = [c for c in state.scheduler.calls if c[0] == "message" and c[1] == "align-stage"]
     assert 2 <= len(messages) <= 3, messages  # one per UPDATE_INTERVAL (0.5 s)
+    # the failed chunk's own message names its failed job (its only call)
+    assert [c for c in state.scheduler.calls if c[1].startswith("chunk-")] == [
+        ("message", "chunk-7", "1 of 1 jobs failed: [x7]")]
     state.finished.add(task)
     view.tick()
     view.tick()
