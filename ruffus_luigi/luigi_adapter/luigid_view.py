@@ -23,6 +23,7 @@ else can see them, so nothing is sent.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import sys
@@ -130,10 +131,14 @@ def _dedent(text: str) -> str:
 
 
 def failed_jobs(outcomes: list, jobs: int, most: int = 3) -> str:
-    """``"1 of 5 jobs failed: [s007.reads -> aligned/s007.bam]"``: which of a chunk's jobs failed."""
+    """``"1 of 5 jobs failed: [s007.reads -> aligned/s007.bam]"``: which of a chunk's jobs failed.
+
+    HTML-escaped: the visualiser puts a status message into its page as HTML, and these
+    name files, whose names a script (or whoever made them) chose.
+    """
     names = [o.name.removeprefix("Job  = ") for o in outcomes if o.error or o.missing_input]
     shown = ", ".join(names[:most]) + (", ... %d more" % (len(names) - most) if len(names) > most else "")
-    return "%d of %d jobs failed: %s" % (len(names), jobs, shown)
+    return html.escape("%d of %d jobs failed: %s" % (len(names), jobs, shown), quote=False)
 
 
 def chunk_errors(chunk: Chunk) -> list[tuple]:
@@ -173,7 +178,6 @@ class _Stage:
         self.shown = ""  # the status message luigid has
         self.when = float("-inf")  # (clock) when it was sent
         self.failed_shown = 0  # failed jobs when the stage was last reported FAILED
-        self.final = False  # its last report is sent
 
 
 class StageView:
@@ -188,6 +192,8 @@ class StageView:
         self.stage_of = stage_of
         self.clock = clock
         self.stages: dict[Any, _Stage] = {}
+        self.active: dict[Any, _Stage] = {}  # planned stages whose last report is still to come
+        self.known = 0  # how many of ``state.planned`` (in planning order) are in ``stages``
         self.worker_id: str | None = None
         self.luigi_failed: set[str] = set()  # stages Luigi reported FAILED itself (their run raised)
 
@@ -223,15 +229,18 @@ class StageView:
     def tick(self, final: bool = False) -> None:
         """Send the reports due: a stage's when it changed, at most every ``UPDATE_INTERVAL``; its last at once."""
         now = self.clock()
-        for task in list(self.state.planned):
-            stage = self._stage(task)
-            if stage.final:
-                continue
+        planned = self.state.planned
+        if len(planned) > self.known:  # (stages planned since: tasks are only ever added to it)
+            for task in list(planned)[self.known:]:
+                self.active[task] = self._stage(task)
+            self.known = len(planned)
+        for task, stage in list(self.active.items()):
             done = task in self.state.finished
             if not (final or done) and now - stage.when < UPDATE_INTERVAL:
                 continue
             self._send(task, stage, now)
-            stage.final = done or final
+            if done or final:
+                del self.active[task]
 
     def _send(self, task: Any, stage: _Stage, now: float) -> None:
         text, percent = self.message(task)

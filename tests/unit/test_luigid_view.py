@@ -149,3 +149,12 @@ def test_a_failed_chunks_error_is_ruffus_text_for_its_jobs():
     assert text.rstrip().endswith("ValueError: bad read")
     many = luigid_view.ruffus_text(errors * 9)
     assert many.count("Exception #") == luigid_view.ERRORS_SHOWN and many.rstrip().endswith("... and 4 more failed jobs")
+
+
+@pytest.mark.timeout(30)
+def test_a_failed_chunks_status_message_is_text_even_for_file_names_made_of_markup():
+    """The visualiser writes status messages into its page as HTML: a file name must stay text."""
+    bad = JobOutcome(0, "Job  = [<img src=x onerror=alert(1)>.reads -> a&b.bam]", ran=True, error=("t", "", "E", "", ""))
+    good = JobOutcome(1, "Job  = [ok.reads -> ok.bam]", ran=True)
+    shown = luigid_view.failed_jobs([bad, good], 2)
+    assert shown == "1 of 2 jobs failed: [&lt;img src=x onerror=alert(1)&gt;.reads -&gt; a&amp;b.bam]"
