@@ -262,6 +262,9 @@ def _luigi_build(
         )
         luigid_view.run_ended(state)
         return built
+    except KeyboardInterrupt:
+        luigid_view.interrupted(state)
+        raise
     finally:
         luigid_view.forget(state)
         interface_log.removeFilter(summary)

@@ -38,6 +38,7 @@ import luigi.task
 from ..errors import exceptions as rx
 from ..execution.progress import jobs_to_run
 from ..execution.run import Chunk, RunState
+from . import luigid_http
 
 HIDDEN = luigi.parameter.ParameterVisibility.HIDDEN
 """Visibility of the parameters only the implementation needs: not shown, still part of the id."""
@@ -50,6 +51,13 @@ FAMILY_MAX = 40
 
 UPDATE_INTERVAL = 0.5
 """Seconds between two progress reports of one stage to luigid (its last one is sent at once)."""
+
+ENDED = "the run ended before it (its output says why)"
+INTERRUPTED = "the run was interrupted; run it again to do what is left"
+"""Why a stage with no failed job of its own is FAILED when its run ends."""
+
+INTERRUPT_PATIENCE = 2.0
+"""Seconds the last reports of an interrupted run may wait for luigid (the user is waiting)."""
 
 ERRORS_SHOWN = 5
 """Failed jobs a stage's error shows in full; the rest are counted."""
@@ -265,7 +273,7 @@ class StageView:
                 runnable=False,
             )
 
-    def run_ended(self) -> None:
+    def run_ended(self, why: str = ENDED) -> None:
         """The last reports, and no stage of the run left PENDING or RUNNING unless behind a failed one."""
         self.tick(final=True)
         state = self.state
@@ -280,8 +288,7 @@ class StageView:
             if any(chunk_errors(c) for c in chunks):
                 self._fail(task_id, self._own_failure(task))
             elif task_id not in self.luigi_failed and not _behind_failure(task, chunks, state, shown_failed):
-                self._fail(task_id, "Ruffus task %r did not finish: the run ended before it (its output says why)\n"
-                           % task._get_display_name())
+                self._fail(task_id, "Ruffus task %r did not finish: %s\n" % (task._get_display_name(), why))
 
 
 def _chunk_failed(chunk: Chunk, memo: dict[int, bool]) -> bool:
@@ -333,6 +340,24 @@ def stage_failed(luigi_task: Any) -> None:
     for view in _views.values():
         if view.state.pid == os.getpid():
             view.luigi_failed.add(luigi_task.task_id)
+
+
+def interrupted(state: RunState) -> None:
+    """Ctrl-C (or SIGTERM) ended the run: its stages' last reports, each luigid call given a moment only.
+
+    Luigi's own client (an https luigid) tries a call for a minute: then nothing is sent.
+    The chunks it was running stay RUNNING in luigid until it fails them (another run
+    takes them over before: see ``worker``).
+    """
+    view = _views.pop(state.run_id, None)
+    scheduler = state.scheduler
+    if view is None or not isinstance(scheduler, luigid_http.RemoteScheduler):
+        return
+    scheduler.patience = min(scheduler.patience, INTERRUPT_PATIENCE)
+    try:
+        view.run_ended(INTERRUPTED)
+    except Exception:  # noqa: BLE001 - the interruption is what the user is told about
+        pass
 
 
 def forget(state: RunState) -> None:
