@@ -4,6 +4,11 @@ A three-task pipeline runs to completion through a luigid started by the test (i
 stay in the scheduler for remove_delay, minutes); Debian's chromium then loads the task
 list and the dependency graph, the pages' text (after their JavaScript has asked luigid for
 the tasks) is checked, and screenshots are left in ``artifacts/`` for CI to keep.
+
+A second test drives the visualiser (``chromium_kit``: clicks, popups) during and after a
+run with a failing job: progress, Ruffus' error text, final states, pipelines and
+directories told apart, the graph's labels. Its screenshots are the ones in docs/images
+(copied from ``artifacts/`` by hand when the page changes).
 Chromium missing is a failure, never a skip: tools/install.sh installs it.
 """
 
