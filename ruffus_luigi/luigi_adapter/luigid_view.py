@@ -14,8 +14,9 @@ worker reports; this module shapes each of those for a Ruffus run:
   per stage, from the driver (``StageView``): no call per job.
 - Errors: a failed chunk's error is Ruffus' own text for its failed jobs (``failure_text``),
   not the traceback of Luigi's worker; a stage whose own job failed is reported FAILED as
-  soon as one did, and at the run's end every stage of the run is DONE, FAILED, or pending
-  behind a failed one (the visualiser's UPSTREAM_FAILED): none is left PENDING or RUNNING.
+  soon as one did, and at the run's end every stage of the run is DONE or FAILED (saying
+  what it waited for), and so is every chunk that waited for a failed one: none is left
+  PENDING or RUNNING.
 
 Only a run on a luigid reports progress and final states: with the local scheduler nobody
 else can see them, so nothing is sent.
@@ -266,7 +267,7 @@ class StageView:
         return ruffus_text([e for c in self.state.planned.get(task, []) for e in chunk_errors(c)])
 
     def _fail(self, task_id: str, text: str) -> None:
-        """Report a stage FAILED (its id is this run's alone: no other run waits for it)."""
+        """Report a task FAILED: a stage (its id is this run's alone) or a chunk no run can run now."""
         if self.worker_id is not None:
             self.state.scheduler.add_task(
                 worker=self.worker_id, task_id=task_id, status=luigi.scheduler.FAILED, expl=json.dumps(text),
@@ -274,38 +275,61 @@ class StageView:
             )
 
     def run_ended(self, why: str = ENDED) -> None:
-        """The last reports, and no stage of the run left PENDING or RUNNING unless behind a failed one."""
+        """The last reports, and none of the run's tasks left PENDING or RUNNING in luigid.
+
+        A stage whose own job failed is FAILED with Ruffus' text; one that waited behind a
+        failed one, and the chunks waiting for a failed chunk's outputs (no run sharing them
+        can run them before that chunk is run again, which makes them pending again), are
+        FAILED saying which Ruffus task they waited for. (luigid would show them
+        UPSTREAM_FAILED, but keeps them PENDING, and the visualiser counts them as pending.)
+        """
         self.tick(final=True)
         state = self.state
-        shown_failed: dict[Any, bool] = {}  # task -> FAILED or UPSTREAM_FAILED in luigid's eyes
+        failed: dict[Any, str] = {}  # unfinished stage -> why it, and those after it, did not finish
         for task in state.incomplete:
             if task in state.finished:
-                shown_failed[task] = False
                 continue
+            name = task._get_display_name()
             chunks = state.planned.get(task, [])
             task_id = self.stage_of(task, state).task_id
-            shown_failed[task] = True
+            before = _failed_before(task, chunks, state, failed)
             if any(chunk_errors(c) for c in chunks):
+                failed[task] = "Ruffus task %r failed" % name
                 self._fail(task_id, self._own_failure(task))
-            elif task_id not in self.luigi_failed and not _behind_failure(task, chunks, state, shown_failed):
-                self._fail(task_id, "Ruffus task %r did not finish: %s\n" % (task._get_display_name(), why))
+            elif before is not None:
+                failed[task] = before
+                if task_id not in self.luigi_failed:
+                    self._fail(task_id, "Ruffus task %r did not finish: %s\n" % (name, before))
+            else:
+                failed[task] = "Ruffus task %r did not finish" % name
+                if task_id not in self.luigi_failed:
+                    self._fail(task_id, "Ruffus task %r did not finish: %s\n" % (name, why))
+            memo: dict[int, str | None] = {}
+            for c in chunks:
+                if c.yielded and not chunk_errors(c) and _chunk_failure(c, memo) and not c.complete():
+                    self._fail(c.luigi_task.task_id, "These jobs of Ruffus task %r were not run: %s\n"
+                               % (name, _chunk_failure(c, memo)))
 
 
-def _chunk_failed(chunk: Chunk, memo: dict[int, bool]) -> bool:
-    """Is the chunk FAILED in luigid, or pending behind one that is?"""
-    found = memo.get(id(chunk))
-    if found is None:
-        memo[id(chunk)] = False  # (no cycles; a guard all the same)
-        found = memo[id(chunk)] = bool(chunk_errors(chunk)) or any(_chunk_failed(u, memo) for u in chunk.upstream)
-    return found
+def _chunk_failure(chunk: Chunk, memo: dict[int, str | None]) -> str | None:
+    """Why the chunk is FAILED in luigid, or waits behind one that is (the Ruffus task that failed); None."""
+    if id(chunk) not in memo:
+        memo[id(chunk)] = None  # (no cycles; a guard all the same)
+        if chunk_errors(chunk):
+            memo[id(chunk)] = "a job of Ruffus task %r making their input failed" % chunk.task._get_display_name()
+        else:
+            memo[id(chunk)] = next((f for u in chunk.upstream if (f := _chunk_failure(u, memo))), None)
+    return memo[id(chunk)]
 
 
-def _behind_failure(task: Any, chunks: list[Chunk], state: RunState, shown_failed: dict[Any, bool]) -> bool:
-    """Does luigid show this stage UPSTREAM_FAILED: one of its requirements or chunks failed?"""
-    memo: dict[int, bool] = {}
-    if any(c.yielded and _chunk_failed(c, memo) for c in chunks):
-        return True
-    return any(shown_failed.get(p, False) for p in state.stage_requirements(task))
+def _failed_before(task: Any, chunks: list[Chunk], state: RunState, failed: dict[Any, str]) -> str | None:
+    """What this stage waited behind and failed, if anything: its chunks' inputs, or a stage it requires."""
+    memo: dict[int, str | None] = {}
+    for c in chunks:
+        found = _chunk_failure(c, memo) if c.yielded else None
+        if found is not None:
+            return found
+    return next((failed[p] for p in state.stage_requirements(task) if p in failed), None)
 
 
 # -- the driver's hooks (the worker in ``worker``, the run in ``launch``) -------------------------
