@@ -10,7 +10,7 @@ worker reports; this module shapes each of those for a Ruffus run:
   them (``task_id``): two runs, two working directories or two pipelines never share an id
   they should not share.
 - Progress: a stage (a whole Ruffus task) tells luigid how many of its jobs are done
-  (``"412/1000 jobs, 1 failed"`` and a percentage) as its chunks end, at most twice a second
+  (``"412/1000 jobs, 1 failed"`` and a percentage) as its chunks end, at most once a second
   per stage, from the driver (``StageView``): no call per job.
 - Errors: a failed chunk's error is Ruffus' own text for its failed jobs (``failure_text``),
   not the traceback of Luigi's worker; a stage whose own job failed is reported FAILED as
@@ -50,7 +50,7 @@ STAGE_JOBS = "all"
 FAMILY_MAX = 40
 """Longest family shown: the visualiser's graph gives each node label 200 pixels."""
 
-UPDATE_INTERVAL = 0.5
+UPDATE_INTERVAL = 1.0
 """Seconds between two progress reports of one stage to luigid (its last one is sent at once)."""
 
 ENDED = "the run ended before it (its output says why)"
@@ -245,8 +245,8 @@ class StageView:
             self.known = len(planned)
         for task, stage in list(self.active.items()):
             done = task in self.state.finished
-            if not (final or done) and now - stage.when < UPDATE_INTERVAL:
-                continue
+            if not (final or done) and (now - stage.when < UPDATE_INTERVAL or not stage.by_chunk):
+                continue  # (nothing to say before its first chunk ends)
             self._send(task, stage, now)
             if done or final:
                 del self.active[task]
