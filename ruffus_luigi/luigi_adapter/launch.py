@@ -21,7 +21,7 @@ from ..execution.run import RunState
 from ..model.pipeline import lookup_pipeline, lookup_tasks_from_user_specified_names
 from ..model.task import Task
 from ..settings import luigi_settings  # noqa: F401 - [ruffus_luigi] known to Luigi
-from . import foreign, luigi_private, luigid_http, translate, worker
+from . import foreign, luigi_private, luigid_http, luigid_view, translate, worker
 
 
 def luigi_task(target: Any, pipeline: Any = None) -> luigi.Task:
@@ -227,12 +227,14 @@ def _resources(state: RunState) -> dict[str, int]:
 def _luigi_build(roots: list, state: RunState, factory: worker.WorkerSchedulerFactory) -> Any:
     """Run Luigi on the stages, with the scheduler the options chose (``SchedulerChoice``)."""
     options = state.options
+    if options.scheduler.shared:  # (before any worker process is forked: they inherit it)
+        luigid_view.watch(state, translate.stage_of, lambda: factory.scheduler)
     summary = _RuffusSummary(state)
     interface_log = logging.getLogger("luigi-interface")
     interface_log.addFilter(summary)
     try:
         with state.executor.claiming():
-            return luigi.build(
+            built = luigi.build(
                 roots,
                 worker_scheduler_factory=factory,
                 workers=options.multiprocess,
@@ -240,5 +242,11 @@ def _luigi_build(roots: list, state: RunState, factory: worker.WorkerSchedulerFa
                 log_level=options.luigi_log_level,  # Luigi's own log, for debugging
                 **options.scheduler.build_arguments(),
             )
+        luigid_view.run_ended(state)
+        return built
+    except KeyboardInterrupt:
+        luigid_view.interrupted(state)
+        raise
     finally:
+        luigid_view.forget(state)
         interface_log.removeFilter(summary)

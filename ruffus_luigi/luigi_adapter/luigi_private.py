@@ -33,6 +33,11 @@ Behaviour relied on besides the names (checked by the same test where it can be)
   ``EXECUTION_SUMMARY_HEADER`` (``launch`` shows the run's own in its place).
 - ``luigi --module M`` imports ``M`` inside ``CmdlineParser._attempt_load_module``, and runs
   no task before that call returns (``importing_for_luigi_command``).
+- A task's id is the ``task_id`` attribute ``Task.__init__`` sets (from its public
+  parameters only); the worker, luigid and ``Task.__eq__`` use only that attribute, and a
+  yielded task is rebuilt by ``load_task`` from its family and ``to_str_params()`` (hidden
+  parameters included). So a generated task sets its own id after ``__init__``, from
+  every parameter (``luigid_view.task_id``), and hashes by it (tests/unit/test_luigid_view.py).
 """
 
 from __future__ import annotations

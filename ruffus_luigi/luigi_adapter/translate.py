@@ -25,6 +25,7 @@ from ..planning.plan import prepare, tasks_to_run
 from . import (
     foreign,
     luigi_random,  # noqa: F401 - Luigi's draws leave the script's generator alone
+    luigid_view,
 )
 from .targets import chunk_targets, stage_targets
 
@@ -45,6 +46,7 @@ class Registry:
         self.classes: dict[str, type[RuffusTask]] = {}
         self.aliases: list[type[RuffusTask]] = []  # (a second family name: api.luigi_module)
         self.base: type[RuffusTask] | None = None  # (the generated classes' base, if not RuffusTask)
+        self.families: set[str] = set()  # Luigi families given (``luigid_view.family_name``)
         self.tasks: dict[str, Task] = {}
         self.runs: dict[str, RunState] = {}
         self.chunks: dict[tuple, Chunk] = {}
@@ -83,15 +85,35 @@ REGISTRY = Registry()
 
 
 class RuffusTask(luigi.Task):
-    """Base of the generated classes; see the module docstring."""
+    """Base of the generated classes; see the module docstring.
 
-    chunk = luigi.IntParameter(default=-1, description="-1: the whole task; >= 0: a chunk")
-    jobs = luigi.Parameter(default="", description="the chunk's jobs")
-    run_id = luigi.Parameter(default="", description="the pipeline_run this stage belongs to")
+    luigid shows ``jobs``, ``pipeline`` and ``workdir``; the other parameters are hidden but
+    still make the task's id (``luigid_view``).
+    """
+
+    chunk = luigi.IntParameter(default=-1, description="-1: the whole task; >= 0: a chunk", visibility=luigid_view.HIDDEN)
+    jobs = luigi.Parameter(default=luigid_view.STAGE_JOBS, description="the chunk's jobs")
+    run_id = luigi.Parameter(default="", description="the pipeline_run this stage belongs to", visibility=luigid_view.HIDDEN)
+    pipeline = luigi.Parameter(default="", description="the script that defines the pipeline")
     workdir = luigi.Parameter(default="", description="the directory the pipeline runs in")
-    version = luigi.Parameter(default="", description="a chunk's inputs, hashed (shared luigid)")
+    version = luigi.Parameter(default="", description="a chunk's inputs, hashed (shared luigid)", visibility=luigid_view.HIDDEN)
 
     ruffus_name: str = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.task_id = luigid_view.task_id(self, self.ruffus_name)
+
+    def __hash__(self) -> int:
+        return hash(self.task_id)
+
+    def on_failure(self, exception: BaseException) -> str:
+        """What luigid shows as the error: Ruffus' text for the failed jobs (``luigid_view.failure_text``)."""
+        try:
+            text = luigid_view.failure_text(self, exception)
+        except Exception:  # noqa: BLE001 - (a chunk this process no longer knows): Luigi's own report
+            text = None
+        return super().on_failure(exception) if text is None else text
 
     @property
     def ruffus_task(self) -> Task:
@@ -186,6 +208,12 @@ class WithoutPaths(luigi.task.DynamicRequirements):
         return None
 
 
+@RuffusTask.event_handler(luigi.Event.FAILURE)
+def _failed(task: RuffusTask, exception: BaseException) -> None:
+    if task.chunk < 0:
+        luigid_view.stage_failed(task)
+
+
 @RuffusTask.event_handler(luigi.Event.PROCESS_FAILURE)
 @RuffusTask.event_handler(luigi.Event.TIMEOUT)
 def _worker_died(task: RuffusTask, message: str) -> None:
@@ -197,7 +225,11 @@ def _worker_died(task: RuffusTask, message: str) -> None:
 def register_chunk(chunk: Chunk) -> RuffusTask:
     """Make the Luigi instance for a chunk and remember which chunk it stands for."""
     cls = class_for(chunk.task)
-    instance = cls(chunk=chunk.index, jobs=chunk.description, workdir=chunk.state.workdir, version=chunk.version)
+    workdir = chunk.state.workdir
+    instance = cls(
+        chunk=chunk.index, jobs=chunk.description, pipeline=luigid_view.pipeline_label(workdir), workdir=workdir,
+        version=chunk.version,
+    )
     REGISTRY.add_chunk(chunk)
     return instance
 
@@ -218,8 +250,10 @@ def class_for(task: Task) -> type[RuffusTask]:
     REGISTRY.tasks[family] = task
     cls = REGISTRY.classes.get(family)
     if cls is None:
+        name = luigid_view.family_name(family, REGISTRY.families)
+        REGISTRY.families.add(name)
         cls = type(
-            family,
+            name,
             (REGISTRY.base or RuffusTask,),
             {
                 "ruffus_name": family,
@@ -236,7 +270,7 @@ def stage_of(task: Task, state: RunState | None = None) -> RuffusTask:
     """The Luigi instance standing for a whole Ruffus task (in the given run)."""
     if state is None:
         return class_for(task)()
-    return class_for(task)(run_id=state.run_id, workdir=state.workdir)
+    return class_for(task)(run_id=state.run_id, pipeline=luigid_view.pipeline_label(state.workdir), workdir=state.workdir)
 
 
 def register_run(state: RunState, done_in_luigid: Callable[[str], Any] | None = None) -> None:

@@ -19,7 +19,7 @@ import luigi.scheduler
 from ..execution import driver, progress
 from ..execution.driver import Terminated
 from ..settings import config
-from . import luigi_private, luigid_http, translate
+from . import luigi_private, luigid_http, luigid_view, translate
 from .slots import SlotPool
 
 IDLE_WAIT = 0.5
@@ -180,7 +180,9 @@ class RuffusWorker(luigi_private.Worker):
         for task_id, process in running:
             if task_id not in self.running_processes:
                 progress.chunk_ended(process.task)
+                luigid_view.chunk_ended(process.task)
         progress.tick()
+        luigid_view.tick(self.worker_id)
 
     def keep_alive(self, get_work_response: Any) -> bool:
         """Wait while another worker of a shared luigid runs a task ours need."""

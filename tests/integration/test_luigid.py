@@ -39,7 +39,7 @@ def test_pipeline_runs_through_luigid_and_its_api_shows_ruffus_task_names(luigid
     done = luigid.api("task_list", {"status": "DONE", "upstream_status": "", "search": ""})
     families = {t["name"] for t in done.values()}
     assert {"make", "step", "total"} <= families
-    step_jobs = sorted(t["params"]["jobs"] for t in done.values() if t["name"] == "step" and t["params"]["chunk"] != "-1")
+    step_jobs = sorted(t["params"]["jobs"] for t in done.values() if t["name"] == "step" and t["params"]["jobs"] != "all")
     assert step_jobs == sorted("[s%d.start -> s%d.mid]" % (i, i) for i in range(6))
 
 

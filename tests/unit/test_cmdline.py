@@ -526,5 +526,5 @@ def test_script_runs_through_luigid_given_on_the_command_line(luigid, tmp_path):
     assert done.returncode == 0, done.stderr
     assert (work / "all.3").read_text() == "a.1!b.1!c.1!"
     tasks = luigid.api("task_list", {"status": "DONE", "upstream_status": "", "search": ""})
-    step_chunks = [t for t in tasks.values() if t["name"] == "step" and t["params"].get("chunk") != "-1"]
+    step_chunks = [t for t in tasks.values() if t["name"] == "step" and t["params"]["jobs"] != "all"]  # (a stage: jobs=all)
     assert len(step_chunks) == 3  # one job per Luigi task, as asked
