@@ -1,6 +1,7 @@
 """Real clusters for tests of cluster back ends: a one-host Grid Engine and a one-node Slurm.
 
-Two session-scoped fixtures, ``sge`` and ``slurm``. Each makes sure its cluster runs (through
+Two session-scoped fixtures, ``sge`` and ``slurm``, and ``cluster``: each of them in turn (a
+test taking it runs once per cluster). Each makes sure its cluster runs (through
 ``tools/cluster/sge.sh`` / ``tools/cluster/slurm.sh``, see docs/clusters.md) and yields a
 :class:`Cluster`::
 
@@ -62,12 +63,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "cluster"))
-from clusters import Cluster, ClusterError, cluster  # noqa: E402
+from clusters import Cluster, ClusterError  # noqa: E402
+from clusters import cluster as running_cluster  # noqa: E402
 
 
 def _cluster(name: str) -> Iterator[Cluster]:
     try:
-        with cluster(name) as running:
+        with running_cluster(name) as running:
             yield running
     except ClusterError as e:
         pytest.fail(str(e), pytrace=False)
@@ -83,3 +85,9 @@ def sge() -> Iterator[Cluster]:
 def slurm() -> Iterator[Cluster]:
     """A running one-node Slurm (partition debug, no accounting database)."""
     yield from _cluster("slurm")
+
+
+@pytest.fixture(params=["sge", "slurm"])
+def cluster(request) -> Cluster:
+    """Each cluster in turn: a test taking it runs on Grid Engine, then on Slurm."""
+    return request.getfixturevalue(request.param)

@@ -42,20 +42,6 @@ BACKENDS = {"sge": "drmaa", "slurm": "slurm"}
 HELD = ["end s1.end", "end s2.end"]
 
 
-@pytest.fixture(params=["sge", "slurm"])
-def cluster(request):
-    return request.getfixturevalue(request.param)
-
-
-def queued(cluster, ids: list[str]) -> list[str]:
-    """Which of these jobs the cluster still lists as pending or running."""
-    if cluster.name == "sge":
-        listed = cluster.run(["qstat", "-u", "*"]).stdout.split()
-    else:
-        listed = cluster.run(["squeue", "-h", "-o", "%i"]).stdout.split()
-    return [i for i in ids if i in listed]
-
-
 def no_held_job_finishes(workdir: Path) -> None:
     """Release the held jobs: a copy still running would now finish; none may."""
     (workdir / "release").touch()
@@ -87,7 +73,7 @@ def test_cluster_run_killed_leaves_no_cluster_job(cluster, strategy, how, tmp_pa
         assert rc == (-signal.SIGTERM if how == "SIGTERM-driver" else -signal.SIGKILL), out
 
         if how != "SIGKILL-whole-run":
-            wait_for(lambda: not queued(cluster, ids), "the cluster to drop jobs %s" % ids, timeout=60, every=0.5)
+            wait_for(lambda: not cluster.queued(ids), "the cluster to drop jobs %s" % ids, timeout=60, every=0.5)
             time.sleep(1)
             no_held_job_finishes(workdir)
             check_interrupted(workdir, strategy, set(HELD))
@@ -95,7 +81,7 @@ def test_cluster_run_killed_leaves_no_cluster_job(cluster, strategy, how, tmp_pa
             return
 
         time.sleep(2)
-        assert sorted(queued(cluster, ids)) == sorted(ids), "the jobs of a run killed whole must still be there"
+        assert sorted(cluster.queued(ids)) == sorted(ids), "the jobs of a run killed whole must still be there"
         since = len(log_lines(workdir))
         rerun = start(workdir, strategy, backend, base=cluster.env)
         rerun_out = Path(rerun.out_file.name)  # type: ignore[attr-defined]
@@ -103,7 +89,7 @@ def test_cluster_run_killed_leaves_no_cluster_job(cluster, strategy, how, tmp_pa
         text = rerun_out.read_text()
         assert all(i in text for i in ids), text
         wait_for(lambda: "Tasks which will be run" in rerun_out.read_text(), "the rerun to go on", timeout=90)
-        assert not queued(cluster, ids), "the rerun went on before the cluster dropped the jobs left"
+        assert not cluster.queued(ids), "the rerun went on before the cluster dropped the jobs left"
         check_interrupted(workdir, strategy, set(HELD))
         check_rerun(workdir, strategy, expected, set(HELD), backend, base=cluster.env, started=(rerun, since))
         assert not list((workdir / ".ruffus_luigi" / "submitted").glob("*")), "the record of cluster jobs stays"

@@ -39,20 +39,6 @@ REPO = Path(__file__).resolve().parents[2]
 SHIM = str(REPO / "ruffus_luigi" / "shim")
 
 
-@pytest.fixture(params=["sge", "slurm"])
-def cluster(request):
-    return request.getfixturevalue(request.param)
-
-
-def queued(cluster, ids: list[str]) -> list[str]:
-    """Which of these cluster jobs the cluster still lists as pending or running."""
-    if cluster.name == "sge":
-        listed = cluster.run(["qstat", "-u", "*"]).stdout.split()
-    else:
-        listed = cluster.run(["squeue", "-h", "-o", "%i"]).stdout.split()
-    return [i for i in ids if i in listed]
-
-
 # ------------------------------------------------------- one job of a group, and only it
 
 PIPELINE = textwrap.dedent(
@@ -175,12 +161,12 @@ def test_run_killed_while_a_group_runs_leaves_no_cluster_job(cluster, how, tmp_p
         rc, out = finish(proc, timeout=60)
         assert rc == -signal.SIGKILL, out
         if how == "SIGKILL-driver":
-            wait_for(lambda: not queued(cluster, [job_id]), "the workers to cancel group %s" % job_id, timeout=60)
+            wait_for(lambda: not cluster.queued([job_id]), "the workers to cancel group %s" % job_id, timeout=60)
             check_interrupted(workdir, strategy, set(held))
             check_rerun(workdir, strategy, expected, set(held), backend, base=cluster.env)
             return
         time.sleep(2)
-        assert queued(cluster, [job_id]) == [job_id], "the group of a run killed whole must still be there"
+        assert cluster.queued([job_id]) == [job_id], "the group of a run killed whole must still be there"
         since = len(log_lines(workdir))
         rerun = start(workdir, strategy, backend, jobs=jobs, base=cluster.env)
         rerun_out = Path(rerun.out_file.name)  # type: ignore[attr-defined]
@@ -188,7 +174,7 @@ def test_run_killed_while_a_group_runs_leaves_no_cluster_job(cluster, how, tmp_p
         text = rerun_out.read_text()
         assert "%s+0" % job_id in text, text  # the member ids, mapped back to the cluster job
         wait_for(lambda: "Tasks which will be run" in rerun_out.read_text(), "the rerun to go on", timeout=90)
-        assert not queued(cluster, [job_id]), "the rerun went on before the cluster dropped the group"
+        assert not cluster.queued([job_id]), "the rerun went on before the cluster dropped the group"
         check_interrupted(workdir, strategy, {HELD})
         check_rerun(workdir, strategy, expected, {HELD}, backend, base=cluster.env, started=(rerun, since))
         assert not list((workdir / ".ruffus_luigi" / "submitted").glob("*")), "the record of cluster jobs stays"

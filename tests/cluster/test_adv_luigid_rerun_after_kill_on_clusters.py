@@ -37,20 +37,6 @@ BACKENDS = {"sge": "drmaa", "slurm": "slurm"}
 HELD = ["make s0.start", "make s1.start"]
 
 
-@pytest.fixture(params=["sge", "slurm"])
-def cluster(request):
-    return request.getfixturevalue(request.param)
-
-
-def queued(cluster, ids: list[str]) -> list[str]:
-    """Which of these jobs the cluster still lists as pending or running."""
-    if cluster.name == "sge":
-        listed = cluster.run(["qstat", "-u", "*"]).stdout.split()
-    else:
-        listed = cluster.run(["squeue", "-h", "-o", "%i"]).stdout.split()
-    return [i for i in ids if i in listed]
-
-
 def zombie(pid: int) -> bool:
     with open("/proc/%d/stat" % pid) as f:
         return f.read().rpartition(")")[2].split()[0] == "Z"
@@ -72,14 +58,14 @@ def test_cluster_run_killed_whole_under_luigid_rerun_cancels_its_jobs_then_does_
         os.killpg(proc.pid, signal.SIGKILL)
         wait_for(lambda: zombie(proc.pid), "the killed driver to be a zombie", 15)  # (reaped in finally)
         time.sleep(1)
-        assert sorted(queued(cluster, ids)) == sorted(ids), "the jobs of a run killed whole must still be there"
+        assert sorted(cluster.queued(ids)) == sorted(ids), "the jobs of a run killed whole must still be there"
         since = len(log_lines(workdir))
         rerun = start(workdir, "history", env, base=cluster.env)
         rerun_out = Path(rerun.out_file.name)  # type: ignore[attr-defined]
         wait_for(lambda: "cancelling" in rerun_out.read_text(), "the rerun to cancel the jobs left", timeout=60)
         assert all(i in rerun_out.read_text() for i in ids), rerun_out.read_text()
         wait_for(lambda: "Tasks which will be run" in rerun_out.read_text(), "the rerun to go on", timeout=90)
-        assert not queued(cluster, ids), "the rerun went on before the cluster dropped the jobs left"
+        assert not cluster.queued(ids), "the rerun went on before the cluster dropped the jobs left"
         check_interrupted(workdir, "history", set(HELD))
         check_rerun(workdir, "history", expected, set(HELD), env, base=cluster.env, started=(rerun, since))
     finally:

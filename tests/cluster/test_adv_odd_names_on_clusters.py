@@ -30,12 +30,6 @@ PYTHONPATH = os.pathsep.join(str(p) for p in [REPO, *sorted((REPO / "plugins").g
 WORKDIR = {"slurm": b"/wd 100%j \xff $(touch pwned)", "sge": b"/wd 100%j \\ touch pwned"}
 
 
-@pytest.fixture(params=["sge", "slurm"])
-def cluster(request):
-    """Each cluster in turn, with the back end that drives it."""
-    return request.getfixturevalue(request.param)
-
-
 @pytest.mark.timeout(600)
 @pytest.mark.held("odd file names", "bad input")
 def test_odd_names_in_an_odd_working_directory_on_a_cluster(cluster, tmp_path):

@@ -69,11 +69,6 @@ PIPELINE = textwrap.dedent(
 )
 
 
-@pytest.fixture(params=["sge", "slurm"])
-def cluster(request):
-    return request.getfixturevalue(request.param)
-
-
 def cancel_inner(cluster, name: str) -> None:
     """Cancel any command job the run submitted (only the old, nesting code made some)."""
     if cluster.name == "sge":

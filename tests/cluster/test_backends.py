@@ -26,12 +26,6 @@ JOB_ID_VARIABLE = {"sge": "JOB_ID", "slurm": "SLURM_JOB_ID"}
 THREADS_VARIABLE = {"sge": "NSLOTS", "slurm": "SLURM_CPUS_PER_TASK"}
 
 
-@pytest.fixture(params=["sge", "slurm"])
-def cluster(request):
-    """Each cluster in turn, with the back end that drives it."""
-    return request.getfixturevalue(request.param)
-
-
 def run(cluster, args: list[str], cwd: Path, timeout: float = 600, **extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in cluster.env.items() if not k.startswith("RUFFUS_LUIGI_")}
     env["PYTHONPATH"] = os.pathsep.join([SHIM, str(REPO), *PLUGINS])

@@ -45,11 +45,6 @@ BACKENDS = {"sge": "drmaa", "slurm": "slurm"}
 KILL = {"sge": "qdel", "slurm": "scancel"}
 
 
-@pytest.fixture(params=["sge", "slurm"])
-def cluster(request):
-    return request.getfixturevalue(request.param)
-
-
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_cluster_job_killed_while_writing(cluster, strategy, tmp_path, tmp_path_factory):
     expected = reference(strategy, tmp_path_factory)  # a local run: back ends do not change outputs
@@ -88,7 +83,7 @@ def test_ctrl_c_while_two_cluster_jobs_write(cluster, strategy, tmp_path, tmp_pa
     assert time.monotonic() - t0 < 15, "Ctrl-C took %.1f s" % (time.monotonic() - t0)
     assert rc != 0, out
     # the cancel reaches the jobs a moment later (the cluster signals them asynchronously)
-    wait_for(lambda: not queued(cluster, ids), "the cluster to drop jobs %s" % ids, timeout=60, every=0.5)
+    wait_for(lambda: not cluster.queued(ids), "the cluster to drop jobs %s" % ids, timeout=60, every=0.5)
     time.sleep(1)
     (workdir / "release").touch()  # a job still running would now finish: none may
     time.sleep(2)
@@ -98,10 +93,3 @@ def test_ctrl_c_while_two_cluster_jobs_write(cluster, strategy, tmp_path, tmp_pa
     check_rerun(workdir, strategy, expected, set(held), backend, base=cluster.env)
 
 
-def queued(cluster, ids: list[str]) -> list[str]:
-    """Which of these jobs the cluster still lists as pending or running."""
-    if cluster.name == "sge":
-        listed = cluster.run(["qstat", "-u", "*"]).stdout.split()
-    else:
-        listed = cluster.run(["squeue", "-h", "-o", "%i"]).stdout.split()
-    return [i for i in ids if i in listed]

@@ -45,6 +45,14 @@ class Cluster:
         kwargs.setdefault("errors", "replace")  # (job records may hold paths that are not UTF-8)
         return subprocess.run(args, env=self.env, text=True, timeout=timeout, **kwargs)
 
+    def queued(self, ids: list[str]) -> list[str]:
+        """Which of these cluster jobs the cluster still lists as pending or running."""
+        if self.name == "sge":
+            listed = self.run(["qstat", "-u", "*"]).stdout.split()
+        else:
+            listed = self.run(["squeue", "-h", "-o", "%i"]).stdout.split()
+        return [i for i in ids if i in listed]
+
 
 def _script(name: str, action: str, timeout: float = 600) -> tuple[int, str]:
     """Run tools/cluster/<name>.sh ACTION; return its exit status and output.
