@@ -25,18 +25,16 @@ class GuardedStream:
     def __init__(self, stream: TextIO, progress: Progress) -> None:
         self._stream = stream
         self._progress = progress
-        self._child: int | None = None  # a forked worker's pid, once it writes
-        self._child_at_line_start = True
+        self._pid = os.getpid()  # the process the two below belong to (a forked worker starts afresh)
         self._pending = ""  # the start of a line not passed on yet
-        self._pending_pid = os.getpid()
+        self._at_line_start = True  # (a forked worker's: whether its next text starts a line)
         self._mutex = threading.Lock()  # (jobs under ``multithread`` print from threads)
 
     def write(self, text: str) -> int:
         if not text:
             return 0
         with self._mutex:
-            if self._pending_pid != os.getpid():  # a forked worker: the driver passes its own on
-                self._pending, self._pending_pid = "", os.getpid()
+            self._own_process()
             if self._progress.closed:
                 text, self._pending = self._pending + text, ""
                 self._stream.write(text)
@@ -50,19 +48,22 @@ class GuardedStream:
 
     def flush(self) -> None:
         with self._mutex:
-            if self._pending and self._pending_pid == os.getpid():
+            self._own_process()
+            if self._pending:
                 text, self._pending = self._pending, ""
                 self._pass_on(text)
         self._stream.flush()
 
+    def _own_process(self) -> None:
+        """In a process forked since the last write: start afresh (the driver passes its own text on)."""
+        if self._pid != os.getpid():
+            self._pid, self._pending, self._at_line_start = os.getpid(), "", True
+
     def _pass_on(self, text: str) -> None:
         p = self._progress
         if not p.in_driver():
-            pid = os.getpid()
-            if self._child != pid:
-                self._child, self._child_at_line_start = pid, True
-            out = p.taken_off_by(self._stream) + text if self._child_at_line_start else text
-            self._child_at_line_start = text.endswith("\n")
+            out = p.taken_off_by(self._stream) + text if self._at_line_start else text
+            self._at_line_start = text.endswith("\n")
             self._stream.write(out)
             return
         self._stream.write(p.taken_off_by(self._stream) + text)  # one write: the display goes as the text comes
