@@ -160,18 +160,18 @@ def pipeline_printout(
     use_plan_cache(planner)
     try:
         with dry_run(session, history_file, checkpoint, keep):
-            _print(output_stream, session, verbose, indent, gnu_make_maximal_rebuild_mode, wrap_width, vap)
+            incomplete = _print(output_stream, session, verbose, indent, gnu_make_maximal_rebuild_mode, wrap_width, vap)
             if config.reasons():
-                _print_reasons(output_stream, session, gnu_make_maximal_rebuild_mode)
+                _print_reasons(output_stream, session, incomplete, gnu_make_maximal_rebuild_mode)
     finally:
         planner.history.close()
         collector.thaw()
 
 
-def _print_reasons(output_stream: Any, session: Any, gnu_make_maximal_rebuild_mode: bool) -> None:
-    """ruffus-luigi's own addition (the ``reasons`` setting): per task that would run, its jobs and why."""
+def _print_reasons(output_stream: Any, session: Any, incomplete: list[Task], gnu_make_maximal_rebuild_mode: bool) -> None:
+    """ruffus-luigi's own addition (the ``reasons`` setting): per task of ``incomplete`` (those that
+    would run), its jobs and why."""
     planner, forced = session.planner, session.forced
-    incomplete, _ = tasks_to_run(planner, session.targets, forced, gnu_make_maximal_rebuild_mode)
     everything, _ = tasks_to_run(planner, session.targets, True, gnu_make_maximal_rebuild_mode)
     lines = reasons.why_lines(reasons.tasks_report(planner, everything, incomplete, set(forced)))
     output_stream.write("Why jobs would run (ruffus-luigi):\n" + "".join(line + "\n" for line in lines or ["    none"]))
@@ -181,8 +181,9 @@ def _print_reasons(output_stream: Any, session: Any, gnu_make_maximal_rebuild_mo
 def _print(
     output_stream: Any, session: Any, verbose: int, indent: int, gnu_make_maximal_rebuild_mode: bool,
     wrap_width: int, vap: int,
-) -> None:
-    """The printout itself, once the session is prepared and the strategies have their say."""
+) -> list[Task]:
+    """The printout itself, once the session is prepared and the strategies have their say;
+    the tasks that would run."""
     planner, forced = session.planner, session.forced
     incomplete, _ = tasks_to_run(planner, session.targets, forced, gnu_make_maximal_rebuild_mode)
     wrap_indent = " " * (indent + 11)
@@ -206,4 +207,5 @@ def _print(
         output_stream.write("_" * 40 + "\n")
     if planner.cache is not None:
         planner.cache.save()
+    return incomplete
 
