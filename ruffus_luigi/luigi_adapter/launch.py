@@ -227,8 +227,7 @@ def _resources(state: RunState) -> dict[str, int]:
 def _luigi_build(roots: list, state: RunState, factory: worker.WorkerSchedulerFactory) -> Any:
     """Run Luigi on the stages, with the scheduler the options chose (``SchedulerChoice``)."""
     options = state.options
-    if options.scheduler.shared:  # (before any worker process is forked: they inherit it)
-        luigid_view.watch(state, translate.stage_of, lambda: factory.scheduler)
+    luigid_view.watch(state, translate.stage_of, lambda: factory.scheduler)  # (luigid only; before workers fork)
     summary = _RuffusSummary(state)
     interface_log = logging.getLogger("luigi-interface")
     interface_log.addFilter(summary)
